@@ -1,0 +1,66 @@
+/* seqdist--1.0.sql: sequences whose values come from DynamoDB counters */
+
+\echo Use "CREATE EXTENSION seqdist" to load this file. \quit
+
+-- Which native sequences take their values from which DynamoDB counter.
+CREATE TABLE sequences (
+    seqrelid      regclass PRIMARY KEY,
+    counter_key   text NOT NULL CHECK (counter_key <> '' AND octet_length(counter_key) <= 1024),
+    registered_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE sequences IS 'native sequences registered with seqdist and their DynamoDB counter keys';
+SELECT pg_catalog.pg_extension_config_dump('sequences', '');
+REVOKE ALL ON sequences FROM PUBLIC;
+GRANT SELECT ON sequences TO PUBLIC;
+
+CREATE FUNCTION seqdist_nextval(regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'seqdist_nextval'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION seqdist_nextval(regclass) IS 'next value of a registered sequence, from its DynamoDB counter';
+
+CREATE FUNCTION create_table()
+RETURNS text
+AS 'MODULE_PATHNAME', 'seqdist_create_table'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION create_table() IS 'create the DynamoDB counter table (seqdist.table) if missing and wait until it is active';
+REVOKE ALL ON FUNCTION create_table() FROM PUBLIC;
+
+CREATE FUNCTION health(OUT check_name text, OUT ok boolean, OUT detail text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'seqdist_health'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION health() IS 'is DynamoDB reachable, are the credentials accepted, is the counter table active';
+REVOKE ALL ON FUNCTION health() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION health() TO pg_monitor;
+
+CREATE FUNCTION register(seq regclass, counter_key text DEFAULT NULL,
+                         OUT counter_key text, OUT status text, OUT last_value numeric)
+RETURNS record
+AS 'MODULE_PATHNAME', 'seqdist_register'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION register(regclass, text) IS 'create or join the DynamoDB counter of a native sequence, seeded from its current state';
+REVOKE ALL ON FUNCTION register(regclass, text) FROM PUBLIC;
+
+CREATE FUNCTION counter_item(seq regclass)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'seqdist_counter_item'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION counter_item(regclass) IS 'the DynamoDB counter item of a registered sequence, read consistently';
+
+-- Forget registrations of sequences that are dropped.
+CREATE FUNCTION forget_dropped_sequences()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM seqdist.sequences s
+    USING pg_event_trigger_dropped_objects() d
+    WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid::oid;
+END
+$$;
+REVOKE ALL ON FUNCTION forget_dropped_sequences() FROM PUBLIC;
+CREATE EVENT TRIGGER seqdist_forget_dropped_sequences ON sql_drop
+    EXECUTE FUNCTION forget_dropped_sequences();

@@ -1,0 +1,546 @@
+/*-------------------------------------------------------------------------
+ *
+ * counter.c
+ *		The counter item in DynamoDB and the reservation of blocks from it.
+ *
+ * One item per counter, keyed by the string attribute "counter":
+ *
+ *	counter		S	the counter key (by default "<database>.<schema>.<sequence>")
+ *	last_value	N	the last value reserved by any client, in the direction of
+ *					increment; the next reservation starts one increment
+ *					beyond it.  Before the first reservation it is
+ *					start - increment, which may lie outside the int64 range:
+ *					DynamoDB numbers have 38 digits, so that is fine.
+ *	increment	N	the sequence's increment; every writer must agree on it
+ *	min_value, max_value, start_value  N, cycle  BOOL
+ *					the definition, recorded for other clients of the counter
+ *	format		N	1, the version of this layout
+ *	created_at	S, created_by  S	provenance, informational
+ *
+ * Reserving n values is one UpdateItem: "SET last_value = last_value +
+ * n*increment" on condition that the item exists, its increment is ours and
+ * the new position stays within the bound; UPDATED_NEW returns the new
+ * position, so the block is the n values ending there.  Two clients can never
+ * be handed the same range, because DynamoDB applies conditional updates to
+ * one item one at a time.
+ *
+ * When the condition fails, a consistent read tells why: a missing item or a
+ * different increment is an error; a bound closer than n values makes a
+ * smaller reservation, or a wrap-around for CYCLE sequences, or the native
+ * "reached maximum value" error.  Those rarer moves are compare-and-set
+ * updates on the last_value that was read, retried if another client moved
+ * first.
+ *
+ * Arithmetic is done in 128 bits, so no position near the int64 limits can
+ * overflow.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <jansson.h>
+#include <time.h>
+
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+
+#include "seqdist.h"
+#include "counter.h"
+#include "dynamo.h"
+
+/* Compare-and-set attempts before giving up under extreme contention */
+#define COUNTER_CAS_TRIES 100
+
+#define ATTR_KEY "counter"
+#define ATTR_LAST "last_value"
+#define ATTR_INCREMENT "increment"
+
+/* What a consistent read of the item found */
+typedef struct CounterState
+{
+	bool		exists;
+	int128		last_value;
+	int128		increment;
+} CounterState;
+
+static json_t *counter_key_json(const char *key);
+static json_t *counter_num(int128 v);
+static bool counter_parse_int128(const char *s, int128 *out);
+static bool counter_attr_int128(json_t *attrs, const char *name, int128 *out);
+static void counter_read(const char *key, CounterState *state);
+static bool counter_cas(const char *key, const CounterParams *params,
+						int128 expected, int128 newlast);
+static void counter_check_increment(const char *key, const CounterParams *params,
+									const CounterState *state, const char *seqname);
+static void counter_raise_exhausted(const CounterParams *params, const char *seqname)
+			pg_attribute_noreturn();
+static void counter_raise_malformed(const char *operation, const char *what)
+			pg_attribute_noreturn();
+
+char *
+counter_int128_text(int128 v)
+{
+	char		buf[48];
+	char	   *p = buf + sizeof(buf) - 1;
+	bool		neg = v < 0;
+	uint128		u = neg ? -(uint128) v : (uint128) v;
+
+	*p = '\0';
+	do
+	{
+		*--p = '0' + (int) (u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (neg)
+		*--p = '-';
+	return pstrdup(p);
+}
+
+/* Strict decimal integer; DynamoDB returns numbers without exponents here */
+static bool
+counter_parse_int128(const char *s, int128 *out)
+{
+	bool		neg = false;
+	int128		v = 0;
+	int			digits = 0;
+
+	if (*s == '-')
+	{
+		neg = true;
+		s++;
+	}
+	for (; *s; s++)
+	{
+		if (*s < '0' || *s > '9' || ++digits > 38)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	if (digits == 0)
+		return false;
+	*out = neg ? -v : v;
+	return true;
+}
+
+static json_t *
+counter_key_json(const char *key)
+{
+	return json_pack("{s:{s:s}}", ATTR_KEY, "S", key);
+}
+
+static json_t *
+counter_num(int128 v)
+{
+	char	   *text = counter_int128_text(v);
+	json_t	   *j = json_pack("{s:s}", "N", text);
+
+	pfree(text);
+	return j;
+}
+
+static bool
+counter_attr_int128(json_t *attrs, const char *name, int128 *out)
+{
+	json_t	   *n = json_object_get(json_object_get(attrs, name), "N");
+
+	return json_is_string(n) && counter_parse_int128(json_string_value(n), out);
+}
+
+static void
+counter_raise_malformed(const char *operation, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("malformed response from DynamoDB to %s", operation),
+			 errdetail("%s", what)));
+}
+
+static void
+counter_raise_exhausted(const CounterParams *params, const char *seqname)
+{
+	if (params->increment > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED),
+				 errmsg("nextval: reached maximum value of sequence \"%s\" (%lld)",
+						seqname, (long long) params->max_value)));
+	ereport(ERROR,
+			(errcode(ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED),
+			 errmsg("nextval: reached minimum value of sequence \"%s\" (%lld)",
+					seqname, (long long) params->min_value)));
+}
+
+/* Consistent read of the position and increment */
+static void
+counter_read(const char *key, CounterState *state)
+{
+	json_t	   *req = json_pack("{s:s, s:o, s:b}",
+								"TableName", seqdist_table,
+								"Key", counter_key_json(key),
+								"ConsistentRead", 1);
+	json_t	   *resp = dynamo_call("GetItem", req, NULL);
+	json_t	   *item = json_object_get(resp, "Item");
+	bool		ok = true;
+
+	memset(state, 0, sizeof(*state));
+	if (item != NULL)
+	{
+		state->exists = true;
+		ok = counter_attr_int128(item, ATTR_LAST, &state->last_value) &&
+			counter_attr_int128(item, ATTR_INCREMENT, &state->increment);
+	}
+	json_decref(resp);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("counter item \"%s\" in DynamoDB table \"%s\" is not a seqdist counter",
+						key, seqdist_table),
+				 errdetail("Its \"%s\" or \"%s\" attribute is missing or not an integer.",
+						   ATTR_LAST, ATTR_INCREMENT)));
+}
+
+static void
+counter_check_increment(const char *key, const CounterParams *params,
+						const CounterState *state, const char *seqname)
+{
+	if (!state->exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("counter item \"%s\" of sequence \"%s\" does not exist in DynamoDB table \"%s\"",
+						key, seqname, seqdist_table),
+				 errhint("Restore the item, or register the sequence again with a position beyond every value already handed out.")));
+	if (state->increment != params->increment)
+	{
+		char	   *theirs = counter_int128_text(state->increment);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("sequence \"%s\" has increment %lld but its counter \"%s\" has increment %s",
+						seqname, (long long) params->increment, key, theirs),
+				 errdetail("Clients of one counter must use the same increment, or they could hand out the same value.")));
+	}
+}
+
+/*
+ * Set last_value from expected to newlast, if nobody moved it meanwhile.
+ * Returns false when somebody did.
+ */
+static bool
+counter_cas(const char *key, const CounterParams *params, int128 expected, int128 newlast)
+{
+	DynamoError err;
+	json_t	   *req = json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:s}, s:{s:o, s:o, s:o}}",
+								"TableName", seqdist_table,
+								"Key", counter_key_json(key),
+								"UpdateExpression", "SET #lv = :new",
+								"ConditionExpression", "#lv = :cur AND #inc = :inc",
+								"ExpressionAttributeNames",
+								"#lv", ATTR_LAST, "#inc", ATTR_INCREMENT,
+								"ExpressionAttributeValues",
+								":new", counter_num(newlast),
+								":cur", counter_num(expected),
+								":inc", counter_num(params->increment));
+	json_t	   *resp = dynamo_call("UpdateItem", req, &err);
+
+	if (resp != NULL)
+	{
+		json_decref(resp);
+		return true;
+	}
+	if (dynamo_error_is(&err, "ConditionalCheckFailedException"))
+		return false;
+	dynamo_raise(&err);
+}
+
+/*
+ * The slow path: the bound is near, the counter must wrap, or something is
+ * wrong with the item.  Works from a consistent read and compare-and-set.
+ */
+static void
+counter_reserve_near_bound(const char *key, const CounterParams *params,
+						   int64 n, const char *seqname, CounterBlock *block)
+{
+	int128		inc = params->increment;
+
+	for (int tries = 0; tries < COUNTER_CAS_TRIES; tries++)
+	{
+		CounterState state;
+		int128		left;
+		int128		m;
+		int128		first;
+
+		CHECK_FOR_INTERRUPTS();
+		counter_read(key, &state);
+		counter_check_increment(key, params, &state, seqname);
+
+		/* how many values remain before the bound, in steps of increment */
+		if (inc > 0)
+			left = state.last_value < params->max_value ?
+				((int128) params->max_value - state.last_value) / inc : 0;
+		else
+			left = state.last_value > params->min_value ?
+				((int128) params->min_value - state.last_value) / inc : 0;
+
+		if (left > 0)
+			first = state.last_value + inc;
+		else
+		{
+			if (!params->cycle)
+				counter_raise_exhausted(params, seqname);
+			/* wrap, as native CYCLE does, to the far bound */
+			first = inc > 0 ? params->min_value : params->max_value;
+			left = ((int128) params->max_value - params->min_value) / (inc > 0 ? inc : -inc) + 1;
+		}
+		m = Min((int128) n, left);
+		if (counter_cas(key, params, state.last_value, first + (m - 1) * inc))
+		{
+			block->first = (int64) first;
+			block->count = (int64) m;
+			return;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg("could not reserve values of counter \"%s\" after %d attempts",
+					key, COUNTER_CAS_TRIES),
+			 errdetail("Other clients kept moving the counter at its bound.")));
+}
+
+void
+counter_reserve(const char *key, const CounterParams *params, int64 n,
+				const char *seqname, CounterBlock *block)
+{
+	int128		delta = (int128) n * params->increment;
+	int128		limit;
+	int128		newlast;
+	int128		first;
+	DynamoError err;
+	json_t	   *req;
+	json_t	   *resp;
+	bool		ok;
+
+	Assert(n > 0);
+	if (params->increment > 0)
+		limit = (int128) params->max_value - delta;
+	else
+		limit = (int128) params->min_value - delta;
+
+	req = json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:s}, s:{s:o, s:o, s:o}, s:s}",
+					"TableName", seqdist_table,
+					"Key", counter_key_json(key),
+					"UpdateExpression", "SET #lv = #lv + :delta",
+					"ConditionExpression",
+					params->increment > 0 ?
+					"attribute_exists(#lv) AND #inc = :inc AND #lv <= :limit" :
+					"attribute_exists(#lv) AND #inc = :inc AND #lv >= :limit",
+					"ExpressionAttributeNames",
+					"#lv", ATTR_LAST, "#inc", ATTR_INCREMENT,
+					"ExpressionAttributeValues",
+					":delta", counter_num(delta),
+					":inc", counter_num(params->increment),
+					":limit", counter_num(limit),
+					"ReturnValues", "UPDATED_NEW");
+	resp = dynamo_call("UpdateItem", req, &err);
+	if (resp == NULL)
+	{
+		if (dynamo_error_is(&err, "ConditionalCheckFailedException"))
+		{
+			counter_reserve_near_bound(key, params, n, seqname, block);
+			return;
+		}
+		dynamo_raise(&err);
+	}
+
+	ok = counter_attr_int128(json_object_get(resp, "Attributes"), ATTR_LAST, &newlast);
+	json_decref(resp);
+	if (!ok)
+		counter_raise_malformed("UpdateItem", "The answer carries no integer last_value; the reserved block is skipped.");
+
+	first = newlast - delta + params->increment;
+	if (first < params->min_value || first > params->max_value ||
+		newlast < params->min_value || newlast > params->max_value)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("counter \"%s\" returned a block outside the bounds of sequence \"%s\"", key, seqname),
+				 errdetail("The counter's position does not fit the sequence's MINVALUE and MAXVALUE; no value was handed out.")));
+	block->first = (int64) first;
+	block->count = n;
+}
+
+CounterRegistration
+counter_register(const char *key, const CounterParams *params, int128 position,
+				 const char *origin, int128 *last_value)
+{
+	char		created_at[32];
+	time_t		now = time(NULL);
+	struct tm	tmbuf;
+	DynamoError err;
+	json_t	   *req;
+	json_t	   *resp;
+
+	strftime(created_at, sizeof(created_at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tmbuf));
+	req = json_pack("{s:s, s:{s:{s:s}, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:{s:s}, s:{s:s}, s:{s:s}},"
+					" s:s, s:{s:s}}",
+					"TableName", seqdist_table,
+					"Item",
+					ATTR_KEY, "S", key,
+					ATTR_LAST, counter_num(position),
+					ATTR_INCREMENT, counter_num(params->increment),
+					"min_value", counter_num(params->min_value),
+					"max_value", counter_num(params->max_value),
+					"start_value", counter_num(params->start_value),
+					"cycle", "BOOL", params->cycle,
+					"format", "N", "1",
+					"created_at", "S", created_at,
+					"created_by", "S", origin,
+					"ConditionExpression", "attribute_not_exists(#c)",
+					"ExpressionAttributeNames", "#c", ATTR_KEY);
+	resp = dynamo_call("PutItem", req, &err);
+	if (resp != NULL)
+	{
+		json_decref(resp);
+		*last_value = position;
+		return COUNTER_CREATED;
+	}
+	if (!dynamo_error_is(&err, "ConditionalCheckFailedException"))
+		dynamo_raise(&err);
+
+	/* an item exists: never move it back, move it forward if it is behind */
+	for (int tries = 0; tries < COUNTER_CAS_TRIES; tries++)
+	{
+		CounterState state;
+		bool		behind;
+
+		counter_read(key, &state);
+		counter_check_increment(key, params, &state, key);
+		behind = params->increment > 0 ? state.last_value < position
+			: state.last_value > position;
+		if (!behind)
+		{
+			*last_value = state.last_value;
+			return COUNTER_EXISTING;
+		}
+		if (counter_cas(key, params, state.last_value, position))
+		{
+			*last_value = position;
+			return COUNTER_ADVANCED;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg("could not register counter \"%s\" after %d attempts", key, COUNTER_CAS_TRIES)));
+}
+
+/*
+ * TableStatus from DescribeTable; palloc'd, or NULL with *err filled.
+ * *key_ok tells whether the key schema is the one seqdist creates.
+ */
+char *
+counter_table_status(DynamoError *err, bool *key_ok)
+{
+	json_t	   *req = json_pack("{s:s}", "TableName", seqdist_table);
+	json_t	   *resp = dynamo_call("DescribeTable", req, err);
+	json_t	   *table;
+	json_t	   *keys;
+	const char *status;
+	char	   *result;
+
+	if (resp == NULL)
+		return NULL;
+	table = json_object_get(resp, "Table");
+	status = json_string_value(json_object_get(table, "TableStatus"));
+	keys = json_object_get(table, "KeySchema");
+	*key_ok = json_is_array(keys) && json_array_size(keys) == 1 &&
+		json_is_string(json_object_get(json_array_get(keys, 0), "AttributeName")) &&
+		strcmp(json_string_value(json_object_get(json_array_get(keys, 0), "AttributeName")), ATTR_KEY) == 0;
+	result = status ? pstrdup(status) : NULL;
+	json_decref(resp);
+	if (result == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("malformed response from DynamoDB to DescribeTable"),
+				 errdetail("The answer carries no TableStatus.")));
+	return result;
+}
+
+/* Create the counter table, on-demand billing; false if it existed */
+bool
+counter_table_create(void)
+{
+	DynamoError err;
+	json_t	   *req = json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}",
+								"TableName", seqdist_table,
+								"AttributeDefinitions", "AttributeName", ATTR_KEY, "AttributeType", "S",
+								"KeySchema", "AttributeName", ATTR_KEY, "KeyType", "HASH",
+								"BillingMode", "PAY_PER_REQUEST");
+	json_t	   *resp = dynamo_call("CreateTable", req, &err);
+
+	if (resp != NULL)
+	{
+		json_decref(resp);
+		return true;
+	}
+	if (dynamo_error_is(&err, "ResourceInUseException"))
+		return false;
+	dynamo_raise(&err);
+}
+
+/*
+ * Render a DynamoDB item ({"a": {"S": "x"}, "b": {"N": "1"}}) as plain JSON
+ * ({"a": "x", "b": 1}).  Numbers are copied as text, so no precision is lost.
+ */
+char *
+counter_item_json(const char *key)
+{
+	json_t	   *req = json_pack("{s:s, s:o, s:b}",
+								"TableName", seqdist_table,
+								"Key", counter_key_json(key),
+								"ConsistentRead", 1);
+	json_t	   *resp = dynamo_call("GetItem", req, NULL);
+	json_t	   *item = json_object_get(resp, "Item");
+	StringInfoData out;
+	const char *name;
+	json_t	   *value;
+	bool		first = true;
+	bool		bad = false;
+
+	if (item == NULL)
+	{
+		json_decref(resp);
+		return NULL;
+	}
+
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '{');
+	json_object_foreach(item, name, value)
+	{
+		json_t	   *v = json_string(name);
+		char	   *enc;
+
+		enc = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+		json_decref(v);
+		appendStringInfo(&out, "%s%s: ", first ? "" : ", ", enc ? enc : "\"?\"");
+		free(enc);
+		first = false;
+
+		if ((v = json_object_get(value, "N")) != NULL && json_is_string(v))
+		{
+			int128		dummy;
+
+			if (!counter_parse_int128(json_string_value(v), &dummy))
+				bad = true;
+			appendStringInfoString(&out, bad ? "null" : json_string_value(v));
+		}
+		else if ((v = json_object_get(value, "BOOL")) != NULL)
+			appendStringInfoString(&out, json_is_true(v) ? "true" : "false");
+		else if ((v = json_object_get(value, "S")) != NULL)
+		{
+			enc = json_dumps(v, JSON_ENCODE_ANY);
+			appendStringInfoString(&out, enc ? enc : "null");
+			free(enc);
+		}
+		else
+			appendStringInfoString(&out, "null");
+	}
+	appendStringInfoChar(&out, '}');
+	json_decref(resp);
+	return out.data;
+}

@@ -1,0 +1,453 @@
+/*-------------------------------------------------------------------------
+ *
+ * dynamo.c
+ *		One DynamoDB API call: encode, sign, send, retry, decode, map errors.
+ *
+ * Every call is a POST of a JSON document to the endpoint with the target
+ * operation in X-Amz-Target, signed with AWS Signature Version 4.  Retries
+ * follow AWS's guidance: throttling errors, 5xx answers and transport
+ * failures are retried with capped exponential backoff and full jitter (the
+ * delay before attempt n+1 is uniform in [0, min(cap, base * 2^n)]);
+ * everything else (validation, access, conditional check failures) is
+ * returned at once.  Retrying an UpdateItem whose answer was lost may apply it
+ * twice; that only skips the block the lost answer carried (a gap), never
+ * hands out a value twice, because each applied update reserves a range no
+ * other update can reserve.
+ *
+ * Library memory (jansson objects and dumps) is released before any ERROR
+ * can be raised, or in PG_FINALLY where an ERROR can intervene.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <time.h>
+#include <jansson.h>
+
+#include "common/pg_prng.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/wait_event.h"
+
+#include "seqdist.h"
+#include "credentials.h"
+#include "dynamo.h"
+#include "http.h"
+#include "sigv4.h"
+
+#define DYNAMO_SERVICE "dynamodb"
+#define DYNAMO_TARGET_PREFIX "DynamoDB_20120810."
+#define DYNAMO_CONTENT_TYPE "application/x-amz-json-1.0"
+
+/* How much of an unexpected body to quote in an error */
+#define DYNAMO_QUOTE_MAX 200
+
+typedef struct DynamoEndpoint
+{
+	char	   *url;
+	char	   *host;			/* host[:port], sent as Host and signed */
+	char	   *path;			/* URI path, "/" when the URL has none */
+} DynamoEndpoint;
+
+static void dynamo_parse_endpoint(const char *url, DynamoEndpoint *ep);
+static void dynamo_send_once(const DynamoEndpoint *ep, const char *operation,
+							 const char *body, HttpResponse *resp);
+static bool dynamo_retryable_type(const char *type);
+static void dynamo_decode_error(const HttpResponse *resp, DynamoError *err);
+static char *dynamo_redact(const char *text);
+static void dynamo_backoff(int attempt);
+
+json_t *
+dynamo_call(const char *operation, json_t *request, DynamoError *err)
+{
+	char	   *body;
+	DynamoEndpoint ep;
+	DynamoError local;
+	DynamoError *e = err ? err : &local;
+	json_t	   *result = NULL;
+
+	/* encode, and release the request before anything can raise */
+	{
+		char	   *dump = json_dumps(request, JSON_COMPACT);
+
+		json_decref(request);
+		if (dump == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("could not encode a DynamoDB %s request", operation)));
+		body = pstrdup(dump);
+		free(dump);
+	}
+
+	memset(e, 0, sizeof(*e));
+	e->operation = operation;
+	dynamo_parse_endpoint(seqdist_effective_endpoint(), &ep);
+
+	for (int attempt = 1;; attempt++)
+	{
+		HttpResponse resp;
+		bool		retryable;
+
+		if (attempt > 1)
+			dynamo_backoff(attempt - 1);
+
+		dynamo_send_once(&ep, operation, body, &resp);
+		e->attempts = attempt;
+		e->http_status = resp.status;
+		if (e->type)
+			pfree(e->type);
+		if (e->message)
+			pfree(e->message);
+		e->type = NULL;
+		e->message = NULL;
+
+		if (resp.outcome == HTTP_RESPONSE && resp.status == 200)
+		{
+			json_error_t jerr;
+
+			result = json_loadb(resp.body, resp.body_len, 0, &jerr);
+			if (result == NULL || !json_is_object(result))
+			{
+				if (result)
+					json_decref(result);
+				result = NULL;
+				e->kind = DYNAMO_MALFORMED;
+				e->message = psprintf("%.*s", DYNAMO_QUOTE_MAX, resp.body);
+				retryable = false;
+			}
+			else
+			{
+				e->kind = DYNAMO_OK;
+				http_response_free(&resp);
+				break;
+			}
+		}
+		else if (resp.outcome == HTTP_RESPONSE)
+		{
+			dynamo_decode_error(&resp, e);
+			retryable = (e->kind == DYNAMO_UNAVAILABLE);
+		}
+		else
+		{
+			e->kind = DYNAMO_TRANSPORT;
+			e->message = dynamo_redact(resp.error ? resp.error : "transport failure");
+			retryable = true;
+		}
+		http_response_free(&resp);
+
+		if (!retryable || attempt >= seqdist_max_attempts)
+			break;
+	}
+
+	pfree(body);
+	if (e->kind != DYNAMO_OK && err == NULL)
+		dynamo_raise(e);
+	return result;
+}
+
+/*
+ * Split the endpoint URL into what is signed: the Host header value and the
+ * path.  The Host header is sent explicitly so that what libcurl sends is
+ * exactly what was signed.
+ */
+static void
+dynamo_parse_endpoint(const char *url, DynamoEndpoint *ep)
+{
+	const char *rest = strstr(url, "://");
+	const char *slash;
+
+	ep->url = pstrdup(url);
+	rest = rest ? rest + 3 : url;
+	slash = strchr(rest, '/');
+	if (slash)
+	{
+		ep->host = pnstrdup(rest, slash - rest);
+		ep->path = pstrdup(slash);
+	}
+	else
+	{
+		ep->host = pstrdup(rest);
+		ep->path = pstrdup("/");
+	}
+}
+
+static void
+dynamo_send_once(const DynamoEndpoint *ep, const char *operation,
+				 const char *body, HttpResponse *resp)
+{
+	SeqdistCredentials creds;
+	SigV4Header hdrs[5];
+	SigV4Request req;
+	SigV4Credentials sc;
+	SigV4Result sig;
+	char		amz_date[17];
+	char		target[128];
+	const char *lines[6];
+	int			nhdrs = 0;
+	int			nlines;
+	time_t		now = time(NULL);
+	struct tm	tmbuf;
+
+	strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tmbuf));
+	snprintf(target, sizeof(target), "%s%s", DYNAMO_TARGET_PREFIX, operation);
+
+	credentials_resolve(&creds);
+
+	hdrs[nhdrs++] = (SigV4Header) {"Host", ep->host};
+	hdrs[nhdrs++] = (SigV4Header) {"Content-Type", DYNAMO_CONTENT_TYPE};
+	hdrs[nhdrs++] = (SigV4Header) {"X-Amz-Date", amz_date};
+	hdrs[nhdrs++] = (SigV4Header) {"X-Amz-Target", target};
+	if (creds.session_token)
+		hdrs[nhdrs++] = (SigV4Header) {"X-Amz-Security-Token", creds.session_token};
+
+	req.method = "POST";
+	req.path = ep->path;
+	req.query = NULL;
+	req.headers = hdrs;
+	req.nheaders = nhdrs;
+	req.payload = (const unsigned char *) body;
+	req.payload_len = strlen(body);
+	sc.access_key_id = creds.access_key_id;
+	sc.secret_access_key = creds.secret_access_key;
+	sc.session_token = creds.session_token;
+
+	if (sigv4_sign(&req, &sc, seqdist_region, DYNAMO_SERVICE, amz_date, &sig) != 0)
+	{
+		credentials_release(&creds);
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not sign a DynamoDB %s request", operation)));
+	}
+
+	for (nlines = 0; nlines < nhdrs; nlines++)
+		lines[nlines] = psprintf("%s: %s", hdrs[nlines].name, hdrs[nlines].value);
+	lines[nlines++] = psprintf("Authorization: %s", sig.authorization);
+	sigv4_result_free(&sig);
+
+	PG_TRY();
+	{
+		http_post(ep->url, lines, nlines, body, strlen(body), resp);
+	}
+	PG_FINALLY();
+	{
+		/* the token line and the credentials are wiped, not just freed */
+		for (int i = 0; i < nlines; i++)
+		{
+			explicit_bzero((char *) lines[i], strlen(lines[i]));
+			pfree((char *) lines[i]);
+		}
+		credentials_release(&creds);
+	}
+	PG_END_TRY();
+}
+
+static bool
+dynamo_retryable_type(const char *type)
+{
+	static const char *const retryable[] = {
+		"ProvisionedThroughputExceededException",
+		"ThrottlingException",
+		"RequestLimitExceeded",
+		"InternalServerError",
+		"ServiceUnavailable",
+		"LimitExceededException",
+	};
+
+	if (type == NULL)
+		return false;
+	for (int i = 0; i < lengthof(retryable); i++)
+		if (strcmp(type, retryable[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Decode an error answer: {"__type": "namespace#Type", "message": "..."}.
+ * A 5xx is retryable whatever its body says.
+ */
+static void
+dynamo_decode_error(const HttpResponse *resp, DynamoError *err)
+{
+	json_t	   *doc = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+	const char *type = NULL;
+	const char *message = NULL;
+
+	if (doc && json_is_object(doc))
+	{
+		json_t	   *t = json_object_get(doc, "__type");
+		json_t	   *m = json_object_get(doc, "message");
+
+		if (m == NULL)
+			m = json_object_get(doc, "Message");
+		if (json_is_string(t))
+		{
+			type = json_string_value(t);
+			if (strchr(type, '#'))
+				type = strchr(type, '#') + 1;
+		}
+		if (json_is_string(m))
+			message = json_string_value(m);
+	}
+
+	err->type = type ? pstrdup(type) : NULL;
+	if (message)
+		err->message = dynamo_redact(message);
+	else if (resp->body_len > 0)
+		err->message = dynamo_redact(psprintf("%.*s", DYNAMO_QUOTE_MAX, resp->body));
+	if (doc)
+		json_decref(doc);
+
+	if (resp->status >= 500 || dynamo_retryable_type(err->type))
+		err->kind = DYNAMO_UNAVAILABLE;
+	else if (err->type != NULL)
+		err->kind = DYNAMO_AWS_ERROR;
+	else
+		err->kind = DYNAMO_MALFORMED;
+}
+
+/*
+ * Remote text could in principle echo a credential back; make sure no
+ * configured key id, secret or token ever reaches a message or log line.
+ */
+static char *
+dynamo_redact(const char *text)
+{
+	SeqdistCredentials creds;
+	const char *secrets[3];
+	StringInfoData out;
+
+	/* no credentials configured: nothing could be echoed */
+	if (!credentials_try_resolve(&creds))
+		return pstrdup(text);
+
+	secrets[0] = creds.access_key_id;
+	secrets[1] = creds.secret_access_key;
+	secrets[2] = creds.session_token;
+
+	initStringInfo(&out);
+	for (const char *p = text; *p;)
+	{
+		bool		hit = false;
+
+		for (int i = 0; i < 3; i++)
+		{
+			size_t		n = secrets[i] ? strlen(secrets[i]) : 0;
+
+			if (n >= 4 && strncmp(p, secrets[i], n) == 0)
+			{
+				appendStringInfoString(&out, "[redacted]");
+				p += n;
+				hit = true;
+				break;
+			}
+		}
+		if (!hit)
+			appendStringInfoChar(&out, *p++);
+	}
+	credentials_release(&creds);
+	return out.data;
+}
+
+static void
+dynamo_backoff(int retry)
+{
+	uint64		ceiling = (uint64) seqdist_retry_base_ms << Min(retry, 30);
+	long		delay;
+
+	ceiling = Min(ceiling, (uint64) seqdist_retry_cap_ms);
+	delay = (long) pg_prng_uint64_range(&pg_global_prng_state, 0, ceiling);
+	if (delay > 0)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 delay, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	CHECK_FOR_INTERRUPTS();
+}
+
+bool
+dynamo_error_is(const DynamoError *err, const char *type)
+{
+	return err->type != NULL && strcmp(err->type, type) == 0;
+}
+
+bool
+dynamo_error_is_auth(const DynamoError *err)
+{
+	static const char *const auth[] = {
+		"UnrecognizedClientException",
+		"InvalidSignatureException",
+		"MissingAuthenticationTokenException",
+		"IncompleteSignatureException",
+		"ExpiredTokenException",
+		"InvalidClientTokenId",
+		"SignatureDoesNotMatch",
+	};
+
+	if (err->type == NULL)
+		return false;
+	for (int i = 0; i < lengthof(auth); i++)
+		if (strcmp(err->type, auth[i]) == 0)
+			return true;
+	return false;
+}
+
+void
+dynamo_raise(const DynamoError *err)
+{
+	const char *op = err->operation;
+	const char *msg = err->message ? err->message : "";
+
+	switch (err->kind)
+	{
+		case DYNAMO_TRANSPORT:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not reach DynamoDB at \"%s\"", seqdist_effective_endpoint()),
+					 errdetail_internal("%s failed after %d attempt(s): %s", op, err->attempts, msg),
+					 errhint("Check seqdist.endpoint and that DynamoDB is reachable from the database server.")));
+			break;
+		case DYNAMO_UNAVAILABLE:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("DynamoDB is unavailable or throttling requests"),
+					 errdetail_internal("%s failed after %d attempt(s): HTTP %ld %s: %s",
+										op, err->attempts, err->http_status,
+										err->type ? err->type : "(no error type)", msg)));
+			break;
+		case DYNAMO_MALFORMED:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("malformed response from DynamoDB to %s", op),
+					 errdetail_internal("HTTP %ld, body begins: %s", err->http_status, msg)));
+			break;
+		case DYNAMO_AWS_ERROR:
+			if (dynamo_error_is_auth(err))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+						 errmsg("DynamoDB rejected seqdist's credentials"),
+						 errdetail_internal("%s: %s: %s", op, err->type, msg),
+						 errhint("Check the AWS access key, secret key, session token and seqdist.region.")));
+			if (dynamo_error_is(err, "AccessDeniedException"))
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("DynamoDB denied seqdist permission for %s", op),
+						 errdetail_internal("%s: %s", err->type, msg),
+						 errhint("Grant the AWS identity dynamodb:%s on the counter table.", op)));
+			if (dynamo_error_is(err, "ResourceNotFoundException"))
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("DynamoDB table \"%s\" does not exist", seqdist_table),
+						 errdetail_internal("%s: %s: %s", op, err->type, msg),
+						 errhint("Create it with SELECT seqdist.create_table(), or check seqdist.table and seqdist.region.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+					 errmsg("DynamoDB rejected a %s request", op),
+					 errdetail_internal("%s: %s", err->type, msg)));
+			break;
+		case DYNAMO_OK:
+			break;
+	}
+	elog(ERROR, "unexpected DynamoDB error state");
+}

@@ -1,0 +1,54 @@
+/*-------------------------------------------------------------------------
+ *
+ * dynamo.h
+ *		DynamoDB API calls: signing, retries and error mapping.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SEQDIST_DYNAMO_H
+#define SEQDIST_DYNAMO_H
+
+/* jansson's type; kept opaque so that callers need not include jansson.h */
+struct json_t;
+
+typedef enum DynamoErrorKind
+{
+	DYNAMO_OK = 0,
+	DYNAMO_TRANSPORT,			/* no usable answer after every attempt */
+	DYNAMO_UNAVAILABLE,			/* 5xx or throttling after every attempt */
+	DYNAMO_AWS_ERROR,			/* a non-retryable error answered by DynamoDB */
+	DYNAMO_MALFORMED			/* an answer that is not DynamoDB's JSON */
+} DynamoErrorKind;
+
+typedef struct DynamoError
+{
+	DynamoErrorKind kind;
+	const char *operation;		/* "UpdateItem", ... */
+	int			attempts;
+	long		http_status;
+	char	   *type;			/* AWS error type without namespace, or NULL */
+	char	   *message;		/* remote or transport text, credentials removed */
+} DynamoError;
+
+/*
+ * Send one DynamoDB API request, retrying what may be retried.
+ *
+ * The request object is consumed (its reference is released in every case).
+ * On success returns the decoded response, which the caller must
+ * json_decref.  On failure: if err is NULL, raises an ERROR; otherwise fills
+ * *err and returns NULL, and the caller either handles the error or passes
+ * it to dynamo_raise().
+ */
+extern struct json_t *dynamo_call(const char *operation, struct json_t *request,
+								  DynamoError *err);
+
+/* Raise an ERROR describing err, with an errcode fitting its kind */
+extern void dynamo_raise(const DynamoError *err) pg_attribute_noreturn();
+
+/* True when err is the AWS error named type */
+extern bool dynamo_error_is(const DynamoError *err, const char *type);
+
+/* Does the AWS error type mean the credentials were not accepted? */
+extern bool dynamo_error_is_auth(const DynamoError *err);
+
+#endif							/* SEQDIST_DYNAMO_H */

@@ -1,0 +1,337 @@
+/*-------------------------------------------------------------------------
+ *
+ * http.c
+ *		The HTTP transport under the DynamoDB client, built on libcurl.
+ *
+ * Design:
+ *	- One easy handle and one multi handle per process, created lazily on
+ *	  first use, never in the postmaster.  The multi handle owns the
+ *	  connection cache, so consecutive requests reuse one keep-alive
+ *	  connection.  If the process id changes (a fork after first use) the
+ *	  inherited handles are abandoned, not cleaned up: cleaning up would
+ *	  close or shut down TLS sessions the parent still uses.
+ *	- The transfer is driven with the multi interface and polled in short
+ *	  slices, so a query cancel, statement_timeout or termination stops a
+ *	  request within one slice.  Nothing is raised from inside a libcurl
+ *	  callback: the loop notices the interrupt, detaches the transfer, and
+ *	  only then lets CHECK_FOR_INTERRUPTS raise the error.
+ *	- The response is gathered in malloc'd memory (a callback must not
+ *	  palloc, which could longjmp through libcurl) and copied to palloc'd
+ *	  memory after the transfer.  Library memory is released in PG_FINALLY.
+ *	- While a request is in flight the backend reports the Extension wait
+ *	  event, visible in pg_stat_activity.
+ *	- Protocols are limited to http and https, redirects are not followed,
+ *	  and TLS peer and host verification are always on.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/pmsignal.h"
+#include "utils/wait_event.h"
+
+#include "seqdist.h"
+#include "http.h"
+
+/* How often an idle transfer wakes up to look for interrupts */
+#define HTTP_POLL_SLICE_MS 10
+
+/* Largest response body accepted; DynamoDB answers are a few hundred bytes */
+#define HTTP_MAX_BODY (1024 * 1024)
+
+#define HTTP_USER_AGENT "seqdist/1.0"
+
+typedef struct HttpBuffer
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	bool		overflow;
+} HttpBuffer;
+
+static CURL *http_easy = NULL;
+static CURLM *http_multi = NULL;
+static pid_t http_owner_pid = 0;
+static bool http_global_done = false;
+
+/*
+ * Per-transfer state lives in statics rather than on the stack, so that it
+ * is still valid in PG_FINALLY after a longjmp.  http_post is not reentrant.
+ */
+static HttpBuffer http_buf;
+static char http_errbuf[CURL_ERROR_SIZE];
+
+static bool http_default_abort_check(void);
+static HttpAbortCheck http_abort_check = http_default_abort_check;
+
+static void http_ensure_handles(void);
+static size_t http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata);
+static bool http_run_transfer(CURLcode *result);
+
+/* Raise an error naming the libcurl option that could not be set */
+#define HTTP_SETOPT(opt, val) \
+	do { \
+		CURLcode	setopt_rc_ = curl_easy_setopt(http_easy, opt, val); \
+		if (setopt_rc_ != CURLE_OK) \
+			ereport(ERROR, \
+					(errcode(ERRCODE_SYSTEM_ERROR), \
+					 errmsg("could not set libcurl option %s", #opt), \
+					 errdetail_internal("%s", curl_easy_strerror(setopt_rc_)))); \
+	} while (0)
+
+void
+http_set_abort_check(HttpAbortCheck check)
+{
+	http_abort_check = check ? check : http_default_abort_check;
+}
+
+static bool
+http_default_abort_check(void)
+{
+	return QueryCancelPending || ProcDiePending;
+}
+
+static void
+http_ensure_handles(void)
+{
+	if (http_easy != NULL && http_owner_pid == getpid())
+		return;
+
+	/* inherited from another process: abandon, see the header comment */
+	http_easy = NULL;
+	http_multi = NULL;
+
+	if (!http_global_done)
+	{
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYSTEM_ERROR),
+					 errmsg("could not initialize libcurl")));
+		http_global_done = true;
+	}
+
+	http_multi = curl_multi_init();
+	http_easy = curl_easy_init();
+	if (http_multi == NULL || http_easy == NULL)
+	{
+		if (http_easy)
+			curl_easy_cleanup(http_easy);
+		if (http_multi)
+			curl_multi_cleanup(http_multi);
+		http_easy = NULL;
+		http_multi = NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not create a libcurl handle")));
+	}
+	http_owner_pid = getpid();
+}
+
+static size_t
+http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	HttpBuffer *buf = (HttpBuffer *) userdata;
+	size_t		n = size * nmemb;
+
+	if (buf->len + n + 1 > HTTP_MAX_BODY)
+	{
+		buf->overflow = true;
+		return 0;				/* makes libcurl fail the transfer */
+	}
+	if (buf->len + n + 1 > buf->cap)
+	{
+		size_t		newcap = Max(buf->cap * 2, buf->len + n + 1);
+		char	   *p;
+
+		newcap = Max(newcap, 1024);
+		p = realloc(buf->data, newcap);
+		if (p == NULL)
+			return 0;
+		buf->data = p;
+		buf->cap = newcap;
+	}
+	memcpy(buf->data + buf->len, ptr, n);
+	buf->len += n;
+	buf->data[buf->len] = '\0';
+	return n;
+}
+
+/*
+ * Drive the attached transfer to completion.  Returns false if it was
+ * abandoned because of an interrupt or postmaster death.
+ */
+static bool
+http_run_transfer(CURLcode *result)
+{
+	int			running = 1;
+	CURLMsg    *msg;
+	int			left;
+
+	*result = CURLE_OK;
+	for (;;)
+	{
+		CURLMcode	mc = curl_multi_perform(http_multi, &running);
+
+		if (mc != CURLM_OK)
+		{
+			*result = CURLE_FAILED_INIT;
+			return true;
+		}
+		if (running == 0)
+			break;
+		if (http_abort_check() || !PostmasterIsAlive())
+			return false;
+		mc = curl_multi_poll(http_multi, NULL, 0, HTTP_POLL_SLICE_MS, NULL);
+		if (mc != CURLM_OK)
+		{
+			*result = CURLE_FAILED_INIT;
+			return true;
+		}
+	}
+	while ((msg = curl_multi_info_read(http_multi, &left)) != NULL)
+	{
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == http_easy)
+			*result = msg->data.result;
+	}
+	return true;
+}
+
+void
+http_post(const char *url, const char *const *headers, int nheaders,
+		  const char *body, size_t body_len, HttpResponse *resp)
+{
+	struct curl_slist *volatile hlist = NULL;
+	volatile bool attached = false;
+	bool		finished = false;
+	CURLcode	result = CURLE_OK;
+
+	memset(resp, 0, sizeof(*resp));
+	memset(&http_buf, 0, sizeof(http_buf));
+	http_errbuf[0] = '\0';
+	http_ensure_handles();
+
+	PG_TRY();
+	{
+		for (int i = 0; i < nheaders; i++)
+		{
+			struct curl_slist *n = curl_slist_append(hlist, headers[i]);
+
+			if (n == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory building a request")));
+			hlist = n;
+		}
+		/* libcurl would otherwise wait for "100 Continue" on larger bodies */
+		{
+			struct curl_slist *n = curl_slist_append(hlist, "Expect:");
+
+			if (n == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory building a request")));
+			hlist = n;
+		}
+
+		curl_easy_reset(http_easy);
+		HTTP_SETOPT(CURLOPT_URL, url);
+		HTTP_SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+		HTTP_SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+		HTTP_SETOPT(CURLOPT_NOSIGNAL, 1L);
+		HTTP_SETOPT(CURLOPT_POST, 1L);
+		HTTP_SETOPT(CURLOPT_POSTFIELDS, body);
+		HTTP_SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+		HTTP_SETOPT(CURLOPT_HTTPHEADER, hlist);
+		HTTP_SETOPT(CURLOPT_USERAGENT, HTTP_USER_AGENT);
+		HTTP_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long) seqdist_connect_timeout_ms);
+		HTTP_SETOPT(CURLOPT_TIMEOUT_MS, (long) seqdist_request_timeout_ms);
+		HTTP_SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+		HTTP_SETOPT(CURLOPT_TCP_NODELAY, 1L);
+		HTTP_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+		HTTP_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+		if (seqdist_ca_file && seqdist_ca_file[0])
+			HTTP_SETOPT(CURLOPT_CAINFO, seqdist_ca_file);
+		HTTP_SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
+		HTTP_SETOPT(CURLOPT_WRITEDATA, &http_buf);
+		HTTP_SETOPT(CURLOPT_ERRORBUFFER, http_errbuf);
+
+		if (curl_multi_add_handle(http_multi, http_easy) != CURLM_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYSTEM_ERROR),
+					 errmsg("could not start a libcurl transfer")));
+		attached = true;
+
+		pgstat_report_wait_start(PG_WAIT_EXTENSION);
+		finished = http_run_transfer(&result);
+		pgstat_report_wait_end();
+
+		curl_multi_remove_handle(http_multi, http_easy);
+		attached = false;
+
+		if (!finished)
+		{
+			/* raise the pending cancel or termination outside of libcurl */
+			CHECK_FOR_INTERRUPTS();
+			if (!PostmasterIsAlive())
+				ereport(FATAL,
+						(errcode(ERRCODE_ADMIN_SHUTDOWN),
+						 errmsg("terminating because the postmaster died during a DynamoDB request")));
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("DynamoDB request canceled")));
+		}
+
+		if (result == CURLE_OK)
+		{
+			resp->outcome = HTTP_RESPONSE;
+			curl_easy_getinfo(http_easy, CURLINFO_RESPONSE_CODE, &resp->status);
+			resp->body = palloc(http_buf.len + 1);
+			if (http_buf.len > 0)
+				memcpy(resp->body, http_buf.data, http_buf.len);
+			resp->body[http_buf.len] = '\0';
+			resp->body_len = http_buf.len;
+		}
+		else
+		{
+			if (result == CURLE_COULDNT_CONNECT ||
+				result == CURLE_COULDNT_RESOLVE_HOST ||
+				result == CURLE_COULDNT_RESOLVE_PROXY)
+				resp->outcome = HTTP_CONNECT_FAILED;
+			else if (result == CURLE_OPERATION_TIMEDOUT)
+				resp->outcome = HTTP_TIMED_OUT;
+			else
+				resp->outcome = HTTP_TRANSPORT_FAILED;
+			if (http_buf.overflow)
+				resp->error = psprintf("response larger than %d bytes", HTTP_MAX_BODY);
+			else
+				resp->error = psprintf("%s", http_errbuf[0] ? http_errbuf : curl_easy_strerror(result));
+		}
+	}
+	PG_FINALLY();
+	{
+		if (attached)
+			curl_multi_remove_handle(http_multi, http_easy);
+		/* the handle must not keep pointers to memory freed below */
+		curl_easy_setopt(http_easy, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(http_easy, CURLOPT_ERRORBUFFER, NULL);
+		curl_slist_free_all(hlist);
+		free(http_buf.data);
+		memset(&http_buf, 0, sizeof(http_buf));
+	}
+	PG_END_TRY();
+}
+
+void
+http_response_free(HttpResponse *resp)
+{
+	if (resp->body)
+		pfree(resp->body);
+	if (resp->error)
+		pfree(resp->error);
+	memset(resp, 0, sizeof(*resp));
+}

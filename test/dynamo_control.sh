@@ -1,0 +1,50 @@
+#!/bin/sh
+# dynamo_control.sh -- drive the control API of local_dynamodb.js.
+#
+#   dynamo_control.sh PORT faults '{"rules":[{"target":"UpdateItem","mode":"http500","count":2}]}'
+#   dynamo_control.sh PORT faults            # show the current rules
+#   dynamo_control.sh PORT stats             # request counters (JSON)
+#   dynamo_control.sh PORT reset             # zero the counters, clear the rules
+#
+# Talks to 127.0.0.1 only (never through a configured HTTP proxy).  Prints the
+# JSON answer; exits non-zero if the request fails or is refused.
+set -eu
+
+usage() {
+    echo "usage: $0 PORT faults ['{\"rules\":[...]}'] | PORT stats | PORT reset" >&2
+    exit 2
+}
+
+[ $# -ge 2 ] || usage
+port=$1
+cmd=$2
+case "$port" in
+    '' | *[!0-9]*) usage ;;
+esac
+base="http://127.0.0.1:$port/__control"
+curl_() {
+    curl --silent --show-error --fail-with-body --noproxy '*' --max-time 10 "$@"
+}
+
+case "$cmd" in
+    faults)
+        if [ $# -eq 3 ]; then
+            curl_ -X POST -H 'Content-Type: application/json' --data-binary "$3" "$base/faults"
+        elif [ $# -eq 2 ]; then
+            curl_ "$base/faults"
+        else
+            usage
+        fi
+        ;;
+    stats)
+        [ $# -eq 2 ] || usage
+        curl_ "$base/stats"
+        ;;
+    reset)
+        [ $# -eq 2 ] || usage
+        curl_ -X POST "$base/reset"
+        ;;
+    *)
+        usage
+        ;;
+esac
