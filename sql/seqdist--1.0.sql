@@ -23,7 +23,7 @@ CREATE FUNCTION create_table()
 RETURNS text
 AS 'MODULE_PATHNAME', 'seqdist_create_table'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION create_table() IS 'create the DynamoDB counter table (seqdist.table) if missing and wait until it is active';
+COMMENT ON FUNCTION create_table() IS 'create the DynamoDB counter table (seqdist.table_name) if missing and wait until it is active';
 REVOKE ALL ON FUNCTION create_table() FROM PUBLIC;
 
 CREATE FUNCTION health(OUT check_name text, OUT ok boolean, OUT detail text)

@@ -440,7 +440,7 @@ dynamo_raise(const DynamoError *err)
 						(errcode(ERRCODE_UNDEFINED_OBJECT),
 						 errmsg("DynamoDB table \"%s\" does not exist", seqdist_table),
 						 errdetail_internal("%s: %s: %s", op, err->type, msg),
-						 errhint("Create it with SELECT seqdist.create_table(), or check seqdist.table and seqdist.region.")));
+						 errhint("Create it with SELECT seqdist.create_table(), or check seqdist.table_name and seqdist.region.")));
 			ereport(ERROR,
 					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 					 errmsg("DynamoDB rejected a %s request", op),

@@ -13,8 +13,9 @@
  * region, table) can be changed only by superusers: pointing a session at a
  * different store would let it hand out values another store also hands out.
  * Credentials are superuser-only in both directions: a non-superuser can
- * neither set nor read them, and they carry no check hook, because a check
- * hook's rejection message would echo the value.
+ * neither set nor read them; SHOW masks them even for superusers; and they
+ * carry no check hook, because a check hook's rejection message would echo
+ * the value.
  *
  *-------------------------------------------------------------------------
  */
@@ -51,6 +52,9 @@ void		_PG_init(void);
 static bool seqdist_check_endpoint(char **newval, void **extra, GucSource source);
 static bool seqdist_check_region(char **newval, void **extra, GucSource source);
 static bool seqdist_check_table(char **newval, void **extra, GucSource source);
+static const char *seqdist_show_access_key(void);
+static const char *seqdist_show_secret(void);
+static const char *seqdist_show_token(void);
 
 void
 _PG_init(void)
@@ -72,7 +76,7 @@ _PG_init(void)
 							   &seqdist_region, "us-east-1",
 							   PGC_SUSET, 0,
 							   seqdist_check_region, NULL, NULL);
-	DefineCustomStringVariable("seqdist.table",
+	DefineCustomStringVariable("seqdist.table_name",
 							   "DynamoDB table that holds the counter items.",
 							   NULL,
 							   &seqdist_table, "seqdist_counters",
@@ -89,19 +93,19 @@ _PG_init(void)
 							   NULL,
 							   &seqdist_access_key_id, "",
 							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   NULL, NULL, NULL);
+							   NULL, NULL, seqdist_show_access_key);
 	DefineCustomStringVariable("seqdist.aws_secret_access_key",
 							   "AWS secret access key; overrides the environment and the shared credentials file.",
 							   NULL,
 							   &seqdist_secret_access_key, "",
 							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   NULL, NULL, NULL);
+							   NULL, NULL, seqdist_show_secret);
 	DefineCustomStringVariable("seqdist.aws_session_token",
 							   "AWS session token for temporary credentials.",
 							   NULL,
 							   &seqdist_session_token, "",
 							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   NULL, NULL, NULL);
+							   NULL, NULL, seqdist_show_token);
 	DefineCustomIntVariable("seqdist.connect_timeout",
 							"Maximum time to establish a connection to DynamoDB.",
 							NULL,
@@ -134,6 +138,34 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("seqdist");
+}
+
+/*
+ * Credentials are never shown, not even to superusers or members of
+ * pg_read_all_settings: SHOW and pg_settings say only whether one is set.
+ */
+static const char *
+seqdist_show_masked(const char *value)
+{
+	return (value == NULL || value[0] == '\0') ? "" : "********";
+}
+
+static const char *
+seqdist_show_access_key(void)
+{
+	return seqdist_show_masked(seqdist_access_key_id);
+}
+
+static const char *
+seqdist_show_secret(void)
+{
+	return seqdist_show_masked(seqdist_secret_access_key);
+}
+
+static const char *
+seqdist_show_token(void)
+{
+	return seqdist_show_masked(seqdist_session_token);
 }
 
 void

@@ -1,0 +1,104 @@
+# Shell functions shared by the demo and the test runner (sourced, not run).
+#
+# Everything here talks to 127.0.0.1 only and stops only the processes it
+# started, by their pid.
+
+SEQDIST_PG_MAJOR=15
+SEQDIST_PG_BIN=/usr/lib/postgresql/$SEQDIST_PG_MAJOR/bin
+SEQDIST_APT_PACKAGES="build-essential perl curl ca-certificates valgrind
+ postgresql-$SEQDIST_PG_MAJOR postgresql-server-dev-$SEQDIST_PG_MAJOR
+ libcurl4-openssl-dev libjansson-dev libssl-dev libipc-run-perl nodejs npm"
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Run a command as root: directly, or through sudo.
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Install the Debian packages that are missing, then the pinned npm packages.
+seqdist_install_dependencies() {
+	local missing=() p
+	for p in $SEQDIST_APT_PACKAGES; do
+		# node may come from another Debian-format package of the same name
+		if [ "$p" = nodejs ] && command -v node >/dev/null; then continue; fi
+		if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		say "installing Debian packages: ${missing[*]}"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	fi
+	if [ ! -d "$SEQDIST_ROOT/test/node_modules/dynalite" ] ||
+	   [ "$SEQDIST_ROOT/test/package-lock.json" -nt "$SEQDIST_ROOT/test/node_modules/.package-lock.json" ]; then
+		say "installing the pinned npm packages (test/package-lock.json)"
+		(cd "$SEQDIST_ROOT/test" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+	fi
+}
+
+seqdist_build_install() {
+	say "building and installing seqdist"
+	make -C "$SEQDIST_ROOT" -s PG_CONFIG="$SEQDIST_PG_BIN/pg_config" >/dev/null
+	as_root make -C "$SEQDIST_ROOT" -s install PG_CONFIG="$SEQDIST_PG_BIN/pg_config" >/dev/null
+}
+
+# PostgreSQL refuses to run as root.  When we are root, copy the tree to a
+# scratch directory owned by an unprivileged user and re-run the given script
+# there as that user; print where its files are kept.
+seqdist_drop_root() {
+	local script=$1; shift
+	local user=postgres scratch
+	id "$user" >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /bin/bash "$user"
+	scratch=$(mktemp -d /tmp/seqdist.XXXXXX)
+	tar -C "$SEQDIST_ROOT" --exclude=./.git --exclude=./tmp_check --exclude=./results \
+		--exclude=./log -cf - . | tar -C "$scratch" -xf -
+	chown -R "$user" "$scratch"
+	chmod 755 "$scratch"
+	say "running as the unprivileged user '$user' in $scratch"
+	runuser -u "$user" -- env SEQDIST_UNPRIVILEGED=1 HOME="$scratch" PATH="$PATH" \
+		bash "$scratch/$script" "$@"
+}
+
+# A free TCP port on 127.0.0.1 (the kernel picks one).
+seqdist_free_port() {
+	perl -MIO::Socket::INET -e \
+		'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0) or die; print $s->sockport, "\n";'
+}
+
+# Start the local DynamoDB (dynalite behind the signature-checking proxy).
+# Sets DYNAMO_PORT and DYNAMO_PID.  $1: a directory for its files.
+seqdist_start_dynamo() {
+	local dir=$1 i
+	mkdir -p "$dir"
+	rm -f "$dir/dynamo.port"
+	node "$SEQDIST_ROOT/test/local_dynamodb.js" --port 0 --port-file "$dir/dynamo.port" \
+		--credentials "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" --region "$AWS_REGION" \
+		>"$dir/dynamo.log" 2>&1 &
+	DYNAMO_PID=$!
+	for i in $(seq 1 100); do
+		[ -s "$dir/dynamo.port" ] && break
+		kill -0 "$DYNAMO_PID" 2>/dev/null || { cat "$dir/dynamo.log"; die "local DynamoDB did not start"; }
+		sleep 0.1
+	done
+	[ -s "$dir/dynamo.port" ] || die "local DynamoDB did not report its port"
+	DYNAMO_PORT=$(cat "$dir/dynamo.port")
+}
+
+# Stop a process we started, by pid, and wait for it.
+seqdist_stop_pid() {
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$pid" 2>/dev/null || true
+}
+
+# Test credentials: the local DynamoDB accepts exactly these.
+seqdist_test_credentials() {
+	export AWS_ACCESS_KEY_ID=AKIDSEQDISTLOCAL01
+	export AWS_SECRET_ACCESS_KEY=seqdist-local-secret-0123456789abcdef
+	export AWS_REGION=us-east-1
+	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE
+}
