@@ -57,8 +57,15 @@ seqdist_drop_root() {
 	chown -R "$user" "$scratch"
 	chmod 755 "$scratch"
 	say "running as the unprivileged user '$user' in $scratch"
+	local status=0
 	runuser -u "$user" -- env SEQDIST_UNPRIVILEGED=1 HOME="$scratch" PATH="$PATH" \
-		bash "$scratch/$script" "$@"
+		bash "$scratch/$script" "$@" || status=$?
+	if [ "$status" -eq 0 ]; then
+		rm -rf "$scratch"
+	else
+		echo "the run's files are kept in $scratch"
+	fi
+	return "$status"
 }
 
 # A free TCP port on 127.0.0.1 (the kernel picks one).

@@ -1,0 +1,132 @@
+# SeqdistTest: shared helpers for seqdist's TAP tests.
+#
+# start_dynamo() runs test/local_dynamodb.js (dynalite behind a proxy that
+# checks signatures and injects faults) on a free 127.0.0.1 port; the process
+# is stopped by pid when the test ends, whatever happens.  new_node() makes a
+# PostgreSQL::Test::Cluster with seqdist preloaded and pointed at it.
+package SeqdistTest;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use JSON::PP;
+use Time::HiRes qw(usleep);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+
+our @EXPORT = qw(start_dynamo dynamo_faults dynamo_stats dynamo_reset new_node
+  test_credentials);
+
+my @started;
+
+# The key pair every test cluster uses unless a test says otherwise.
+sub test_credentials
+{
+	return (
+		AWS_ACCESS_KEY_ID => 'AKIDSEQDISTLOCAL01',
+		AWS_SECRET_ACCESS_KEY => 'seqdist-local-secret-0123456789abcdef');
+}
+
+# start_dynamo(credentials => ['AKID:SECRET[:TOKEN]', ...]) -> { port, pid }
+sub start_dynamo
+{
+	my (%opts) = @_;
+	my %cred = test_credentials();
+	my @creds = @{ $opts{credentials}
+		  // ["$cred{AWS_ACCESS_KEY_ID}:$cred{AWS_SECRET_ACCESS_KEY}"] };
+	my $dir = tempdir(DIR => $PostgreSQL::Test::Utils::tmp_check, CLEANUP => 1);
+	my $script = "$ENV{SEQDIST_ROOT}/test/local_dynamodb.js";
+	my @cmd = ('node', $script, '--port', '0', '--port-file', "$dir/port",
+		'--region', 'us-east-1', map { ('--credentials', $_) } @creds);
+
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0)
+	{
+		open(STDOUT, '>>', "$PostgreSQL::Test::Utils::log_path/dynamo.log");
+		open(STDERR, '>&', \*STDOUT);
+		exec(@cmd) or die "exec node: $!";
+	}
+	push @started, $pid;
+	for (1 .. 200)
+	{
+		last if -s "$dir/port";
+		usleep(50_000);
+	}
+	die "local DynamoDB did not start" unless -s "$dir/port";
+	my $port = PostgreSQL::Test::Utils::slurp_file("$dir/port");
+	chomp $port;
+	return { port => $port, pid => $pid };
+}
+
+sub _control
+{
+	my ($dynamo, $method, $path, $body) = @_;
+	my $res = HTTP::Tiny->new(timeout => 10)->request($method,
+		"http://127.0.0.1:$dynamo->{port}/__control/$path",
+		{
+			defined $body
+			? (content => encode_json($body),
+				headers => { 'content-type' => 'application/json' })
+			: ()
+		});
+	die "control $path failed: $res->{status} $res->{content}"
+	  unless $res->{success};
+	return $res->{content} ? decode_json($res->{content}) : {};
+}
+
+# dynamo_faults($dynamo, {target => 'UpdateItem', mode => 'http500', count => 2}, ...)
+sub dynamo_faults
+{
+	my ($dynamo, @rules) = @_;
+	return _control($dynamo, 'POST', 'faults', { rules => \@rules });
+}
+
+sub dynamo_stats { return _control($_[0], 'GET', 'stats'); }
+sub dynamo_reset { return _control($_[0], 'POST', 'reset', {}); }
+
+# new_node($name, $dynamo, %opts): a cluster with seqdist preloaded, started
+# with the test credentials in its environment unless opts say otherwise.
+#   env => { NAME => value, ... }   extra or replacement environment
+#   preload => 0                    do not preload seqdist
+#   conf => "..."                   extra postgresql.conf lines
+sub new_node
+{
+	my ($name, $dynamo, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	my $preload = $opts{preload} // 1;
+	$node->append_conf('postgresql.conf',
+		($preload ? "shared_preload_libraries = 'seqdist'\n" : '')
+		  . ($dynamo ? "seqdist.endpoint = 'http://127.0.0.1:$dynamo->{port}'\n" : '')
+		  . "seqdist.region = 'us-east-1'\n"
+		  . "seqdist.table_name = 'seqdist_tap'\n"
+		  . ($opts{conf} // ''));
+	my %env = (test_credentials(), %{ $opts{env} // {} });
+	{
+		local %ENV = %ENV;
+		delete $ENV{$_} for qw(AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+		  AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE);
+		while (my ($k, $v) = each %env)
+		{
+			if (defined $v) { $ENV{$k} = $v; }
+			else { delete $ENV{$k}; }
+		}
+		$node->start;
+	}
+	return $node;
+}
+
+END
+{
+	for my $pid (@started)
+	{
+		kill 'TERM', $pid;
+		waitpid($pid, 0);
+	}
+}
+
+1;

@@ -1,0 +1,158 @@
+#!/bin/sh
+#
+# run.sh
+#	Build the SigV4 checker and run every SigV4 check, printing TAP.
+#
+# Usage: test/sigv4/run.sh [--seed N] [--count N]
+#	--seed, --count	passed to the cross-check (defaults 20261123 and 1000)
+#
+# Tests:
+#	1  build test/sigv4/sigv4_check, warnings as errors
+#	2  AWS's published test vectors (subtest)
+#	3  cross-check against @smithy/signature-v4 (subtest)
+#	4  test vectors under valgrind: no error, no leak
+#	5  cross-check under valgrind: no error, no leak
+#	6  test vectors and cross-check built with AddressSanitizer and
+#	   UndefinedBehaviorSanitizer
+#
+# Exits non-zero if any test fails.  Environment: CC (default cc).
+
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cc=${CC:-cc}
+crosscheck_args=
+while [ $# -gt 0 ]; do
+	case $1 in
+		--seed|--count)
+			[ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
+			crosscheck_args="$crosscheck_args $1 $2"
+			shift 2 ;;
+		*)
+			echo "usage: $0 [--seed N] [--count N]" >&2
+			exit 2 ;;
+	esac
+done
+
+cflags="-std=gnu99 -Wall -Wextra -Werror -O2 -Wmissing-prototypes \
+	-Wdeclaration-after-statement -Wpointer-arith -Wformat-security"
+sources="$root/src/sigv4.c $here/sigv4_check.c"
+libs="-lcrypto -ljansson"
+driver=$here/sigv4_check
+vectors=$here/vectors
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sigv4.XXXXXX") || exit 2
+trap 'rm -rf "$work"' EXIT INT TERM
+
+failed=0
+testno=0
+
+# ok|not ok line; $1 = exit status, $2 = description
+report()
+{
+	testno=$((testno + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $testno - $2"
+	else
+		echo "not ok $testno - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+skip()
+{
+	testno=$((testno + 1))
+	echo "ok $testno - $1 # SKIP $2"
+}
+
+# Run a command whose output is TAP and show it as an indented subtest.
+subtest()
+{
+	name=$1
+	shift
+	echo "# Subtest: $name"
+	"$@" >"$work/out" 2>&1
+	status=$?
+	sed 's/^/    /' "$work/out"
+	report $status "$name"
+}
+
+# Run a command, showing its output as diagnostics only if it fails.
+quiet()
+{
+	name=$1
+	shift
+	"$@" >"$work/out" 2>&1
+	status=$?
+	[ $status -eq 0 ] || sed 's/^/# /' "$work/out"
+	report $status "$name"
+}
+
+have_node_modules()
+{
+	[ -d "$root/test/node_modules/@smithy/signature-v4" ] &&
+		[ -d "$root/test/node_modules/@smithy/protocol-http" ] &&
+		[ -d "$root/test/node_modules/@aws-crypto/sha256-js" ]
+}
+
+crosscheck()
+{
+	if ! have_node_modules; then
+		echo "Bail out! test/node_modules is missing: run npm ci in test/"
+		return 1
+	fi
+	# shellcheck disable=SC2086
+	node "$here/crosscheck.js" $crosscheck_args "$@"
+}
+
+echo "1..6"
+
+# shellcheck disable=SC2086
+quiet "build sigv4_check with $cc -Wall -Wextra -Werror" \
+	$cc $cflags -I"$root/src" $sources -o "$driver" $libs
+built=$status
+
+if [ $built -eq 0 ]; then
+	subtest "published SigV4 test vectors" "$driver" vectors "$vectors"
+	subtest "cross-check against @smithy/signature-v4" crosscheck
+else
+	report 1 "published SigV4 test vectors (not built)"
+	report 1 "cross-check against @smithy/signature-v4 (not built)"
+fi
+
+valgrind_opts="--error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible -q"
+if ! command -v valgrind >/dev/null 2>&1; then
+	skip "test vectors under valgrind" "valgrind not installed"
+	skip "cross-check under valgrind" "valgrind not installed"
+elif [ $built -ne 0 ]; then
+	report 1 "test vectors under valgrind (not built)"
+	report 1 "cross-check under valgrind (not built)"
+else
+	# shellcheck disable=SC2086
+	quiet "test vectors under valgrind: no error, no leak" \
+		valgrind $valgrind_opts "$driver" vectors "$vectors"
+	printf '#!/bin/sh\nexec valgrind %s "%s" "$@"\n' "$valgrind_opts" "$driver" \
+		>"$work/valgrind-driver"
+	chmod +x "$work/valgrind-driver"
+	quiet "cross-check under valgrind: no error, no leak" \
+		crosscheck --driver "$work/valgrind-driver"
+fi
+
+sanitized()
+{
+	# shellcheck disable=SC2086
+	$cc $cflags -O1 -g -fno-omit-frame-pointer \
+		-fsanitize=address,undefined -fno-sanitize-recover=all \
+		-I"$root/src" $sources -o "$work/sigv4_check_asan" $libs &&
+		"$work/sigv4_check_asan" vectors "$vectors" &&
+		crosscheck --driver "$work/sigv4_check_asan"
+}
+quiet "test vectors and cross-check under -fsanitize=address,undefined" sanitized
+
+if [ $failed -ne 0 ]; then
+	echo "# $failed of $testno tests failed"
+	exit 1
+fi
+echo "# all $testno tests passed"
+exit 0
