@@ -57,6 +57,7 @@ run_tap() {
 	status=$?
 	ok=$(grep -cE '^[[:space:]]*ok [0-9]+' "$log")
 	notok=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$log")
+	grep -E '^[[:space:]]*# measured:' "$log"
 	grep -E '^[[:space:]]*not ok|^#.*(got|expected|Failed)' "$log" | head -40
 	if [ "$status" -ne 0 ] && [ "$notok" -eq 0 ]; then
 		notok=1
