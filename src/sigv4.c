@@ -132,6 +132,7 @@ static bool sigv4_request_ok(const SigV4Request *req, const SigV4Credentials *cr
 static int	sigv4_canonical_uri(const char *path, SigV4Buf *out);
 static int	sigv4_param_cmp(const void *a, const void *b);
 static int	sigv4_canonical_query(const char *query, SigV4Buf *out);
+static char *sigv4_lower_dup(const char *name);
 static char *sigv4_canonical_header_value(const char *value);
 static int	sigv4_header_cmp(const void *a, const void *b);
 static int	sigv4_canonical_headers(const SigV4Header *headers, int nheaders,
@@ -708,6 +709,25 @@ cleanup:
 	return rc;
 }
 
+/* ASCII lower-case copy of a header name. */
+static char *
+sigv4_lower_dup(const char *name)
+{
+	size_t		len = strlen(name);
+	char	   *copy = malloc(len + 1);
+	size_t		i;
+
+	if (copy == NULL)
+		return NULL;
+	for (i = 0; i <= len; i++)
+	{
+		char		c = name[i];
+
+		copy[i] = (c >= 'A' && c <= 'Z') ? (char) (c - 'A' + 'a') : c;
+	}
+	return copy;
+}
+
 /* Trim the value and fold every inner run of white space into one space. */
 static char *
 sigv4_canonical_header_value(const char *value)
@@ -770,19 +790,13 @@ sigv4_canonical_headers(const SigV4Header *headers, int nheaders,
 	for (i = 0; i < nheaders; i++)
 	{
 		SigV4CanonHeader *h = &list[nlist];
-		char	   *c;
 
 		h->pos = i;
-		h->name = strdup(headers[i].name);
+		h->name = sigv4_lower_dup(headers[i].name);
 		h->value = sigv4_canonical_header_value(headers[i].value);
 		nlist++;
 		if (h->name == NULL || h->value == NULL)
 			goto cleanup;
-		for (c = h->name; *c != '\0'; c++)
-		{
-			if (*c >= 'A' && *c <= 'Z')
-				*c = (char) (*c - 'A' + 'a');
-		}
 	}
 
 	qsort(list, (size_t) nlist, sizeof(SigV4CanonHeader), sigv4_header_cmp);

@@ -31,6 +31,10 @@
  * X-Amz-Date, X-Amz-Security-Token and X-Amz-Content-Sha256; here the
  * checker adds them to the header list it hands to the signer.
  *
+ * The checker is linked with -Wl,--wrap=malloc -Wl,--wrap=calloc so that it
+ * can make the n-th allocation fail and check every error path of the
+ * signer (run it under valgrind or AddressSanitizer to see leaks there).
+ *
  *-------------------------------------------------------------------------
  */
 #include <dirent.h>
@@ -64,6 +68,38 @@ typedef struct ParsedRequest
 
 static int	tap_count = 0;
 static int	tap_failed = 0;
+
+/*---- allocation failure injection ----*/
+
+void	   *__real_malloc(size_t size);
+void	   *__real_calloc(size_t nmemb, size_t size);
+void	   *__wrap_malloc(size_t size);
+void	   *__wrap_calloc(size_t nmemb, size_t size);
+
+/* Allocations left before one fails; negative: none fails. */
+static long alloc_countdown = -1;
+
+static bool
+alloc_should_fail(void)
+{
+	if (alloc_countdown < 0)
+		return false;
+	if (alloc_countdown-- == 0)
+		return true;
+	return false;
+}
+
+void *
+__wrap_malloc(size_t size)
+{
+	return alloc_should_fail() ? NULL : __real_malloc(size);
+}
+
+void *
+__wrap_calloc(size_t nmemb, size_t size)
+{
+	return alloc_should_fail() ? NULL : __real_calloc(nmemb, size);
+}
 
 /*---- helpers ----*/
 
@@ -617,12 +653,76 @@ api_query_case(const char *query, const char *expected, const char *what)
 {
 	char	   *got = api_canonical_query(query);
 
-	tap_compare("api", what, expected, got);
+	tap_compare("api:", what, expected, got);
 	free(got);
 }
 
+/*
+ * Sign a request that takes every path of the signer (query, repeated
+ * headers, session token, payload) while the n-th allocation fails, for
+ * n = 0, 1, ... until signing succeeds.  Every failed signing must return
+ * -1 and leave the result empty; leaks show under valgrind and ASan.
+ */
+static void
+api_allocation_failures(void)
+{
+	static const SigV4Header headers[] = {
+		{"Host", "example.amazonaws.com"},
+		{"X-Amz-Date", "20150830T123600Z"},
+		{"X-Amz-Security-Token", "token"},
+		{"My-Header", "  a   b  "},
+		{"my-header", "c"},
+		{"Content-Type", "application/x-amz-json-1.0"},
+	};
+	static const unsigned char payload[] = "{\"TableName\":\"counters\"}";
+	SigV4Request req;
+	SigV4Credentials cred;
+	SigV4Result res;
+	long		n;
+	bool		ok = true;
+	char		what[128];
+
+	req.method = "POST";
+	req.path = "/a/./b/../c d/";
+	req.query = "z=1&a=%7e&a=2&b";
+	req.headers = headers;
+	req.nheaders = (int) (sizeof(headers) / sizeof(headers[0]));
+	req.payload = payload;
+	req.payload_len = sizeof(payload) - 1;
+	cred.access_key_id = "AKIDEXAMPLE";
+	cred.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+	cred.session_token = "token";
+
+	for (n = 0;; n++)
+	{
+		int			rc;
+
+		memset(&res, 0x5a, sizeof(res));
+		alloc_countdown = n;
+		rc = sigv4_sign(&req, &cred, "us-east-1", "dynamodb",
+						"20150830T123600Z", &res);
+		alloc_countdown = -1;
+		if (rc == 0)
+		{
+			sigv4_result_free(&res);
+			break;
+		}
+		if (rc != -1 || res.canonical_request != NULL ||
+			res.string_to_sign != NULL || res.signature != NULL ||
+			res.authorization != NULL)
+		{
+			printf("# allocation %ld failing: rc %d or result not empty\n", n, rc);
+			ok = false;
+			break;
+		}
+	}
+	snprintf(what, sizeof(what),
+			 "each of the %ld allocations failing returns -1 with an empty result", n);
+	tap_result(ok && n > 0, "api:", what);
+}
+
 #define API_QUERY_CHECKS 4
-#define API_CHECKS (API_NMUTATIONS + API_QUERY_CHECKS + 1)
+#define API_CHECKS (API_NMUTATIONS + API_QUERY_CHECKS + 2)
 
 static void
 run_api_checks(void)
@@ -650,17 +750,18 @@ run_api_checks(void)
 	}
 
 	api_query_case("a=%7e&a=~&a=%7E", "a=~&a=~&a=~",
-				   "query: every spelling of an unreserved byte signs the same");
+				   "every spelling of an unreserved query byte signs the same");
 	api_query_case("b=1+2&a=x%2By", "a=x%2By&b=1%2B2",
-				   "query: a plus sign is a literal plus");
+				   "a plus sign in the query is a literal plus");
 	api_query_case("k=%zz&j=%4&i=%", "i=%25&j=%254&k=%25zz",
-				   "query: a malformed escape is literal");
+				   "a malformed escape in the query is literal");
 	api_query_case("a-b=1&a=2&&a&a=1", "a=&a=1&a=2&a-b=1",
-				   "query: sorted by name then value, bare name signs as name=");
+				   "query sorted by name then value, a bare name signs as name=");
 
-	tap_compare("api", "sha256 of empty input",
+	tap_compare("api:", "sha256 of empty input",
 				"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 				sigv4_sha256_hex(NULL, 0, hex) == 0 ? hex : NULL);
+	api_allocation_failures();
 }
 
 static int
