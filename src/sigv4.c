@@ -124,6 +124,11 @@ static bool sigv4_name_equals(const char *name, const char *lower);
 static bool sigv4_trimmed_equals(const char *value, const char *expected);
 static bool sigv4_scope_part_ok(const char *part);
 static bool sigv4_amz_date_ok(const char *amz_date);
+static bool sigv4_token_ok(const char *token);
+static bool sigv4_credentials_ok(const SigV4Credentials *cred);
+static bool sigv4_headers_ok(const SigV4Request *req,
+							 const SigV4Credentials *cred,
+							 const char *amz_date);
 static bool sigv4_request_ok(const SigV4Request *req, const SigV4Credentials *cred,
 							 const char *region, const char *service,
 							 const char *amz_date);
@@ -472,63 +477,65 @@ sigv4_amz_date_ok(const char *amz_date)
 	return true;
 }
 
+/* A non-empty HTTP token: a method or a header name. */
+static bool
+sigv4_token_ok(const char *token)
+{
+	if (token == NULL || *token == '\0')
+		return false;
+	for (; *token != '\0'; token++)
+	{
+		if (!sigv4_is_tchar((unsigned char) *token))
+			return false;
+	}
+	return true;
+}
+
+/* The access key id goes into the Authorization header unquoted. */
+static bool
+sigv4_credentials_ok(const SigV4Credentials *cred)
+{
+	const char *p;
+
+	if (cred == NULL ||
+		cred->access_key_id == NULL || *cred->access_key_id == '\0' ||
+		cred->secret_access_key == NULL || *cred->secret_access_key == '\0')
+		return false;
+	for (p = cred->access_key_id; *p != '\0'; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c <= ' ' || c == 0x7f || c == ',' || c == '/')
+			return false;
+	}
+	return true;
+}
+
 /*
- * Reject requests that could not produce a valid signature: missing or
- * malformed pieces, header names that would corrupt the signed header list,
- * and requests that do not send exactly one Host, exactly one X-Amz-Date
- * equal to amz_date and, with a session token, exactly one
- * X-Amz-Security-Token carrying it.
+ * Every header name must be a token.  The request must send exactly one
+ * Host, exactly one X-Amz-Date equal to amz_date and, with a session token,
+ * exactly one X-Amz-Security-Token carrying it: without them the service
+ * would reject the signature, and better here with a clear cause.
  */
 static bool
-sigv4_request_ok(const SigV4Request *req, const SigV4Credentials *cred,
-				 const char *region, const char *service,
+sigv4_headers_ok(const SigV4Request *req, const SigV4Credentials *cred,
 				 const char *amz_date)
 {
 	bool		has_token;
 	int			nhost = 0;
 	int			ndate = 0;
 	int			ntoken = 0;
-	const char *p;
 	int			i;
 
-	if (req == NULL || cred == NULL || !sigv4_amz_date_ok(amz_date) ||
-		!sigv4_scope_part_ok(region) || !sigv4_scope_part_ok(service))
-		return false;
-	if (cred->access_key_id == NULL || *cred->access_key_id == '\0' ||
-		cred->secret_access_key == NULL || *cred->secret_access_key == '\0')
-		return false;
-	for (p = cred->access_key_id; *p != '\0'; p++)
-	{
-		if ((unsigned char) *p <= ' ' || *p == ',' || *p == '/' || *p == 0x7f)
-			return false;
-	}
-
-	if (req->method == NULL || *req->method == '\0')
-		return false;
-	for (p = req->method; *p != '\0'; p++)
-	{
-		if (!sigv4_is_tchar((unsigned char) *p))
-			return false;
-	}
-	if (req->path == NULL || req->path[0] != '/')
-		return false;
 	if (req->nheaders < 0 || (req->nheaders > 0 && req->headers == NULL))
 		return false;
-	if (req->payload == NULL && req->payload_len > 0)
-		return false;
-
 	has_token = cred->session_token != NULL && *cred->session_token != '\0';
 	for (i = 0; i < req->nheaders; i++)
 	{
 		const SigV4Header *h = &req->headers[i];
 
-		if (h->name == NULL || *h->name == '\0' || h->value == NULL)
+		if (!sigv4_token_ok(h->name) || h->value == NULL)
 			return false;
-		for (p = h->name; *p != '\0'; p++)
-		{
-			if (!sigv4_is_tchar((unsigned char) *p))
-				return false;
-		}
 		if (sigv4_name_equals(h->name, "host"))
 			nhost++;
 		else if (sigv4_name_equals(h->name, "x-amz-date"))
@@ -545,6 +552,23 @@ sigv4_request_ok(const SigV4Request *req, const SigV4Credentials *cred,
 		}
 	}
 	return nhost == 1 && ndate == 1 && (!has_token || ntoken == 1);
+}
+
+/* Reject input that cannot produce a valid signature (see sigv4.h). */
+static bool
+sigv4_request_ok(const SigV4Request *req, const SigV4Credentials *cred,
+				 const char *region, const char *service,
+				 const char *amz_date)
+{
+	if (req == NULL || !sigv4_credentials_ok(cred) ||
+		!sigv4_amz_date_ok(amz_date) ||
+		!sigv4_scope_part_ok(region) || !sigv4_scope_part_ok(service))
+		return false;
+	if (!sigv4_token_ok(req->method) ||
+		req->path == NULL || req->path[0] != '/' ||
+		(req->payload == NULL && req->payload_len > 0))
+		return false;
+	return sigv4_headers_ok(req, cred, amz_date);
 }
 
 

@@ -58,6 +58,21 @@ typedef struct SigV4Result
  *
  * Returns 0 on success, -1 on failure (out of memory or bad input); on
  * failure *result holds no allocations.
+ *
+ * Bad input is: amz_date not in yyyymmddThhmmssZ form; an empty region,
+ * service, method, access key id or secret; a region or service holding
+ * "/", white space or a non-ASCII byte; an access key id holding "/", ","
+ * or white space; a method or header name that is not an HTTP token; a
+ * path not starting with "/"; a NULL payload with a non-zero length; a
+ * header list without exactly one Host, exactly one X-Amz-Date equal to
+ * amz_date and, when the credentials carry a session token, exactly one
+ * X-Amz-Security-Token equal to it.
+ *
+ * The signer adds no header and never reads X-Amz-Content-Sha256: the
+ * payload hash in the canonical request is always computed from payload.
+ * The path is normalised and encoded as for every service except S3, and
+ * the query is decoded and re-encoded ("+" is a literal plus); see the
+ * comment at the top of sigv4.c.
  */
 extern int	sigv4_sign(const SigV4Request *req, const SigV4Credentials *cred,
 					   const char *region, const char *service,
