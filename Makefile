@@ -8,6 +8,8 @@ OBJS = \
 	src/sigv4.o \
 	src/dynamo.o \
 	src/counter.o \
+	src/instance_cache.o \
+	src/backend_cache.o \
 	src/nextval.o \
 	src/admin.o
 
@@ -18,7 +20,7 @@ PGFILEDESC = "seqdist - DynamoDB-backed sequences"
 # pg_regress tests, in this order: sql/<name>.sql with expected/<name>.out.
 # They need a server with seqdist preloaded and a DynamoDB endpoint; run
 # them with `make test` (test/run_all.sh), which provides both.
-REGRESS = create_extension nextval errors settings
+REGRESS = create_extension nextval cache errors settings
 
 PG_CPPFLAGS = -Isrc
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare

@@ -10,6 +10,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
+SET seqdist.block_size = 1;
 CREATE SEQUENCE err_seq;
 CREATE TABLE not_a_seq (x int);
 

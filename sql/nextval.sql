@@ -1,4 +1,7 @@
 -- seqdist_nextval() end to end: registration, defaults, bounds, sharing.
+-- One value per DynamoDB request here, so that the counter shows every step;
+-- the caches are tested in cache.sql.
+SET seqdist.block_size = 1;
 
 -- a fresh sequence: its counter starts where the sequence would
 CREATE SEQUENCE orders_id_seq;

@@ -6,8 +6,12 @@
 CREATE TABLE sequences (
     seqrelid      regclass PRIMARY KEY,
     counter_key   text NOT NULL CHECK (counter_key <> '' AND octet_length(counter_key) <= 1024),
+    block_size    integer CHECK (block_size BETWEEN 1 AND 1000000000),
+    strict        boolean NOT NULL DEFAULT false,
     registered_at timestamptz NOT NULL DEFAULT now()
 );
+COMMENT ON COLUMN sequences.block_size IS 'values reserved per DynamoDB request; NULL means seqdist.block_size';
+COMMENT ON COLUMN sequences.strict IS 'every value straight from DynamoDB: globally ordered, no cache gaps';
 COMMENT ON TABLE sequences IS 'native sequences registered with seqdist and their DynamoDB counter keys';
 SELECT pg_catalog.pg_extension_config_dump('sequences', '');
 REVOKE ALL ON sequences FROM PUBLIC;
@@ -18,6 +22,51 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'seqdist_nextval'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION seqdist_nextval(regclass) IS 'next value of a registered sequence, from its DynamoDB counter';
+
+CREATE FUNCTION seqdist_currval(regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'seqdist_currval'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION seqdist_currval(regclass) IS 'value most recently returned by seqdist_nextval in this session, like currval';
+
+CREATE FUNCTION seqdist_lastval()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'seqdist_lastval'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION seqdist_lastval() IS 'value most recently returned by seqdist_nextval in this session for any sequence, like lastval';
+
+CREATE FUNCTION seqdist_setval(regclass, bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'seqdist_setval'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION seqdist_setval(regclass, bigint) IS 'set the counter position, like setval';
+
+CREATE FUNCTION seqdist_setval(regclass, bigint, boolean)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'seqdist_setval3'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION seqdist_setval(regclass, bigint, boolean) IS 'set the counter position and is_called flag, like setval';
+
+CREATE FUNCTION set_block_size(seq regclass, block_size integer)
+RETURNS void
+AS 'MODULE_PATHNAME', 'seqdist_set_block_size'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION set_block_size(regclass, integer) IS 'values reserved per DynamoDB request for this sequence; NULL for seqdist.block_size';
+REVOKE ALL ON FUNCTION set_block_size(regclass, integer) FROM PUBLIC;
+
+CREATE FUNCTION set_strict(seq regclass, strict boolean)
+RETURNS void
+AS 'MODULE_PATHNAME', 'seqdist_set_strict'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION set_strict(regclass, boolean) IS 'strict mode: every value straight from DynamoDB, globally ordered, no cache gaps';
+REVOKE ALL ON FUNCTION set_strict(regclass, boolean) FROM PUBLIC;
+
+CREATE FUNCTION forget_cached(oid)
+RETURNS void
+AS 'MODULE_PATHNAME', 'seqdist_forget_cached'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION forget_cached(oid) IS 'free the instance cache slot of a dropped sequence (used by the drop trigger)';
+REVOKE ALL ON FUNCTION forget_cached(oid) FROM PUBLIC;
 
 CREATE FUNCTION create_table()
 RETURNS text
@@ -48,17 +97,24 @@ AS 'MODULE_PATHNAME', 'seqdist_counter_item'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION counter_item(regclass) IS 'the DynamoDB counter item of a registered sequence, read consistently';
 
--- Forget registrations of sequences that are dropped.
+-- Forget registrations and cached values of sequences that are dropped.
 CREATE FUNCTION forget_dropped_sequences()
 RETURNS event_trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    dropped oid;
 BEGIN
-    DELETE FROM seqdist.sequences s
-    USING pg_event_trigger_dropped_objects() d
-    WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid::oid;
+    FOR dropped IN
+        DELETE FROM seqdist.sequences s
+        USING pg_event_trigger_dropped_objects() d
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid::oid
+        RETURNING d.objid
+    LOOP
+        PERFORM seqdist.forget_cached(dropped);
+    END LOOP;
 END
 $$;
 REVOKE ALL ON FUNCTION forget_dropped_sequences() FROM PUBLIC;

@@ -24,6 +24,7 @@
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
@@ -43,6 +44,8 @@ PG_FUNCTION_INFO_V1(seqdist_create_table);
 PG_FUNCTION_INFO_V1(seqdist_health);
 PG_FUNCTION_INFO_V1(seqdist_register);
 PG_FUNCTION_INFO_V1(seqdist_counter_item);
+PG_FUNCTION_INFO_V1(seqdist_set_block_size);
+PG_FUNCTION_INFO_V1(seqdist_set_strict);
 
 /*
  * seqdist.create_table() returns text
@@ -220,6 +223,64 @@ admin_record_registration(Oid relid, const char *key, const char *name)
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "could not record the registration: %s", SPI_result_code_string(rc));
 	SPI_finish();
+	/* backends that cached "not registered" must look again */
+	CacheInvalidateRelcacheByRelid(relid);
+}
+
+/* Change one column of a registration and tell every backend */
+static void
+admin_update_registration(Oid relid, const char *assignment, Oid argtype, Datum arg, bool isnull)
+{
+	Oid			argtypes[2] = {REGCLASSOID, argtype};
+	Datum		args[2] = {ObjectIdGetDatum(relid), arg};
+	char		nulls[2] = {' ', isnull ? 'n' : ' '};
+	CounterParams params;
+	char	   *name;
+	int			rc;
+
+	seqdist_check_preloaded();
+	name = seqdist_open_sequence(relid, ShareRowExclusiveLock, &params);
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of sequence %s", name)));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_with_args(psprintf("UPDATE seqdist.sequences SET %s WHERE seqrelid = $1", assignment),
+							   2, argtypes, args, nulls, false, 0);
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "could not update the registration: %s", SPI_result_code_string(rc));
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("sequence \"%s\" is not registered with seqdist", name)));
+	SPI_finish();
+	CacheInvalidateRelcacheByRelid(relid);
+}
+
+/* seqdist.set_block_size(seq regclass, block_size integer) */
+Datum
+seqdist_set_block_size(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+	if (!PG_ARGISNULL(1) && (PG_GETARG_INT32(1) < 1 || PG_GETARG_INT32(1) > 1000000000))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("block size must be between 1 and 1000000000")));
+	admin_update_registration(PG_GETARG_OID(0), "block_size = $2", INT4OID,
+							  PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1),
+							  PG_ARGISNULL(1));
+	PG_RETURN_VOID();
+}
+
+/* seqdist.set_strict(seq regclass, strict boolean) */
+Datum
+seqdist_set_strict(PG_FUNCTION_ARGS)
+{
+	admin_update_registration(PG_GETARG_OID(0), "strict = $2", BOOLOID,
+							  PG_GETARG_DATUM(1), false);
+	PG_RETURN_VOID();
 }
 
 /*

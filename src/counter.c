@@ -365,6 +365,59 @@ counter_reserve(const char *key, const CounterParams *params, int64 n,
 	block->count = n;
 }
 
+/*
+ * Move the counter to position (the last value used).  Unless rewind is
+ * allowed, a position behind the counter is refused: values up to the
+ * counter's position may have been handed out by any client already.
+ */
+void
+counter_set_position(const char *key, const CounterParams *params, int128 position,
+					 bool allow_rewind, const char *seqname)
+{
+	const char *condition;
+	DynamoError err;
+	json_t	   *req;
+	json_t	   *resp;
+	CounterState state;
+	char	   *theirs;
+
+	if (allow_rewind)
+		condition = "attribute_exists(#lv) AND #inc = :inc";
+	else if (params->increment > 0)
+		condition = "attribute_exists(#lv) AND #inc = :inc AND #lv <= :new";
+	else
+		condition = "attribute_exists(#lv) AND #inc = :inc AND #lv >= :new";
+
+	req = json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:s}, s:{s:o, s:o}}",
+					"TableName", seqdist_table,
+					"Key", counter_key_json(key),
+					"UpdateExpression", "SET #lv = :new",
+					"ConditionExpression", condition,
+					"ExpressionAttributeNames",
+					"#lv", ATTR_LAST, "#inc", ATTR_INCREMENT,
+					"ExpressionAttributeValues",
+					":new", counter_num(position),
+					":inc", counter_num(params->increment));
+	resp = dynamo_call("UpdateItem", req, &err);
+	if (resp != NULL)
+	{
+		json_decref(resp);
+		return;
+	}
+	if (!dynamo_error_is(&err, "ConditionalCheckFailedException"))
+		dynamo_raise(&err);
+
+	counter_read(key, &state);
+	counter_check_increment(key, params, &state, seqname);
+	theirs = counter_int128_text(state.last_value);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot move counter \"%s\" of sequence \"%s\" backwards", key, seqname),
+			 errdetail("The counter has reserved values up to %s; they may have been handed out already, and moving back would hand them out again.",
+					   theirs),
+			 errhint("To reuse values on purpose, a superuser can SET seqdist.allow_rewind = on.")));
+}
+
 CounterRegistration
 counter_register(const char *key, const CounterParams *params, int128 position,
 				 const char *origin, int128 *last_value)

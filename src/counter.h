@@ -41,6 +41,13 @@ extern void counter_reserve(const char *key, const CounterParams *params,
 							int64 n, const char *seqname, CounterBlock *block);
 
 /*
+ * Move the counter to position (the last value used, as setval sets it).
+ * Refused, with an ERROR, when that moves it backwards, unless allow_rewind.
+ */
+extern void counter_set_position(const char *key, const CounterParams *params,
+								 int128 position, bool allow_rewind, const char *seqname);
+
+/*
  * Create the counter item, or make sure an existing one is at least at
  * position (the last value already used, in the direction of increment) and
  * has the same increment.  *last_value receives the item's final position.

@@ -1,18 +1,22 @@
 /*-------------------------------------------------------------------------
  *
  * nextval.c
- *		seqdist_nextval(): the nextval-compatible SQL entry point.
+ *		The nextval-compatible SQL entry points: seqdist_nextval,
+ *		seqdist_currval, seqdist_lastval, seqdist_setval.
  *
  * The native sequence object is the definition (increment, bounds, cycle,
- * owner, privileges); the DynamoDB counter item is the position.  Checks are
- * made in the order native nextval makes them, with its messages and
- * SQLSTATEs: the relation must be a sequence, the caller needs USAGE or
- * UPDATE on it, and the transaction must not be read-only or parallel.
+ * cache, owner, privileges); the DynamoDB counter item is the position.
+ * Checks are made in the order native sequence.c makes them, with its
+ * messages and SQLSTATEs: the relation must be a sequence, the caller needs
+ * the native privileges, and nextval/setval are refused in read-only and
+ * parallel mode.
  *
- * The sequence is locked in RowExclusiveLock, as native nextval does, so
- * that a concurrent DROP or ALTER SEQUENCE waits for the call to finish.
- *
- * Each call currently reserves one value with one conditional UpdateItem.
+ * A value comes from the first tier that has one:
+ *	3. the backend's own cache (the sequence's CACHE n values at a time),
+ *	2. the instance cache in shared memory (blocks of seqdist.block_size),
+ *	1. the counter item in DynamoDB (one conditional UpdateItem per block).
+ * A strict sequence skips tiers 3 and 2: every value is reserved from
+ * DynamoDB itself, so values are globally ordered and no cache leaves gaps.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,10 +38,20 @@
 #include "utils/syscache.h"
 
 #include "seqdist.h"
+#include "backend_cache.h"
 #include "counter.h"
+#include "instance_cache.h"
 #include "nextval.h"
 
 PG_FUNCTION_INFO_V1(seqdist_nextval);
+PG_FUNCTION_INFO_V1(seqdist_currval);
+PG_FUNCTION_INFO_V1(seqdist_lastval);
+PG_FUNCTION_INFO_V1(seqdist_setval);
+PG_FUNCTION_INFO_V1(seqdist_setval3);
+PG_FUNCTION_INFO_V1(seqdist_forget_cached);
+
+/* The sequence whose value seqdist_nextval returned last in this session */
+static Oid	nextval_last_relid = InvalidOid;
 
 char *
 seqdist_open_sequence(Oid relid, LOCKMODE lockmode, CounterParams *params)
@@ -91,37 +105,163 @@ seqdist_registered_key(Oid relid)
 	return key;
 }
 
+static void
+nextval_require_registration(BackendSeq *seq)
+{
+	if (!backend_seq_registered(seq))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("sequence \"%s\" is not registered with seqdist", seq->name),
+				 errhint("Register it with SELECT seqdist.register('%s').",
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(seq->relid)),
+													seq->name))));
+}
+
+/* Tiers 2 and 1: values from the instance cache, which refills itself */
+static void
+nextval_from_instance(BackendSeq *seq, CounterBlock *block)
+{
+	int64		n = Max(seq->cache, 1);
+	int64		block_size = seq->block_size > 0 ? seq->block_size : seqdist_block_size;
+
+	block_size = Max(block_size, n);
+	while (seq->slot == NULL ||
+		   !instance_cache_take(seq->slot, seq->relid, &seq->idef, seq->key,
+								block_size, n, seq->name, block))
+		seq->slot = instance_cache_slot(seq->relid);
+}
+
 Datum
 seqdist_nextval(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	CounterParams params;
-	CounterBlock block;
-	char	   *name;
-	char	   *key;
+	BackendSeq *seq;
+	int64		value;
 
 	seqdist_check_preloaded();
-
-	name = seqdist_open_sequence(relid, RowExclusiveLock, &params);
-
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_USAGE | ACL_UPDATE) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for sequence %s", name)));
-
-	if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP)
+	seq = backend_seq_open(relid);
+	backend_seq_check_access(seq, ACL_USAGE | ACL_UPDATE);
+	if (seq->persistence != RELPERSISTENCE_TEMP)
 		PreventCommandIfReadOnly("nextval()");
 	PreventCommandIfParallelMode("nextval()");
+	nextval_require_registration(seq);
 
-	key = seqdist_registered_key(relid);
-	if (key == NULL)
+	if (seq->strict)
+	{
+		CounterBlock block;
+
+		counter_reserve(seq->key, &seq->params, 1, seq->name, &block);
+		value = block.first;
+	}
+	else if (!backend_cache_take(seq, &value))
+	{
+		CounterBlock block;
+
+		nextval_from_instance(seq, &block);
+		value = block.first;
+		backend_cache_keep(seq, &block);
+	}
+
+	seq->last = value;
+	seq->last_valid = true;
+	nextval_last_relid = relid;
+	PG_RETURN_INT64(value);
+}
+
+Datum
+seqdist_currval(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	BackendSeq *seq;
+
+	seqdist_check_preloaded();
+	seq = backend_seq_open(relid);
+	backend_seq_check_access(seq, ACL_SELECT | ACL_USAGE);
+	if (!seq->last_valid)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("sequence \"%s\" is not registered with seqdist", name),
-				 errhint("Register it with SELECT seqdist.register('%s').",
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-													name))));
+				 errmsg("currval of sequence \"%s\" is not yet defined in this session",
+						seq->name)));
+	PG_RETURN_INT64(seq->last);
+}
 
-	counter_reserve(key, &params, 1, name, &block);
-	PG_RETURN_INT64(block.first);
+Datum
+seqdist_lastval(PG_FUNCTION_ARGS)
+{
+	BackendSeq *seq;
+
+	seqdist_check_preloaded();
+	/* the sequence may have been dropped since, as native lastval checks */
+	if (nextval_last_relid == InvalidOid ||
+		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(nextval_last_relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("lastval is not yet defined in this session")));
+	seq = backend_seq_open(nextval_last_relid);
+	backend_seq_check_access(seq, ACL_SELECT | ACL_USAGE);
+	PG_RETURN_INT64(seq->last);
+}
+
+static int64
+nextval_setval(Oid relid, int64 value, bool iscalled)
+{
+	BackendSeq *seq;
+	int128		position;
+
+	seqdist_check_preloaded();
+	seq = backend_seq_open(relid);
+	backend_seq_check_access(seq, ACL_UPDATE);
+	if (seq->persistence != RELPERSISTENCE_TEMP)
+		PreventCommandIfReadOnly("setval()");
+	PreventCommandIfParallelMode("setval()");
+
+	if (value < seq->params.min_value || value > seq->params.max_value)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("setval: value %lld is out of bounds for sequence \"%s\" (%lld..%lld)",
+						(long long) value, seq->name,
+						(long long) seq->params.min_value,
+						(long long) seq->params.max_value)));
+	nextval_require_registration(seq);
+
+	position = iscalled ? (int128) value : (int128) value - seq->params.increment;
+	counter_set_position(seq->key, &seq->params, position, seqdist_allow_rewind, seq->name);
+
+	/* values cached before the move must not be handed out after it */
+	if (!seq->strict)
+	{
+		seq->slot = instance_cache_slot(relid);
+		instance_cache_discard(seq->slot, relid);
+	}
+	backend_cache_forget(seq);
+	if (iscalled)
+	{
+		seq->last = value;
+		seq->last_valid = true;
+	}
+	return value;
+}
+
+Datum
+seqdist_setval(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(nextval_setval(PG_GETARG_OID(0), PG_GETARG_INT64(1), true));
+}
+
+Datum
+seqdist_setval3(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(nextval_setval(PG_GETARG_OID(0), PG_GETARG_INT64(1), PG_GETARG_BOOL(2)));
+}
+
+/*
+ * seqdist.forget_cached(oid): called by the sql_drop event trigger to free
+ * the instance cache slot of a dropped sequence.
+ */
+Datum
+seqdist_forget_cached(PG_FUNCTION_ARGS)
+{
+	seqdist_check_preloaded();
+	instance_cache_forget(MyDatabaseId, PG_GETARG_OID(0));
+	PG_RETURN_VOID();
 }

@@ -28,6 +28,7 @@
 #include "utils/guc.h"
 
 #include "seqdist.h"
+#include "instance_cache.h"
 
 PG_MODULE_MAGIC;
 
@@ -44,6 +45,9 @@ int			seqdist_request_timeout_ms = 5000;
 int			seqdist_max_attempts = 5;
 int			seqdist_retry_base_ms = 25;
 int			seqdist_retry_cap_ms = 1000;
+int			seqdist_max_sequences = 10000;
+int			seqdist_block_size = 1000;
+bool		seqdist_allow_rewind = false;
 
 static bool seqdist_preloaded = false;
 
@@ -137,7 +141,31 @@ _PG_init(void)
 							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	/* a postmaster setting can only be defined while preloading */
+	if (seqdist_preloaded)
+		DefineCustomIntVariable("seqdist.max_sequences",
+								"Sequences the instance cache can hold at once.",
+								"Each costs a slot of shared memory; see the README for the size.",
+								&seqdist_max_sequences, 10000, 16, 10000000,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
+	DefineCustomIntVariable("seqdist.block_size",
+							"Values reserved from DynamoDB per request, for sequences without their own block size.",
+							"A restart or crash can leave up to this many values of a sequence unused.",
+							&seqdist_block_size, 1000, 1, 1000000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("seqdist.allow_rewind",
+							 "Lets seqdist_setval move a counter backwards.",
+							 "Values up to the counter's position may already have been handed out; moving back hands them out again.",
+							 &seqdist_allow_rewind, false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("seqdist");
+
+	if (seqdist_preloaded)
+		instance_cache_install_hooks();
 }
 
 /*

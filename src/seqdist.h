@@ -31,6 +31,9 @@ extern int	seqdist_request_timeout_ms;
 extern int	seqdist_max_attempts;
 extern int	seqdist_retry_base_ms;
 extern int	seqdist_retry_cap_ms;
+extern int	seqdist_max_sequences;
+extern int	seqdist_block_size;
+extern bool seqdist_allow_rewind;
 
 /* Raise an ERROR unless the library was loaded by shared_preload_libraries */
 extern void seqdist_check_preloaded(void);

@@ -29,8 +29,30 @@
  *   GET  /__control/stats   request counters (see newStats below)
  *   POST /__control/reset   zero the counters, clear the rules
  *
- * Fault modes: delay, http500, throttle, throttling, requestlimit, hang,
- * reset, malformed, wrongshape, down, after_forward_reset (see applyFault).
+ * A rule applies to requests whose X-Amz-Target operation equals "target"
+ * ("*" = all), "count" times (omitted = until the rules change); the first
+ * matching rule with uses left wins.  "ms" is the latency for delay and a
+ * wait before the fault for the other modes.  Modes:
+ *   delay               wait ms, then forward normally
+ *   http500             500 InternalServerError, not forwarded
+ *   throttle            400 ProvisionedThroughputExceededException
+ *   throttling          400 ThrottlingException
+ *   requestlimit        400 RequestLimitExceeded
+ *   hang                never answer; the socket is closed when the client
+ *                       gives up, the rules change, on reset or shutdown
+ *   reset               read the request, then TCP-reset the connection
+ *   malformed           200 with a body that is not JSON ("body" overrides)
+ *   wrongshape          200 with JSON of the wrong shape ("body" overrides)
+ *   down                outage: close the connection as soon as the request
+ *                       headers arrive (before authentication), and close
+ *                       idle keep-alive connections when the rule is set
+ *   after_forward_reset forward (dynalite applies it), then TCP-reset the
+ *                       connection instead of answering: a lost response
+ * Authentication is checked before every mode except down.
+ *
+ * --max-skew-s: accepted clock skew of X-Amz-Date (default 900, as AWS; 0 = off).
+ * --keepalive-ms: idle timeout of client connections (default 0 = never).
+ * The pid and port files are removed on a clean exit.
  */
 'use strict';
 
@@ -71,13 +93,13 @@ const HOP_BY_HOP = new Set([
 /* Command line                                                              */
 /* ------------------------------------------------------------------------ */
 
-function usage(msg) {
+function usage(msg, exitCode = 2) {
   if (msg) process.stderr.write(`local_dynamodb: ${msg}\n`);
   process.stderr.write(
     'usage: local_dynamodb.js [--port N] [--port-file PATH] [--pid-file PATH]\n' +
     '         [--credentials AKID:SECRET[:SESSIONTOKEN]]... [--region R]\n' +
     '         [--create-table-ms N] [--max-skew-s N] [--keepalive-ms N] [--verbose]\n');
-  process.exit(2);
+  process.exit(exitCode);
 }
 
 function parseNonNegInt(name, value) {
@@ -133,8 +155,7 @@ function parseArgs(argv) {
         opts.credentials.set(akid, { secret, token: token || null });
         break;
       }
-      case '--help': case '-h': usage();
-      // falls through (usage exits)
+      case '--help': case '-h': usage(null, 0); break;
       default: usage(`unknown argument '${arg}'`);
     }
   }
@@ -471,12 +492,13 @@ async function verifySignature(req, body) {
   }
 
   // A client-supplied payload hash must be the real one (smithy would trust it).
+  // A mismatch is a tampered body: answer as for any other signature mismatch.
   const contentSha = req.headers['x-amz-content-sha256'];
   if (contentSha !== undefined) {
     const actual = crypto.createHash('sha256').update(body).digest('hex');
     if (contentSha.trim().toLowerCase() !== actual) {
-      throw new AuthError(CORAL + 'InvalidSignatureException',
-        'The provided \'x-amz-content-sha256\' header does not match what was computed.');
+      throw new AuthError(CORAL + 'InvalidSignatureException', MSG_BAD_SIGNATURE,
+        'x-amz-content-sha256 does not match the body');
     }
   }
 
@@ -598,6 +620,17 @@ async function forward(req, res, body, op) {
 /* Faults                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* Abort a client connection with a TCP reset (the client sees ECONNRESET). */
+function resetSocket(socket) {
+  if (socket.destroyed) return;
+  try {
+    socket.resetAndDestroy();
+  }
+  catch {
+    socket.destroy();
+  }
+}
+
 function wrongShapeBody(op) {
   if (op === 'UpdateItem') return '{"Attributes":{"value":{"S":"x"}}}';
   return '{}';
@@ -632,7 +665,7 @@ async function applyFault(rule, req, res, body, op) {
       socket.once('close', () => hungSockets.delete(socket));
       return;
     case 'reset':                  // TCP reset, no answer, nothing applied
-      socket.resetAndDestroy();
+      resetSocket(socket);
       return;
     case 'malformed':
       return sendRaw(res, 200, rule.body !== undefined ? rule.body : '{"Attributes":{"value":{"N":"1"');
@@ -643,7 +676,7 @@ async function applyFault(rule, req, res, body, op) {
       return;
     case 'after_forward_reset': {  // applied by dynalite, answer lost
       const answer = await forward(req, res, body, op);
-      if (answer) socket.resetAndDestroy();
+      if (answer) resetSocket(socket);
       return;
     }
     default:

@@ -342,8 +342,10 @@ async function main() {
   ok(isAwsError(r, 400, 'UnrecognizedClientException'), 'token sent for a key without one -> UnrecognizedClientException', r.text);
 
   let s = await getStats();
-  ok(s.signature_failures === 11 && s.forwarded === 0 && s.total === 11 && s.by_operation.GetItem.signature_failures === 11,
-    'stats count 11 signature failures, nothing forwarded', s);
+  ok(s.signature_failures === 13 && s.forwarded === 0 && s.total === 13 && s.by_operation.GetItem.signature_failures === 12 &&
+     s.by_operation.PutItem.signature_failures === 1 && s.by_auth_error.InvalidSignatureException === 7 &&
+     s.by_auth_error.UnrecognizedClientException === 5 && s.by_auth_error.MissingAuthenticationTokenException === 1,
+  'stats count 13 signature failures by operation and type, nothing forwarded', s);
 
   /* --- Faults ------------------------------------------------------------ */
 
@@ -354,6 +356,23 @@ async function main() {
   const r2 = await ddb('DescribeTable', { TableName: TABLE });
   ok(r.status === 200 && delayed >= 190 && delayed < 1500, `delay: GetItem took ${delayed} ms (200 ms injected)`, r.text);
   ok(r2.status === 200 && r2.elapsed < 150, `delay: other operations not delayed (${r2.elapsed} ms)`);
+
+  // A request whose client gave up during the delay is still applied, as by a real server.
+  await setFaults([{ target: 'UpdateItem', mode: 'delay', ms: 300, count: 1 }]);
+  r = await ddb('UpdateItem', {
+    TableName: TABLE, Key: { name: { S: 'seq1' } }, UpdateExpression: 'ADD #v :n',
+    ExpressionAttributeNames: { '#v': 'value' }, ExpressionAttributeValues: { ':n': { N: '5' } },
+  }, { timeoutMs: 100 });
+  ok(transportFailed(r) && r.error.code === 'CLIENT_TIMEOUT', 'delay: client gives up before the answer');
+  await sleep(400);
+  ok(await readValue() === '15', 'delay: the abandoned update is still applied after the delay');
+  r = await reserve(15, -5);
+  ok(r.status === 200 && r.json.Attributes.value.N === '10', 'put the value back to 10', r.text);
+
+  // ms on another mode delays the fault itself
+  await setFaults([{ target: 'GetItem', mode: 'http500', count: 1, ms: 150 }]);
+  r = await getValue();
+  ok(isAwsError(r, 500, 'InternalServerError') && r.elapsed >= 140, `ms delays the fault too (${r.elapsed} ms)`, r.text);
 
   await setFaults([{ target: 'GetItem', mode: 'http500', count: 2 }]);
   const a1 = await getValue();
@@ -454,9 +473,9 @@ async function main() {
   ok(r.status === 200 && r.json.Attributes.value.N === '12', 'count 1: next UpdateItem answered normally', r.text);
 
   s = await getStats();
-  ok(s.total === 4 && s.forwarded === 4 && s.faulted === 1 && s.by_fault.after_forward_reset === 1 &&
+  ok(s.total === 3 && s.forwarded === 3 && s.faulted === 1 && s.by_fault.after_forward_reset === 1 &&
      s.by_operation.UpdateItem.total === 2 && s.by_operation.UpdateItem.forwarded === 2 &&
-     s.by_operation.UpdateItem.faulted === 1 && s.by_operation.GetItem.forwarded === 2,
+     s.by_operation.UpdateItem.faulted === 1 && s.by_operation.GetItem.forwarded === 1,
   'stats: totals, forwarded, faulted per operation', s);
 
   /* --- Control API and script ------------------------------------------ */
@@ -467,18 +486,22 @@ async function main() {
   let c = await runControlScript('faults', '{"rules":[{"target":"GetItem","mode":"delay","ms":1}]}');
   ok(c.code === 0 && JSON.parse(c.stdout).rules[0].mode === 'delay', 'dynamo_control.sh faults', c);
   c = await runControlScript('stats');
-  ok(c.code === 0 && JSON.parse(c.stdout).total >= 4, 'dynamo_control.sh stats', c);
+  ok(c.code === 0 && JSON.parse(c.stdout).total === 3, 'dynamo_control.sh stats', c);
   c = await runControlScript('reset');
   const after = await getStats();
   ok(c.code === 0 && after.total === 0 && after.rules.length === 0, 'dynamo_control.sh reset zeroes stats and clears rules', c);
 
   /* --- Robustness ------------------------------------------------------- */
 
-  await new Promise((resolve) => {
+  const garbageAnswer = await new Promise((resolve) => {
+    let got = '';
     const sock = net.connect(port, '127.0.0.1', () => sock.end('GARBAGE\r\n\r\n\x00\x01'));
-    sock.on('error', resolve);
-    sock.on('close', resolve);
+    sock.setTimeout(2000, () => sock.destroy());
+    sock.on('data', (d) => { got += d; });
+    sock.on('error', () => {});
+    sock.on('close', () => resolve(got));
   });
+  ok(/^HTTP\/1\.1 400/.test(garbageAnswer), 'garbage on the wire -> 400 Bad Request', garbageAnswer);
   r = await getValue();
   ok(r.status === 200, 'garbage on the wire does not stop the server');
 
@@ -497,6 +520,15 @@ async function main() {
   r = await hanging;
   ok(transportFailed(r), 'SIGTERM: the hung request was closed');
 }
+
+/* Never hang: give up (and stop the child) after a minute. */
+setTimeout(() => {
+  ok(false, 'self-test watchdog: still running after 60 s');
+  note(`child log:\n${childLog}`);
+  killChild();
+  process.stdout.write(`1..${testNo}\n`);
+  process.exit(1);
+}, 60000).unref();
 
 main()
   .catch((err) => {

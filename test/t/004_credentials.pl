@@ -76,6 +76,8 @@ is($home_node->safe_psql('postgres', $take),
 # temporary credentials: the session token is sent and signed
 my $token_node = new_node(
 	'token', $dynamo,
+	# one value per request, so that every call shows the credentials at work
+	conf => "seqdist.block_size = 1\n",
 	env => {
 		AWS_ACCESS_KEY_ID => 'ASIATEMPORARYKEY01',
 		AWS_SECRET_ACCESS_KEY => 'temporary-secret-abcdef0123456789',

@@ -1,0 +1,80 @@
+/*-------------------------------------------------------------------------
+ *
+ * backend_cache.h
+ *		Tier 3: what one backend knows and holds about each sequence.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SEQDIST_BACKEND_CACHE_H
+#define SEQDIST_BACKEND_CACHE_H
+
+#include "storage/lockdefs.h"
+
+#include "counter.h"
+#include "instance_cache.h"
+
+typedef struct BackendSeq
+{
+	Oid			relid;			/* hash key */
+
+	/* the native definition; reloaded when invalidated */
+	bool		def_valid;
+	char	   *name;			/* relation name, for messages */
+	char		persistence;
+	CounterParams params;
+	int64		cache;			/* the sequence's CACHE */
+	Oid			acl_checked_for;	/* user whose access was checked, or 0 */
+	AclMode		acl_checked_mode;
+
+	/* the registration; reloaded when invalidated */
+	bool		reg_valid;
+	bool		registered;
+	char	   *key;			/* counter key */
+	int64		block_size;		/* 0: seqdist.block_size */
+	bool		strict;
+	InstanceDef idef;
+	InstanceSlot *slot;
+
+	/* values taken from the instance cache and not handed out yet */
+	int64		next;
+	int64		remaining;
+
+	/* currval() state, as native */
+	int64		last;
+	bool		last_valid;
+
+	LocalTransactionId lxid;	/* transaction that holds our lock */
+} BackendSeq;
+
+/*
+ * The entry of a sequence, locked in RowExclusiveLock once per transaction
+ * (as native nextval does) and with a current definition.  Raises the native
+ * error when relid is not a sequence.
+ */
+extern BackendSeq *backend_seq_open(Oid relid);
+
+/* Raise the native "permission denied" unless the user has one of mode */
+extern void backend_seq_check_access(BackendSeq *seq, AclMode mode);
+
+/* Load the registration if it is not current; false if not registered */
+extern bool backend_seq_registered(BackendSeq *seq);
+
+/* Take one value from the backend's own cache; false when empty */
+static inline bool
+backend_cache_take(BackendSeq *seq, int64 *value)
+{
+	if (seq->remaining <= 0)
+		return false;
+	*value = seq->next;
+	if (--seq->remaining > 0)
+		seq->next += seq->params.increment;
+	return true;
+}
+
+/* Keep the rest of a block after its first value for later calls */
+extern void backend_cache_keep(BackendSeq *seq, const CounterBlock *block);
+
+/* Forget values cached by this backend (setval, new definition) */
+extern void backend_cache_forget(BackendSeq *seq);
+
+#endif							/* SEQDIST_BACKEND_CACHE_H */
