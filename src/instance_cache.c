@@ -42,6 +42,7 @@
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/hsearch.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "seqdist.h"
@@ -65,6 +66,8 @@ struct InstanceSlot
 	int64		remaining;		/* values left in the block */
 	bool		fetching;		/* a backend is reserving the next block */
 	uint64		generation;		/* bumped whenever cached values are dropped */
+	int64		block_size;		/* size of the next block; adapts to demand */
+	TimestampTz last_fetch;		/* when the last block was reserved */
 	ConditionVariable cv;		/* waiters for a fetch in flight */
 };
 
@@ -175,6 +178,8 @@ instance_cache_slot(Oid relid)
 		slot->remaining = 0;
 		slot->fetching = false;
 		slot->generation = 0;
+		slot->block_size = 0;
+		slot->last_fetch = 0;
 		ConditionVariableInit(&slot->cv);
 	}
 	LWLockRelease(instance_shared->lock);
@@ -210,6 +215,35 @@ instance_give(InstanceSlot *slot, int64 n, CounterBlock *out)
 		slot->next += m * slot->def.params.increment;
 }
 
+/*
+ * Size the next block, the caller holding the spinlock.  A block that lasted
+ * less than seqdist.block_target_duration makes the next one twice as big
+ * (up to seqdist.max_block_size); one that lasted more than four times as
+ * long makes it half as big (down to the configured block size).  Under load
+ * the instance then asks DynamoDB about once per target duration, however
+ * fast values are taken; when idle, blocks, and the gaps a restart leaves,
+ * stay small.
+ */
+static int64
+instance_next_block_size(InstanceSlot *slot, int64 base, TimestampTz now)
+{
+	int64		size = Max(slot->block_size, base);
+	int64		ceiling = Max((int64) seqdist_max_block_size, base);
+
+	if (slot->last_fetch != 0)
+	{
+		int64		elapsed_ms = (now - slot->last_fetch) / 1000;
+
+		if (elapsed_ms < seqdist_block_target_ms)
+			size = Min(size * 2, ceiling);
+		else if (elapsed_ms > 4 * (int64) seqdist_block_target_ms)
+			size = Max(size / 2, base);
+	}
+	slot->block_size = Min(size, ceiling);
+	slot->last_fetch = now;
+	return slot->block_size;
+}
+
 static bool
 instance_def_equal(const InstanceDef *a, const InstanceDef *b)
 {
@@ -228,6 +262,8 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 	uint64		generation;
 	CounterBlock block;
 	bool		slept = false;
+	TimestampTz now = GetCurrentTimestamp();
+	int64		fetch_size;
 
 	for (;;)
 	{
@@ -263,6 +299,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 	}
 	slot->fetching = true;
 	generation = slot->generation;
+	fetch_size = instance_next_block_size(slot, block_size, now);
 	SpinLockRelease(&slot->mutex);
 	if (slept)
 		ConditionVariableCancelSleep();
@@ -277,7 +314,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 
 	PG_TRY();
 	{
-		counter_reserve(key, &def->params, block_size, seqname, &block);
+		counter_reserve(key, &def->params, fetch_size, seqname, &block);
 	}
 	PG_CATCH();
 	{

@@ -34,8 +34,8 @@ extern InstanceSlot *instance_cache_slot(Oid relid);
 
 /*
  * Take up to n values of sequence relid from the slot, reserving a new block
- * of block_size values from the counter when the slot is empty (one backend
- * reserves, the others wait for it).  Values handed out by one slot are
+ * from the counter when the slot is empty (one backend reserves, the others
+ * wait for it).  block_size is the smallest block; blocks grow with demand.  Values handed out by one slot are
  * increasing, whichever backend takes them (until a CYCLE wraps).
  *
  * Returns false, taking nothing, when the slot no longer belongs to relid

@@ -47,6 +47,8 @@ int			seqdist_retry_base_ms = 25;
 int			seqdist_retry_cap_ms = 1000;
 int			seqdist_max_sequences = 10000;
 int			seqdist_block_size = 1000;
+int			seqdist_max_block_size = 1000000;
+int			seqdist_block_target_ms = 1000;
 bool		seqdist_allow_rewind = false;
 
 static bool seqdist_preloaded = false;
@@ -154,6 +156,18 @@ _PG_init(void)
 							"A restart or crash can leave up to this many values of a sequence unused.",
 							&seqdist_block_size, 1000, 1, 1000000000,
 							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("seqdist.max_block_size",
+							"Largest block the instance cache reserves when demand is high.",
+							"A crash or restart can leave up to one block per sequence unused.",
+							&seqdist_max_block_size, 1000000, 1, 1000000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("seqdist.block_target_duration",
+							"How long a block should last: blocks grow while they last less and shrink when they last much longer.",
+							NULL,
+							&seqdist_block_target_ms, 1000, 1, 3600000,
+							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	DefineCustomBoolVariable("seqdist.allow_rewind",
 							 "Lets seqdist_setval move a counter backwards.",

@@ -33,6 +33,8 @@ extern int	seqdist_retry_base_ms;
 extern int	seqdist_retry_cap_ms;
 extern int	seqdist_max_sequences;
 extern int	seqdist_block_size;
+extern int	seqdist_max_block_size;
+extern int	seqdist_block_target_ms;
 extern bool seqdist_allow_rewind;
 
 /* Raise an ERROR unless the library was loaded by shared_preload_libraries */

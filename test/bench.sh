@@ -85,7 +85,10 @@ PGBENCH_BIN=$SEQDIST_PG_BIN/pgbench
 export PGOPTIONS='-c statement_timeout=300s'
 
 stop_all() {
-	[ -n "$PG_STARTED" ] && "$SEQDIST_PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1
+	set +e    # stop everything, whatever fails (a server that is already down)
+	if [ -n "$PG_STARTED" ]; then
+		"$SEQDIST_PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1
+	fi
 	seqdist_stop_pid "${DYNAMO_PID:-}"
 	if [ ${#PROBLEMS[@]} -eq 0 ]; then
 		rm -rf "$WORK"

@@ -21,7 +21,9 @@ PGDATA_DIR=$WORK/pgdata
 PG_STARTED=
 
 stop_all() {
-	[ -n "$PG_STARTED" ] && "$SEQDIST_PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1
+	if [ -n "$PG_STARTED" ]; then
+		"$SEQDIST_PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 || true
+	fi
 	seqdist_stop_pid "${DYNAMO_PID:-}"
 	rm -rf "$WORK"
 }

@@ -3,7 +3,8 @@
 # the pg_regress suite and the TAP tests, against real PostgreSQL clusters
 # and a real DynamoDB implementation (dynalite) on 127.0.0.1.  Ends with one
 # line "N passed, N failed" and exits non-zero if anything failed.
-# Arguments, if any, name the suites to run: sigv4 local_dynamodb pg_regress tap.
+# Arguments, if any, name the suites to run: sigv4 local_dynamodb pg_regress tap
+# (tap:NNN runs the TAP files whose name starts with NNN).
 #
 # Installs what it needs first (Debian packages, the pinned npm packages),
 # builds and installs the extension.  PostgreSQL refuses to run as root, so
@@ -103,6 +104,8 @@ run_tap_files() {
 	local t name
 	for t in "$SEQDIST_ROOT"/test/t/*.pl; do
 		[ -e "$t" ] || continue
+		# "tap:006" runs only the TAP files whose name starts with 006
+		if [ -n "${TAP_ONLY:-}" ] && [[ "$(basename "$t")" != "$TAP_ONLY"* ]]; then continue; fi
 		name=tap_$(basename "$t" .pl)
 		mkdir -p "$WORK/$name"
 		run_tap "$name" env PATH="$SEQDIST_PG_BIN:$PATH" \
@@ -114,7 +117,13 @@ run_tap_files() {
 
 # With arguments, run only the named suites (sigv4 local_dynamodb pg_regress tap)
 wanted() { [ ${#SUITES[@]} -eq 0 ] && return 0; [[ " ${SUITES[*]} " == *" $1 "* ]]; }
-SUITES=("$@")
+SUITES=()
+for arg in "$@"; do
+	case $arg in
+		tap:*) TAP_ONLY=${arg#tap:}; SUITES+=(tap) ;;
+		*) SUITES+=("$arg") ;;
+	esac
+done
 wanted sigv4 && run_tap sigv4 bash "$SEQDIST_ROOT/test/sigv4/run.sh"
 wanted local_dynamodb && run_tap local_dynamodb node "$SEQDIST_ROOT/test/local_dynamodb_selftest.js"
 wanted pg_regress && run_regress
