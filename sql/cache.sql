@@ -107,6 +107,26 @@ ALTER SEQUENCE narrowing MAXVALUE 12;
 SELECT seqdist.seqdist_nextval('narrowing'), seqdist.seqdist_nextval('narrowing');
 SELECT seqdist.seqdist_nextval('narrowing');
 
+-- ALTER SEQUENCE INCREMENT is recorded in the counter item, so that other
+-- clients of the counter see it; a change of direction is refused
+CREATE SEQUENCE alt;
+SELECT status FROM seqdist.register('alt');
+SELECT seqdist.seqdist_nextval('alt');
+ALTER SEQUENCE alt INCREMENT 5;
+SELECT seqdist.counter_item('alt') ->> 'increment' AS counter_increment;
+SELECT seqdist.seqdist_nextval('alt'), seqdist.seqdist_nextval('alt');
+ALTER SEQUENCE alt INCREMENT -1;
+SELECT increment_by FROM pg_sequences WHERE sequencename = 'alt';
+
+-- RESTART moves the counter forward; backward only when allowed
+ALTER SEQUENCE alt RESTART WITH 1000;
+SELECT seqdist.seqdist_nextval('alt');
+ALTER SEQUENCE alt RESTART;
+SET seqdist.allow_rewind = on;
+ALTER SEQUENCE alt RESTART;
+RESET seqdist.allow_rewind;
+SELECT seqdist.seqdist_nextval('alt');
+
 -- drop and recreate under the same counter key: the counter never moves back
 CREATE SEQUENCE phoenix;
 SELECT status FROM seqdist.register('phoenix', 'phoenix-counter');

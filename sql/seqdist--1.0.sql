@@ -51,7 +51,7 @@ CREATE FUNCTION set_block_size(seq regclass, block_size integer)
 RETURNS void
 AS 'MODULE_PATHNAME', 'seqdist_set_block_size'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION set_block_size(regclass, integer) IS 'values reserved per DynamoDB request for this sequence; NULL for seqdist.block_size';
+COMMENT ON FUNCTION set_block_size(regclass, integer) IS 'fix the values reserved per DynamoDB request for this sequence; NULL lets blocks adapt again';
 REVOKE ALL ON FUNCTION set_block_size(regclass, integer) FROM PUBLIC;
 
 CREATE FUNCTION set_strict(seq regclass, strict boolean)
@@ -120,3 +120,13 @@ $$;
 REVOKE ALL ON FUNCTION forget_dropped_sequences() FROM PUBLIC;
 CREATE EVENT TRIGGER seqdist_forget_dropped_sequences ON sql_drop
     EXECUTE FUNCTION forget_dropped_sequences();
+
+-- Keep counter items in step with ALTER SEQUENCE of registered sequences.
+CREATE FUNCTION on_alter_sequence()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'seqdist_on_alter_sequence'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION on_alter_sequence() FROM PUBLIC;
+CREATE EVENT TRIGGER seqdist_alter_sequence ON ddl_command_end
+    WHEN TAG IN ('ALTER SEQUENCE')
+    EXECUTE FUNCTION on_alter_sequence();

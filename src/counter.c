@@ -418,6 +418,58 @@ counter_set_position(const char *key, const CounterParams *params, int128 positi
 			 errhint("To reuse values on purpose, a superuser can SET seqdist.allow_rewind = on.")));
 }
 
+/*
+ * Record a changed definition (ALTER SEQUENCE) in the counter item.  The
+ * increment may change size but not sign: values on the other side of the
+ * position may all have been handed out already.
+ */
+void
+counter_update_definition(const char *key, const CounterParams *params, const char *seqname)
+{
+	CounterState state;
+	DynamoError err;
+	json_t	   *req;
+	json_t	   *resp;
+
+	counter_read(key, &state);
+	if (!state.exists)
+		counter_check_increment(key, params, &state, seqname);
+	if ((state.increment > 0) != (params->increment > 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot reverse the direction of sequence \"%s\", which is registered with seqdist", seqname),
+				 errdetail("Values on the other side of counter \"%s\" may already have been handed out.", key)));
+
+	req = json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s},"
+					" s:{s:o, s:o, s:o, s:o, s:{s:b}, s:o}}",
+					"TableName", seqdist_table,
+					"Key", counter_key_json(key),
+					"UpdateExpression", "SET #inc = :inc, #min = :min, #max = :max, #cyc = :cyc, #start = :start",
+					"ConditionExpression", "#inc = :old",
+					"ExpressionAttributeNames",
+					"#inc", ATTR_INCREMENT, "#min", "min_value", "#max", "max_value",
+					"#cyc", "cycle", "#start", "start_value",
+					"ExpressionAttributeValues",
+					":inc", counter_num(params->increment),
+					":min", counter_num(params->min_value),
+					":max", counter_num(params->max_value),
+					":start", counter_num(params->start_value),
+					":cyc", "BOOL", params->cycle,
+					":old", counter_num(state.increment));
+	resp = dynamo_call("UpdateItem", req, &err);
+	if (resp != NULL)
+	{
+		json_decref(resp);
+		return;
+	}
+	if (dynamo_error_is(&err, "ConditionalCheckFailedException"))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("counter \"%s\" was changed by another client during ALTER SEQUENCE", key),
+				 errhint("Run the ALTER SEQUENCE again.")));
+	dynamo_raise(&err);
+}
+
 CounterRegistration
 counter_register(const char *key, const CounterParams *params, int128 position,
 				 const char *origin, int128 *last_value)

@@ -48,6 +48,13 @@ extern void counter_set_position(const char *key, const CounterParams *params,
 								 int128 position, bool allow_rewind, const char *seqname);
 
 /*
+ * Record a new definition (increment, bounds, start, cycle) in the counter
+ * item; an increment of the other sign is refused with an ERROR.
+ */
+extern void counter_update_definition(const char *key, const CounterParams *params,
+									  const char *seqname);
+
+/*
  * Create the counter item, or make sure an existing one is at least at
  * position (the last value already used, in the direction of increment) and
  * has the same increment.  *last_value receives the item's final position.

@@ -216,7 +216,9 @@ instance_give(InstanceSlot *slot, int64 n, CounterBlock *out)
 }
 
 /*
- * Size the next block, the caller holding the spinlock.  A block that lasted
+ * Size the next block, the caller holding the spinlock.  A sequence with its
+ * own block size (seqdist.set_block_size) always gets that size.  Otherwise a
+ * block that lasted
  * less than seqdist.block_target_duration makes the next one twice as big
  * (up to seqdist.max_block_size); one that lasted more than four times as
  * long makes it half as big (down to the configured block size).  Under load
@@ -225,10 +227,10 @@ instance_give(InstanceSlot *slot, int64 n, CounterBlock *out)
  * stay small.
  */
 static int64
-instance_next_block_size(InstanceSlot *slot, int64 base, TimestampTz now)
+instance_next_block_size(InstanceSlot *slot, int64 base, bool fixed, TimestampTz now)
 {
 	int64		size = Max(slot->block_size, base);
-	int64		ceiling = Max((int64) seqdist_max_block_size, base);
+	int64		ceiling = fixed ? base : Max((int64) seqdist_max_block_size, base);
 
 	if (slot->last_fetch != 0)
 	{
@@ -256,7 +258,7 @@ instance_def_equal(const InstanceDef *a, const InstanceDef *b)
 
 bool
 instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
-					const char *key, int64 block_size, int64 n,
+					const char *key, int64 block_size, bool fixed_size, int64 n,
 					const char *seqname, CounterBlock *out)
 {
 	uint64		generation;
@@ -299,7 +301,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 	}
 	slot->fetching = true;
 	generation = slot->generation;
-	fetch_size = instance_next_block_size(slot, block_size, now);
+	fetch_size = instance_next_block_size(slot, block_size, fixed_size, now);
 	SpinLockRelease(&slot->mutex);
 	if (slept)
 		ConditionVariableCancelSleep();

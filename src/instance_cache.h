@@ -35,15 +35,16 @@ extern InstanceSlot *instance_cache_slot(Oid relid);
 /*
  * Take up to n values of sequence relid from the slot, reserving a new block
  * from the counter when the slot is empty (one backend reserves, the others
- * wait for it).  block_size is the smallest block; blocks grow with demand.  Values handed out by one slot are
+ * wait for it).  block_size is the smallest block; blocks grow with demand
+ * unless fixed_size.  Values handed out by one slot are
  * increasing, whichever backend takes them (until a CYCLE wraps).
  *
  * Returns false, taking nothing, when the slot no longer belongs to relid
  * (slots of dropped sequences are recycled): look the slot up again.
  */
 extern bool instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
-								const char *key, int64 block_size, int64 n,
-								const char *seqname, CounterBlock *out);
+								const char *key, int64 block_size, bool fixed_size,
+								int64 n, const char *seqname, CounterBlock *out);
 
 /* Forget the cached values of a slot (setval, RESTART): they are a gap */
 extern void instance_cache_discard(InstanceSlot *slot, Oid relid);

@@ -25,7 +25,10 @@
 #include "access/relation.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_sequence.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -33,6 +36,7 @@
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -122,12 +126,13 @@ static void
 nextval_from_instance(BackendSeq *seq, CounterBlock *block)
 {
 	int64		n = Max(seq->cache, 1);
-	int64		block_size = seq->block_size > 0 ? seq->block_size : seqdist_block_size;
+	bool		fixed = seq->block_size > 0;
+	int64		block_size = fixed ? seq->block_size : seqdist_block_size;
 
 	block_size = Max(block_size, n);
 	while (seq->slot == NULL ||
 		   !instance_cache_take(seq->slot, seq->relid, &seq->idef, seq->key,
-								block_size, n, seq->name, block))
+								block_size, fixed, n, seq->name, block))
 		seq->slot = instance_cache_slot(seq->relid);
 }
 
@@ -263,5 +268,72 @@ seqdist_forget_cached(PG_FUNCTION_ARGS)
 {
 	seqdist_check_preloaded();
 	instance_cache_forget(MyDatabaseId, PG_GETARG_OID(0));
+	PG_RETURN_VOID();
+}
+
+/*
+ * seqdist.on_alter_sequence(): event trigger at the end of ALTER SEQUENCE.
+ *
+ * For a registered sequence, the new definition is recorded in the counter
+ * item (a change of direction is refused), and RESTART moves the counter
+ * forward to the restart value, or backward only with seqdist.allow_rewind,
+ * for the same reason as seqdist_setval.  Cached values reserved under the
+ * old definition are dropped by every backend when it sees the new one; a
+ * RESTART also drops the instance cache explicitly, since the definition
+ * may be unchanged.
+ *
+ * DynamoDB is not transactional with the ALTER: if the transaction later
+ * rolls back, the counter keeps the new definition and position, and the
+ * next seqdist_nextval reports the mismatch; repeating the ALTER repairs it.
+ */
+PG_FUNCTION_INFO_V1(seqdist_on_alter_sequence);
+
+Datum
+seqdist_on_alter_sequence(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	AlterSeqStmt *stmt;
+	Oid			relid;
+	char	   *key;
+	char	   *name;
+	CounterParams params;
+	ListCell   *lc;
+	bool		restart = false;
+	int64		restart_value = 0;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("seqdist.on_alter_sequence() must be called as an event trigger")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (!IsA(trigdata->parsetree, AlterSeqStmt))
+		PG_RETURN_VOID();
+	stmt = (AlterSeqStmt *) trigdata->parsetree;
+	relid = RangeVarGetRelid(stmt->sequence, NoLock, true);
+	if (!OidIsValid(relid) || (key = seqdist_registered_key(relid)) == NULL)
+		PG_RETURN_VOID();
+	seqdist_check_preloaded();
+
+	name = seqdist_open_sequence(relid, NoLock, &params);
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "restart") == 0)
+		{
+			restart = true;
+			restart_value = opt->arg ? defGetInt64(opt) : params.start_value;
+		}
+	}
+
+	counter_update_definition(key, &params, name);
+	if (restart)
+	{
+		counter_set_position(key, &params, (int128) restart_value - params.increment,
+							 seqdist_allow_rewind, name);
+		instance_cache_discard(instance_cache_slot(relid), relid);
+	}
+	/* other backends reload the definition from the catalog invalidation */
+	CacheInvalidateRelcacheByRelid(relid);
 	PG_RETURN_VOID();
 }
