@@ -168,15 +168,23 @@ counter_raise_exhausted(const CounterParams *params, const char *seqname)
 					seqname, (long long) params->min_value)));
 }
 
-/* Consistent read of the position and increment */
-static void
-counter_read(const char *key, CounterState *state)
+/* The answer to a consistent GetItem of the item; json_decref it */
+static json_t *
+counter_get(const char *key)
 {
 	json_t	   *req = json_pack("{s:s, s:o, s:b}",
 								"TableName", seqdist_table,
 								"Key", counter_key_json(key),
 								"ConsistentRead", 1);
-	json_t	   *resp = dynamo_call("GetItem", req, NULL);
+
+	return dynamo_call("GetItem", req, NULL);
+}
+
+/* Consistent read of the position and increment */
+static void
+counter_read(const char *key, CounterState *state)
+{
+	json_t	   *resp = counter_get(key);
 	json_t	   *item = json_object_get(resp, "Item");
 	bool		ok = true;
 
@@ -226,7 +234,6 @@ counter_check_increment(const char *key, const CounterParams *params,
 static bool
 counter_cas(const char *key, const CounterParams *params, int128 expected, int128 newlast)
 {
-	DynamoError err;
 	json_t	   *req = json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:s}, s:{s:o, s:o, s:o}}",
 								"TableName", seqdist_table,
 								"Key", counter_key_json(key),
@@ -238,16 +245,8 @@ counter_cas(const char *key, const CounterParams *params, int128 expected, int12
 								":new", counter_num(newlast),
 								":cur", counter_num(expected),
 								":inc", counter_num(params->increment));
-	json_t	   *resp = dynamo_call("UpdateItem", req, &err);
 
-	if (resp != NULL)
-	{
-		json_decref(resp);
-		return true;
-	}
-	if (dynamo_error_is(&err, "ConditionalCheckFailedException"))
-		return false;
-	dynamo_raise(&err);
+	return dynamo_call_unless("UpdateItem", req, "ConditionalCheckFailedException");
 }
 
 /*
@@ -375,9 +374,7 @@ counter_set_position(const char *key, const CounterParams *params, int128 positi
 					 bool allow_rewind, const char *seqname)
 {
 	const char *condition;
-	DynamoError err;
 	json_t	   *req;
-	json_t	   *resp;
 	CounterState state;
 	char	   *theirs;
 
@@ -398,14 +395,8 @@ counter_set_position(const char *key, const CounterParams *params, int128 positi
 					"ExpressionAttributeValues",
 					":new", counter_num(position),
 					":inc", counter_num(params->increment));
-	resp = dynamo_call("UpdateItem", req, &err);
-	if (resp != NULL)
-	{
-		json_decref(resp);
+	if (dynamo_call_unless("UpdateItem", req, "ConditionalCheckFailedException"))
 		return;
-	}
-	if (!dynamo_error_is(&err, "ConditionalCheckFailedException"))
-		dynamo_raise(&err);
 
 	counter_read(key, &state);
 	counter_check_increment(key, params, &state, seqname);
@@ -427,9 +418,7 @@ void
 counter_update_definition(const char *key, const CounterParams *params, const char *seqname)
 {
 	CounterState state;
-	DynamoError err;
 	json_t	   *req;
-	json_t	   *resp;
 
 	counter_read(key, &state);
 	if (!state.exists)
@@ -456,18 +445,11 @@ counter_update_definition(const char *key, const CounterParams *params, const ch
 					":start", counter_num(params->start_value),
 					":cyc", "BOOL", params->cycle,
 					":old", counter_num(state.increment));
-	resp = dynamo_call("UpdateItem", req, &err);
-	if (resp != NULL)
-	{
-		json_decref(resp);
-		return;
-	}
-	if (dynamo_error_is(&err, "ConditionalCheckFailedException"))
+	if (!dynamo_call_unless("UpdateItem", req, "ConditionalCheckFailedException"))
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("counter \"%s\" was changed by another client during ALTER SEQUENCE", key),
 				 errhint("Run the ALTER SEQUENCE again.")));
-	dynamo_raise(&err);
 }
 
 CounterRegistration
@@ -477,9 +459,7 @@ counter_register(const char *key, const CounterParams *params, int128 position,
 	char		created_at[32];
 	time_t		now = time(NULL);
 	struct tm	tmbuf;
-	DynamoError err;
 	json_t	   *req;
-	json_t	   *resp;
 
 	strftime(created_at, sizeof(created_at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tmbuf));
 	req = json_pack("{s:s, s:{s:{s:s}, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:{s:s}, s:{s:s}, s:{s:s}},"
@@ -498,15 +478,11 @@ counter_register(const char *key, const CounterParams *params, int128 position,
 					"created_by", "S", origin,
 					"ConditionExpression", "attribute_not_exists(#c)",
 					"ExpressionAttributeNames", "#c", ATTR_KEY);
-	resp = dynamo_call("PutItem", req, &err);
-	if (resp != NULL)
+	if (dynamo_call_unless("PutItem", req, "ConditionalCheckFailedException"))
 	{
-		json_decref(resp);
 		*last_value = position;
 		return COUNTER_CREATED;
 	}
-	if (!dynamo_error_is(&err, "ConditionalCheckFailedException"))
-		dynamo_raise(&err);
 
 	/* an item exists: never move it back, move it forward if it is behind */
 	for (int tries = 0; tries < COUNTER_CAS_TRIES; tries++)
@@ -570,22 +546,13 @@ counter_table_status(DynamoError *err, bool *key_ok)
 bool
 counter_table_create(void)
 {
-	DynamoError err;
 	json_t	   *req = json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}",
 								"TableName", seqdist_table,
 								"AttributeDefinitions", "AttributeName", ATTR_KEY, "AttributeType", "S",
 								"KeySchema", "AttributeName", ATTR_KEY, "KeyType", "HASH",
 								"BillingMode", "PAY_PER_REQUEST");
-	json_t	   *resp = dynamo_call("CreateTable", req, &err);
 
-	if (resp != NULL)
-	{
-		json_decref(resp);
-		return true;
-	}
-	if (dynamo_error_is(&err, "ResourceInUseException"))
-		return false;
-	dynamo_raise(&err);
+	return dynamo_call_unless("CreateTable", req, "ResourceInUseException");
 }
 
 /*
@@ -595,11 +562,7 @@ counter_table_create(void)
 char *
 counter_item_json(const char *key)
 {
-	json_t	   *req = json_pack("{s:s, s:o, s:b}",
-								"TableName", seqdist_table,
-								"Key", counter_key_json(key),
-								"ConsistentRead", 1);
-	json_t	   *resp = dynamo_call("GetItem", req, NULL);
+	json_t	   *resp = counter_get(key);
 	json_t	   *item = json_object_get(resp, "Item");
 	StringInfoData out;
 	const char *name;

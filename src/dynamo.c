@@ -146,6 +146,22 @@ dynamo_call(const char *operation, json_t *request, DynamoError *err)
 	return result;
 }
 
+bool
+dynamo_call_unless(const char *operation, json_t *request, const char *expected)
+{
+	DynamoError err;
+	json_t	   *resp = dynamo_call(operation, request, &err);
+
+	if (resp != NULL)
+	{
+		json_decref(resp);
+		return true;
+	}
+	if (dynamo_error_is(&err, expected))
+		return false;
+	dynamo_raise(&err);
+}
+
 /*
  * Split the endpoint URL into what is signed: the Host header value and the
  * path.  The Host header is sent explicitly so that what libcurl sends is

@@ -42,6 +42,14 @@ typedef struct DynamoError
 extern struct json_t *dynamo_call(const char *operation, struct json_t *request,
 								  DynamoError *err);
 
+/*
+ * Send a request whose answer is not needed.  Returns true on success, false
+ * when DynamoDB answered the AWS error named expected (say, a failed
+ * condition); raises an ERROR for anything else.
+ */
+extern bool dynamo_call_unless(const char *operation, struct json_t *request,
+							   const char *expected);
+
 /* Raise an ERROR describing err, with an errcode fitting its kind */
 extern void dynamo_raise(const DynamoError *err) pg_attribute_noreturn();
 

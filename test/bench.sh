@@ -61,16 +61,8 @@ done
 [ "$VALUES" -ge 100 ] || die "--values must be at least 100"
 [ "$SEQDIST_BUDGET" -ge 1 ] || die "--seqdist-budget must be at least 1"
 
-if [ -z "${SEQDIST_UNPRIVILEGED:-}" ]; then
-	if [ -z "$NO_BUILD" ]; then
-		seqdist_install_dependencies
-		seqdist_build_install
-	fi
-	if [ "$(id -u)" -eq 0 ]; then
-		seqdist_drop_root test/bench.sh "${ORIG_ARGS[@]}"
-		exit $?
-	fi
-fi
+[ -n "$NO_BUILD" ] && SEQDIST_NO_BUILD=1
+seqdist_bootstrap test/bench.sh "${ORIG_ARGS[@]}"
 
 seqdist_test_credentials
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seqdist-bench.XXXXXX")

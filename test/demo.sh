@@ -6,14 +6,7 @@ set -eu
 SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SEQDIST_ROOT/test/lib.sh"
 
-if [ -z "${SEQDIST_UNPRIVILEGED:-}" ]; then
-	seqdist_install_dependencies
-	seqdist_build_install
-	if [ "$(id -u)" -eq 0 ]; then
-		seqdist_drop_root test/demo.sh "$@"
-		exit $?
-	fi
-fi
+seqdist_bootstrap test/demo.sh "$@"
 
 seqdist_test_credentials
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seqdist-demo.XXXXXX")

@@ -68,6 +68,24 @@ seqdist_drop_root() {
 	return "$status"
 }
 
+# The common start of demo, tests and benchmark: unless this is already the
+# unprivileged re-run, install what is missing and build and install the
+# extension (skipped when $SEQDIST_NO_BUILD is set), then, as root, re-run the
+# script as an unprivileged user and exit with its status.
+# $1: the script, relative to the tree; the rest: its arguments.
+seqdist_bootstrap() {
+	local script=$1; shift
+	[ -n "${SEQDIST_UNPRIVILEGED:-}" ] && return 0
+	if [ -z "${SEQDIST_NO_BUILD:-}" ]; then
+		seqdist_install_dependencies
+		seqdist_build_install
+	fi
+	if [ "$(id -u)" -eq 0 ]; then
+		seqdist_drop_root "$script" "$@"
+		exit $?
+	fi
+}
+
 # A free TCP port on 127.0.0.1 (the kernel picks one).
 seqdist_free_port() {
 	perl -MIO::Socket::INET -e \

@@ -13,14 +13,7 @@ set -u
 SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SEQDIST_ROOT/test/lib.sh"
 
-if [ -z "${SEQDIST_UNPRIVILEGED:-}" ]; then
-	seqdist_install_dependencies
-	seqdist_build_install
-	if [ "$(id -u)" -eq 0 ]; then
-		seqdist_drop_root test/run_all.sh "$@"
-		exit $?
-	fi
-fi
+seqdist_bootstrap test/run_all.sh "$@"
 
 cd "$SEQDIST_ROOT"
 seqdist_test_credentials
