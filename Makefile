@@ -10,6 +10,8 @@ OBJS = \
 	src/counter.o \
 	src/instance_cache.o \
 	src/backend_cache.o \
+	src/refill_worker.o \
+	src/stats.o \
 	src/nextval.o \
 	src/admin.o
 
@@ -29,6 +31,9 @@ SHLIB_LINK = -lcurl -ljansson -lssl -lcrypto
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild everything when a header changes
+$(OBJS): $(wildcard src/*.h)
 
 .PHONY: demo test regress-list
 regress-list:

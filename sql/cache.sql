@@ -144,3 +144,13 @@ END $$;
 SELECT proname, proparallel FROM pg_proc
 WHERE pronamespace = 'seqdist'::regnamespace AND proname LIKE 'seqdist_%'
 ORDER BY proname, pronargs;
+
+-- seqdist.stats: one row per cached sequence (the refill worker is off here)
+SELECT sequence, counter_key, cached_values > 0 AS has_values, blocks_by_worker,
+       blocks_by_backend > 0 AS backend_blocks, requests >= blocks_by_backend AS requests_counted,
+       errors, backend_waits > 0 AS waited, latency_p50_ms IS NOT NULL AS has_latency
+FROM seqdist.stats WHERE sequence = 'cv'::regclass;
+SELECT seqdist.stats_reset();
+SELECT requests, backend_waits FROM seqdist.stats WHERE sequence = 'cv'::regclass;
+SELECT has_table_privilege('pg_monitor', 'seqdist.stats', 'SELECT') AS monitor_can_read,
+       has_table_privilege('public', 'seqdist.stats', 'SELECT') AS public_can_read;

@@ -97,6 +97,42 @@ AS 'MODULE_PATHNAME', 'seqdist_counter_item'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION counter_item(regclass) IS 'the DynamoDB counter item of a registered sequence, read consistently';
 
+-- What the instance cache and the refill worker did, one row per cached
+-- sequence of the instance (all databases).
+CREATE FUNCTION stats_1_0(
+    OUT dbid oid, OUT seqrelid oid, OUT counter_key text,
+    OUT cached_values bigint, OUT runway_seconds float8, OUT block_size bigint,
+    OUT values_per_second float8,
+    OUT blocks_by_worker bigint, OUT blocks_by_backend bigint,
+    OUT requests bigint, OUT retries bigint, OUT throttles bigint, OUT errors bigint,
+    OUT last_error text, OUT last_error_at timestamptz,
+    OUT latency_p50_ms float8, OUT latency_p99_ms float8,
+    OUT backend_waits bigint, OUT backend_wait_ms float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'seqdist_stats_1_0'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION stats_1_0() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION stats_1_0() TO pg_monitor;
+
+CREATE VIEW stats AS
+    SELECT d.datname AS database, s.seqrelid::regclass AS sequence, s.counter_key,
+           s.cached_values, round(s.runway_seconds::numeric, 1) AS runway_seconds,
+           s.block_size, round(s.values_per_second::numeric, 1) AS values_per_second,
+           s.blocks_by_worker, s.blocks_by_backend, s.requests, s.retries,
+           s.throttles, s.errors, s.last_error, s.last_error_at,
+           s.latency_p50_ms, s.latency_p99_ms, s.backend_waits,
+           round(s.backend_wait_ms::numeric, 3) AS backend_wait_ms
+    FROM stats_1_0() s LEFT JOIN pg_database d ON d.oid = s.dbid;
+COMMENT ON VIEW stats IS 'seqdist instance cache and refill worker, one row per cached sequence';
+REVOKE ALL ON stats FROM PUBLIC;
+GRANT SELECT ON stats TO pg_monitor;
+
+CREATE FUNCTION stats_reset()
+RETURNS void
+AS 'MODULE_PATHNAME', 'seqdist_stats_reset'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION stats_reset() FROM PUBLIC;
+
 -- Forget registrations and cached values of sequences that are dropped.
 CREATE FUNCTION forget_dropped_sequences()
 RETURNS event_trigger

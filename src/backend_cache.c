@@ -196,8 +196,9 @@ backend_seq_registered(BackendSeq *seq)
 	Datum		args[1];
 	int			rc;
 
-	if (seq->reg_valid)
+	if (seq->reg_valid && seq->store_version == seqdist_store_version)
 		return seq->registered;
+	seq->store_version = seqdist_store_version;
 
 	args[0] = ObjectIdGetDatum(seq->relid);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -229,7 +230,7 @@ backend_seq_registered(BackendSeq *seq)
 		if (strict != seq->strict)
 			backend_cache_forget(seq);
 		seq->strict = strict;
-		key_hash = hash_bytes_extended((const unsigned char *) key, strlen(key), 0);
+		key_hash = seqdist_counter_hash(key);
 		if (key_hash != seq->idef.key_hash)
 		{
 			/* values of another counter must not be handed out */

@@ -28,6 +28,7 @@ typedef struct BackendSeq
 
 	/* the registration; reloaded when invalidated */
 	bool		reg_valid;
+	int			store_version;	/* seqdist_store_version it was loaded under */
 	bool		registered;
 	char	   *key;			/* counter key */
 	int64		block_size;		/* 0: seqdist.block_size */

@@ -28,6 +28,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "seqdist.h"
@@ -57,6 +58,26 @@ static bool dynamo_retryable_type(const char *type);
 static void dynamo_decode_error(const HttpResponse *resp, DynamoError *err);
 static char *dynamo_redact(const char *text);
 static void dynamo_backoff(int attempt);
+static void dynamo_count_latency(TimestampTz start);
+
+DynamoStats dynamo_stats;
+
+void
+dynamo_stats_reset(void)
+{
+	memset(&dynamo_stats, 0, sizeof(dynamo_stats));
+}
+
+static void
+dynamo_count_latency(TimestampTz start)
+{
+	int64		ms = (GetCurrentTimestamp() - start) / 1000;
+	int			bucket = 0;
+
+	while (bucket < DYNAMO_LATENCY_BUCKETS - 1 && ms >= ((int64) 1 << bucket))
+		bucket++;
+	dynamo_stats.latency[bucket]++;
+}
 
 json_t *
 dynamo_call(const char *operation, json_t *request, DynamoError *err)
@@ -88,11 +109,17 @@ dynamo_call(const char *operation, json_t *request, DynamoError *err)
 	{
 		HttpResponse resp;
 		bool		retryable;
+		TimestampTz start;
 
 		if (attempt > 1)
+		{
 			dynamo_backoff(attempt - 1);
-
+			dynamo_stats.retries++;
+		}
+		dynamo_stats.requests++;
+		start = GetCurrentTimestamp();
 		dynamo_send_once(&ep, operation, body, &resp);
+		dynamo_count_latency(start);
 		e->attempts = attempt;
 		e->http_status = resp.status;
 		if (e->type)
@@ -127,6 +154,8 @@ dynamo_call(const char *operation, json_t *request, DynamoError *err)
 		{
 			dynamo_decode_error(&resp, e);
 			retryable = (e->kind == DYNAMO_UNAVAILABLE);
+			if (retryable && resp.status < 500)
+				dynamo_stats.throttles++;
 		}
 		else
 		{
@@ -141,6 +170,8 @@ dynamo_call(const char *operation, json_t *request, DynamoError *err)
 	}
 
 	pfree(body);
+	if (e->kind != DYNAMO_OK)
+		dynamo_stats.errors++;
 	if (e->kind != DYNAMO_OK && err == NULL)
 		dynamo_raise(e);
 	return result;

@@ -50,6 +50,24 @@ extern struct json_t *dynamo_call(const char *operation, struct json_t *request,
 extern bool dynamo_call_unless(const char *operation, struct json_t *request,
 							   const char *expected);
 
+/*
+ * What this process's DynamoDB calls did since dynamo_stats_reset(): every
+ * attempt is a request; latency is a histogram of attempts by duration, in
+ * buckets of powers of two milliseconds (bucket i: below 2^i ms).
+ */
+#define DYNAMO_LATENCY_BUCKETS 16
+typedef struct DynamoStats
+{
+	uint64		requests;
+	uint64		retries;
+	uint64		throttles;
+	uint64		errors;
+	uint64		latency[DYNAMO_LATENCY_BUCKETS];
+} DynamoStats;
+
+extern DynamoStats dynamo_stats;
+extern void dynamo_stats_reset(void);
+
 /* Raise an ERROR describing err, with an errcode fitting its kind */
 extern void dynamo_raise(const DynamoError *err) pg_attribute_noreturn();
 

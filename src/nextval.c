@@ -207,6 +207,34 @@ seqdist_lastval(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(seq->last);
 }
 
+/*
+ * Move the counter of a registered sequence; values cached before the move
+ * are not handed out after it (strict sequences cache nothing).
+ */
+static void
+nextval_move_counter(BackendSeq *seq, int128 position)
+{
+	InstanceSlot *slot;
+
+	if (seq->strict)
+	{
+		counter_set_position(seq->key, &seq->params, position, seqdist_allow_rewind, seq->name);
+		return;
+	}
+	slot = instance_cache_slot(seq->relid);
+	instance_cache_begin_move(slot, seq->relid);
+	PG_TRY();
+	{
+		counter_set_position(seq->key, &seq->params, position, seqdist_allow_rewind, seq->name);
+	}
+	PG_FINALLY();
+	{
+		instance_cache_end_move(slot, seq->relid);
+	}
+	PG_END_TRY();
+	seq->slot = slot;
+}
+
 static int64
 nextval_setval(Oid relid, int64 value, bool iscalled)
 {
@@ -230,14 +258,7 @@ nextval_setval(Oid relid, int64 value, bool iscalled)
 	nextval_require_registration(seq);
 
 	position = iscalled ? (int128) value : (int128) value - seq->params.increment;
-	counter_set_position(seq->key, &seq->params, position, seqdist_allow_rewind, seq->name);
-
-	/* values cached before the move must not be handed out after it */
-	if (!seq->strict)
-	{
-		seq->slot = instance_cache_slot(relid);
-		instance_cache_discard(seq->slot, relid);
-	}
+	nextval_move_counter(seq, position);
 	backend_cache_forget(seq);
 	if (iscalled)
 	{
@@ -329,9 +350,12 @@ seqdist_on_alter_sequence(PG_FUNCTION_ARGS)
 	counter_update_definition(key, &params, name);
 	if (restart)
 	{
-		counter_set_position(key, &params, (int128) restart_value - params.increment,
-							 seqdist_allow_rewind, name);
-		instance_cache_discard(instance_cache_slot(relid), relid);
+		BackendSeq *seq = backend_seq_open(relid);
+
+		if (!backend_seq_registered(seq))
+			PG_RETURN_VOID();
+		nextval_move_counter(seq, (int128) restart_value - params.increment);
+		backend_cache_forget(seq);
 	}
 	/* other backends reload the definition from the catalog invalidation */
 	CacheInvalidateRelcacheByRelid(relid);

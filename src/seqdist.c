@@ -23,12 +23,14 @@
 
 #include <ctype.h>
 
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "seqdist.h"
 #include "instance_cache.h"
+#include "refill_worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -49,6 +51,11 @@ int			seqdist_max_sequences = 10000;
 int			seqdist_block_size = 1000;
 int			seqdist_max_block_size = 1000000;
 int			seqdist_block_target_ms = 1000;
+int			seqdist_runway_s = 10;
+bool		seqdist_refill = true;
+
+/* Bumped whenever this process's endpoint, region or table changes */
+int			seqdist_store_version = 0;
 bool		seqdist_allow_rewind = false;
 
 static bool seqdist_preloaded = false;
@@ -58,6 +65,7 @@ void		_PG_init(void);
 static bool seqdist_check_endpoint(char **newval, void **extra, GucSource source);
 static bool seqdist_check_region(char **newval, void **extra, GucSource source);
 static bool seqdist_check_table(char **newval, void **extra, GucSource source);
+static void seqdist_store_changed(const char *newval, void *extra);
 static const char *seqdist_show_access_key(void);
 static const char *seqdist_show_secret(void);
 static const char *seqdist_show_token(void);
@@ -75,19 +83,19 @@ _PG_init(void)
 							   "Empty means the regional AWS endpoint, https://dynamodb.<region>.amazonaws.com.",
 							   &seqdist_endpoint, "",
 							   PGC_SUSET, 0,
-							   seqdist_check_endpoint, NULL, NULL);
+							   seqdist_check_endpoint, seqdist_store_changed, NULL);
 	DefineCustomStringVariable("seqdist.region",
 							   "AWS region used in request signatures and the default endpoint.",
 							   NULL,
 							   &seqdist_region, "us-east-1",
 							   PGC_SUSET, 0,
-							   seqdist_check_region, NULL, NULL);
+							   seqdist_check_region, seqdist_store_changed, NULL);
 	DefineCustomStringVariable("seqdist.table_name",
 							   "DynamoDB table that holds the counter items.",
 							   NULL,
 							   &seqdist_table, "seqdist_counters",
 							   PGC_SUSET, 0,
-							   seqdist_check_table, NULL, NULL);
+							   seqdist_check_table, seqdist_store_changed, NULL);
 	DefineCustomStringVariable("seqdist.ca_file",
 							   "File of CA certificates used to verify the endpoint's TLS certificate.",
 							   "Empty means the system's default CA store.",
@@ -169,6 +177,18 @@ _PG_init(void)
 							&seqdist_block_target_ms, 1000, 1, 3600000,
 							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("seqdist.runway",
+							"Seconds of demand the refill worker keeps reserved ahead of need, per sequence.",
+							"This is how long a DynamoDB outage stays invisible at the current rate.",
+							&seqdist_runway_s, 10, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("seqdist.refill",
+							 "Lets the refill worker reserve blocks ahead of need.",
+							 "Off, backends reserve every block themselves when they run out.",
+							 &seqdist_refill, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
 	DefineCustomBoolVariable("seqdist.allow_rewind",
 							 "Lets seqdist_setval move a counter backwards.",
 							 "Values up to the counter's position may already have been handed out; moving back hands them out again.",
@@ -179,7 +199,10 @@ _PG_init(void)
 	MarkGUCPrefixReserved("seqdist");
 
 	if (seqdist_preloaded)
+	{
 		instance_cache_install_hooks();
+		refill_worker_register();
+	}
 }
 
 /*
@@ -208,6 +231,28 @@ static const char *
 seqdist_show_token(void)
 {
 	return seqdist_show_masked(seqdist_session_token);
+}
+
+static void
+seqdist_store_changed(const char *newval, void *extra)
+{
+	seqdist_store_version++;
+}
+
+/*
+ * Two slots or blocks belong to the same counter only if endpoint, region,
+ * table and key are all the same.
+ */
+uint64
+seqdist_counter_hash(const char *key)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) key, strlen(key), 0);
+	const char *parts[3] = {seqdist_effective_endpoint(), seqdist_region, seqdist_table};
+
+	for (int i = 0; i < 3; i++)
+		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) parts[i],
+												  strlen(parts[i]), 0));
+	return h;
 }
 
 void

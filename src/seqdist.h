@@ -35,6 +35,12 @@ extern int	seqdist_max_sequences;
 extern int	seqdist_block_size;
 extern int	seqdist_max_block_size;
 extern int	seqdist_block_target_ms;
+extern int	seqdist_runway_s;
+extern bool seqdist_refill;
+extern int	seqdist_store_version;
+
+/* Hash identifying a counter: where it is stored and its key */
+extern uint64 seqdist_counter_hash(const char *key);
 extern bool seqdist_allow_rewind;
 
 /* Raise an ERROR unless the library was loaded by shared_preload_libraries */

@@ -75,8 +75,10 @@ shared_preload_libraries = 'seqdist'
 seqdist.endpoint = 'http://127.0.0.1:$DYNAMO_PORT'
 seqdist.region = '$AWS_REGION'
 seqdist.table_name = 'seqdist_regress'
-# blocks of exactly seqdist.block_size, so that counter positions are stable
+# blocks of exactly seqdist.block_size and none reserved ahead of need, so
+# that the counter positions the tests show are stable
 seqdist.max_block_size = 1
+seqdist.refill = off
 CONF
 	port=$(seqdist_free_port)
 	"$PG_REGRESS" --temp-instance="$dir/instance" --temp-config="$conf" \

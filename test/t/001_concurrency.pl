@@ -11,8 +11,9 @@ use IPC::Run;
 use SeqdistTest;
 
 my $dynamo = start_dynamo();
-my $alpha = new_node('alpha', $dynamo);
-my $beta = new_node('beta', $dynamo);
+# no blocks ahead of need, so that the counter's position is exact
+my $alpha = new_node('alpha', $dynamo, conf => "seqdist.refill = off\n");
+my $beta = new_node('beta', $dynamo, conf => "seqdist.refill = off\n");
 
 for my $node ($alpha, $beta)
 {

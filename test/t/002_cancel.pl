@@ -16,7 +16,7 @@ my $prompt = 1.5;
 
 my $dynamo = start_dynamo();
 # one value per request, so that every call goes to DynamoDB
-my $node = new_node('cancel', $dynamo, conf => "seqdist.block_size = 1\nseqdist.max_block_size = 1\n");
+my $node = new_node('cancel', $dynamo, conf => "seqdist.block_size = 1\nseqdist.max_block_size = 1\nseqdist.refill = off\n");
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION seqdist;
 	SELECT seqdist.create_table();

@@ -11,7 +11,7 @@ use SeqdistTest;
 my $dynamo = start_dynamo();
 my $node = new_node('faults', $dynamo,
 	conf => "seqdist.retry_base_delay = '5ms'\nseqdist.max_attempts = 4\n"
-	  . "seqdist.block_size = 1\nseqdist.max_block_size = 1\n");
+	  . "seqdist.block_size = 1\nseqdist.max_block_size = 1\nseqdist.refill = off\n");
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION seqdist;
 	SELECT seqdist.create_table();

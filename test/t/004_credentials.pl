@@ -77,7 +77,7 @@ is($home_node->safe_psql('postgres', $take),
 my $token_node = new_node(
 	'token', $dynamo,
 	# one value per request, so that every call shows the credentials at work
-	conf => "seqdist.block_size = 1\nseqdist.max_block_size = 1\n",
+	conf => "seqdist.block_size = 1\nseqdist.max_block_size = 1\nseqdist.refill = off\n",
 	env => {
 		AWS_ACCESS_KEY_ID => 'ASIATEMPORARYKEY01',
 		AWS_SECRET_ACCESS_KEY => 'temporary-secret-abcdef0123456789',

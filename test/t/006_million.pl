@@ -18,7 +18,7 @@ my $block = 1000;
 
 my $dynamo = start_dynamo();
 my $node = new_node('million', $dynamo,
-	conf => "seqdist.block_size = $block\nseqdist.max_block_size = $block\n");
+	conf => "seqdist.block_size = $block\nseqdist.max_block_size = $block\nseqdist.refill = off\n");
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION seqdist;
 	SELECT seqdist.create_table();

@@ -14,7 +14,8 @@ my $dynamo = start_dynamo();
 my $node = new_node('adaptive', $dynamo,
 	conf => "seqdist.block_size = 100\n"
 	  . "seqdist.max_block_size = 102400\n"
-	  . "seqdist.block_target_duration = '200ms'\n");
+	  . "seqdist.block_target_duration = '200ms'\n"
+	  . "seqdist.refill = off\n");
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION seqdist;
 	SELECT seqdist.create_table();
