@@ -2,6 +2,11 @@
 
 \echo Use "CREATE EXTENSION seqdist" to load this file. \quit
 
+-- Every role may call the seqdist_* functions (they check the sequence's
+-- privileges themselves, as their native twins do); the administrative
+-- functions are revoked from PUBLIC one by one below.
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+
 -- Which native sequences take their values from which DynamoDB counter.
 CREATE TABLE sequences (
     seqrelid      regclass PRIMARY KEY,

@@ -40,6 +40,7 @@
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 
 #include "seqdist.h"
@@ -89,7 +90,6 @@ backend_on_relation_change(Datum arg, Oid relid)
 		{
 			seq->def_valid = false;
 			seq->reg_valid = false;
-			seq->acl_checked_for = InvalidOid;
 		}
 	}
 }
@@ -122,6 +122,12 @@ backend_seq_load_definition(BackendSeq *seq)
 		pfree(seq->name);
 	seq->name = MemoryContextStrdup(TopMemoryContext, NameStr(cls->relname));
 	seq->persistence = cls->relpersistence;
+	/* RESTART gives the sequence a new relfilenode, as native init_sequence checks */
+	if (seq->filenode != cls->relfilenode)
+	{
+		backend_cache_forget(seq);
+		seq->filenode = cls->relfilenode;
+	}
 	ReleaseSysCache(tup);
 
 	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seq->relid));
@@ -165,8 +171,17 @@ backend_seq_open(Oid relid)
 
 	if (seq->lxid != MyProc->lxid)
 	{
-		/* processes pending invalidations, which may mark us stale */
+		ResourceOwner saved = CurrentResourceOwner;
+
+		/*
+		 * As native sequences do: the lock belongs to the top transaction, so
+		 * that rolling back to a savepoint does not release it while lxid
+		 * says it is held.  Taking it processes pending invalidations, which
+		 * may mark us stale.
+		 */
+		CurrentResourceOwner = TopTransactionResourceOwner;
 		LockRelationOid(relid, RowExclusiveLock);
+		CurrentResourceOwner = saved;
 		seq->lxid = MyProc->lxid;
 	}
 	if (!seq->def_valid)
@@ -174,19 +189,14 @@ backend_seq_open(Oid relid)
 	return seq;
 }
 
+/* Checked on every call, as native does: role memberships may change */
 void
 backend_seq_check_access(BackendSeq *seq, AclMode mode)
 {
-	Oid			user = GetUserId();
-
-	if (seq->acl_checked_for == user && seq->acl_checked_mode == mode)
-		return;
-	if (pg_class_aclcheck(seq->relid, user, mode) != ACLCHECK_OK)
+	if (pg_class_aclcheck(seq->relid, GetUserId(), mode) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for sequence %s", seq->name)));
-	seq->acl_checked_for = user;
-	seq->acl_checked_mode = mode;
 }
 
 bool
@@ -199,12 +209,14 @@ backend_seq_registered(BackendSeq *seq)
 	if (seq->reg_valid && seq->store_version == seqdist_store_version)
 		return seq->registered;
 	seq->store_version = seqdist_store_version;
+	/* an invalidation arriving during the lookup below clears this again */
+	seq->reg_valid = true;
 
 	args[0] = ObjectIdGetDatum(seq->relid);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	rc = SPI_execute_with_args("SELECT counter_key, coalesce(block_size, 0), strict "
-							   "FROM seqdist.sequences WHERE seqrelid = $1",
+							   "FROM seqdist.sequences WHERE seqrelid OPERATOR(pg_catalog.=) $1",
 							   1, argtypes, args, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read seqdist.sequences: %s", SPI_result_code_string(rc));
@@ -239,7 +251,6 @@ backend_seq_registered(BackendSeq *seq)
 		}
 	}
 	SPI_finish();
-	seq->reg_valid = true;
 	return seq->registered;
 }
 

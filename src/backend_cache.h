@@ -23,8 +23,7 @@ typedef struct BackendSeq
 	char		persistence;
 	CounterParams params;
 	int64		cache;			/* the sequence's CACHE */
-	Oid			acl_checked_for;	/* user whose access was checked, or 0 */
-	AclMode		acl_checked_mode;
+	Oid			filenode;		/* changes on RESTART */
 
 	/* the registration; reloaded when invalidated */
 	bool		reg_valid;

@@ -316,7 +316,8 @@ counter_reserve(const char *key, const CounterParams *params, int64 n,
 	json_t	   *resp;
 	bool		ok;
 
-	Assert(n > 0);
+	if (n <= 0)
+		elog(ERROR, "invalid block size " INT64_FORMAT, n);
 	if (params->increment > 0)
 		limit = (int128) params->max_value - delta;
 	else

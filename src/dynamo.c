@@ -140,7 +140,7 @@ dynamo_call(const char *operation, json_t *request, DynamoError *err)
 					json_decref(result);
 				result = NULL;
 				e->kind = DYNAMO_MALFORMED;
-				e->message = psprintf("%.*s", DYNAMO_QUOTE_MAX, resp.body);
+				e->message = dynamo_redact(psprintf("%.*s", DYNAMO_QUOTE_MAX, resp.body));
 				retryable = false;
 			}
 			else

@@ -304,7 +304,7 @@ instance_next_block_size(InstanceSlot *slot, int64 base, bool fixed, TimestampTz
 		int64		elapsed_ms = (now - slot->last_fetch) / 1000;
 
 		if (elapsed_ms < seqdist_block_target_ms)
-			size = Min(size * 2, ceiling);
+			size = size > ceiling / 2 ? ceiling : size * 2;
 		else if (elapsed_ms > 4 * (int64) seqdist_block_target_ms)
 			size = Max(size / 2, base);
 	}
@@ -571,9 +571,10 @@ instance_cache_forget(Oid dbid, Oid relid)
 #define INSTANCE_RATE_SECONDS 3.0
 /* Demand below this (values per second) does not get blocks ahead of need */
 #define INSTANCE_IDLE_RATE 0.5
-/* Backoff of a slot whose refill failed: 100 ms doubling up to 5 s */
+/* Backoff of a slot whose refill failed: 100 ms doubling up to 1 s, so that
+ * refills resume within about a second of DynamoDB answering again */
 #define INSTANCE_BACKOFF_BASE_MS 100
-#define INSTANCE_BACKOFF_CAP_MS 5000
+#define INSTANCE_BACKOFF_CAP_MS 1000
 
 /* Update the slot's demand estimate; the caller holds the spinlock */
 static void
@@ -634,7 +635,6 @@ instance_cache_plan_refills(RefillJob *jobs, int max)
 				job->size = slot->block_size;
 			else
 				job->size = (int64) Max(Min(want, (double) seqdist_max_block_size), (double) base);
-			slot->fetching = true;
 			n++;
 		}
 		SpinLockRelease(&slot->mutex);
@@ -653,28 +653,60 @@ instance_job_current(const RefillJob *job)
 		slot->generation == job->generation && instance_def_equal(&slot->def, &job->def);
 }
 
+/*
+ * Take the slot's fetching token for a planned job, if the job still makes
+ * sense.  Jobs are started one at a time, so backends of other slots never
+ * wait behind this one.
+ */
+bool
+instance_cache_refill_start(const RefillJob *job)
+{
+	InstanceSlot *slot = job->slot;
+	bool		go;
+
+	SpinLockAcquire(&slot->mutex);
+	go = instance_job_current(job) && !slot->fetching && slot->spare_count == 0;
+	if (go)
+		slot->fetching = true;
+	SpinLockRelease(&slot->mutex);
+	return go;
+}
+
+/* Is the slot still the job's sequence? Spinlock held. */
+static bool
+instance_job_slot(const RefillJob *job)
+{
+	InstanceSlot *slot = job->slot;
+
+	return !slot->dead && slot->key.dbid == job->dbid && slot->key.relid == job->relid;
+}
+
 void
 instance_cache_refill_done(const RefillJob *job, const CounterBlock *block)
 {
 	InstanceSlot *slot = job->slot;
 
 	SpinLockAcquire(&slot->mutex);
-	slot->fetching = false;
-	if (instance_job_current(job))
+	if (instance_job_slot(job))
 	{
+		/* the token is ours; the block only if nothing was discarded meanwhile */
+		slot->fetching = false;
 		instance_fold_dynamo_stats(slot);
 		slot->stats.blocks_by_worker++;
 		slot->failures = 0;
 		slot->retry_after = 0;
-		if (slot->remaining == 0)
+		if (instance_job_current(job))
 		{
-			slot->next = block->first;
-			slot->remaining = block->count;
-		}
-		else
-		{
-			slot->spare_first = block->first;
-			slot->spare_count = block->count;
+			if (slot->remaining == 0)
+			{
+				slot->next = block->first;
+				slot->remaining = block->count;
+			}
+			else
+			{
+				slot->spare_first = block->first;
+				slot->spare_count = block->count;
+			}
 		}
 	}
 	SpinLockRelease(&slot->mutex);
@@ -688,11 +720,11 @@ instance_cache_refill_failed(const RefillJob *job, const char *message)
 	TimestampTz now = GetCurrentTimestamp();
 
 	SpinLockAcquire(&slot->mutex);
-	slot->fetching = false;
-	if (instance_job_current(job))
+	if (instance_job_slot(job))
 	{
 		int64		ceiling;
 
+		slot->fetching = false;
 		instance_fold_dynamo_stats(slot);
 		strlcpy(slot->stats.last_error, message, sizeof(slot->stats.last_error));
 		slot->stats.last_error_at = now;

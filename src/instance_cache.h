@@ -83,9 +83,9 @@ extern void instance_cache_forget(Oid dbid, Oid relid);
 
 /*
  * The refill worker's side: a job is a slot that should get a block ahead of
- * need.  Planning marks the slot as being fetched for (backends that run dry
- * meanwhile wait for the job instead of calling DynamoDB themselves); the
- * job then ends with refill_done or refill_failed, which wake them.
+ * need.  Starting a job takes the slot's fetching token (backends that run
+ * dry meanwhile wait for it instead of calling DynamoDB themselves); the job
+ * then ends with refill_done or refill_failed, which wake them.
  */
 typedef struct RefillJob
 {
@@ -99,6 +99,7 @@ typedef struct RefillJob
 } RefillJob;
 
 extern int	instance_cache_plan_refills(RefillJob *jobs, int max);
+extern bool instance_cache_refill_start(const RefillJob *job);
 extern void instance_cache_refill_done(const RefillJob *job, const CounterBlock *block);
 extern void instance_cache_refill_failed(const RefillJob *job, const char *message);
 struct Latch;

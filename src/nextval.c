@@ -95,7 +95,7 @@ seqdist_registered_key(Oid relid)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args("SELECT counter_key FROM seqdist.sequences WHERE seqrelid = $1",
+	rc = SPI_execute_with_args("SELECT counter_key FROM seqdist.sequences WHERE seqrelid OPERATOR(pg_catalog.=) $1",
 							   1, argtypes, args, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read seqdist.sequences: %s", SPI_result_code_string(rc));
@@ -125,7 +125,8 @@ nextval_require_registration(BackendSeq *seq)
 static void
 nextval_from_instance(BackendSeq *seq, CounterBlock *block)
 {
-	int64		n = Max(seq->cache, 1);
+	/* a CACHE beyond the largest block is served a block at a time */
+	int64		n = Min(Max(seq->cache, 1), (int64) 1000000000);
 	bool		fixed = seq->block_size > 0;
 	int64		block_size = fixed ? seq->block_size : seqdist_block_size;
 
@@ -209,19 +210,14 @@ seqdist_lastval(PG_FUNCTION_ARGS)
 
 /*
  * Move the counter of a registered sequence; values cached before the move
- * are not handed out after it (strict sequences cache nothing).
+ * are not handed out after it (a strict sequence may have a slot from before
+ * it was made strict).
  */
 static void
 nextval_move_counter(BackendSeq *seq, int128 position)
 {
-	InstanceSlot *slot;
+	InstanceSlot *slot = instance_cache_slot(seq->relid);
 
-	if (seq->strict)
-	{
-		counter_set_position(seq->key, &seq->params, position, seqdist_allow_rewind, seq->name);
-		return;
-	}
-	slot = instance_cache_slot(seq->relid);
 	instance_cache_begin_move(slot, seq->relid);
 	PG_TRY();
 	{

@@ -21,8 +21,9 @@
  * SIGHUP reloads the configuration; SIGTERM stops a request in flight within
  * one transport polling slice and the worker exits; SIGUSR1 is the standard
  * procsignal handler; the memory context is reset every tick.  The worker
- * does not connect to a database: it needs only shared memory and the
- * server's settings and credentials.
+ * connects to no particular database (so DROP DATABASE never waits for it),
+ * only enough to show in pg_stat_activity with its wait events; it needs
+ * only shared memory and the server's settings and credentials.
  *
  *-------------------------------------------------------------------------
  */
@@ -69,7 +70,8 @@ refill_worker_register(void)
 	BackgroundWorker worker;
 
 	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	/* a connection to no database: enough to show in pg_stat_activity */
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = 1;
 	strlcpy(worker.bgw_library_name, "seqdist", BGW_MAXLEN);
@@ -106,6 +108,8 @@ seqdist_refill_main(Datum arg)
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	pqsignal(SIGUSR1, procsignal_sigusr1_handler);
 	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	pgstat_report_appname("seqdist refill worker");
 
 	http_set_abort_check(refill_abort_check);
 	before_shmem_exit(refill_on_exit, (Datum) 0);
@@ -119,6 +123,8 @@ seqdist_refill_main(Datum arg)
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 REFILL_TICK_MS, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+		/* absorbs procsignal barriers, which DROP DATABASE waits for */
+		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
@@ -127,15 +133,11 @@ seqdist_refill_main(Datum arg)
 		MemoryContextReset(cxt);
 
 		n = instance_cache_plan_refills(refill_jobs, REFILL_MAX_JOBS);
-		for (int i = 0; i < n; i++)
-		{
-			if (ShutdownRequestPending)
-				instance_cache_refill_failed(&refill_jobs[i], "the refill worker is shutting down");
-			else
-				refill_one(&refill_jobs[i], cxt);
-		}
+		for (int i = 0; i < n && !ShutdownRequestPending; i++)
+			refill_one(&refill_jobs[i], cxt);
 	}
-	proc_exit(0);
+	/* exit code 1: the postmaster starts a new worker unless it is stopping */
+	proc_exit(1);
 }
 
 /* Reserve one block for a job; never raises an error */
@@ -145,6 +147,9 @@ refill_one(RefillJob *job, MemoryContext cxt)
 	CounterBlock block;
 	volatile bool done = false;
 
+	/* the slot may have been served or dropped since the plan was made */
+	if (!instance_cache_refill_start(job))
+		return;
 	refill_current = job;
 	dynamo_stats_reset();
 	PG_TRY();

@@ -108,6 +108,7 @@ run_tap_files() {
 		run_tap "$name" env PATH="$SEQDIST_PG_BIN:$PATH" \
 			PERL5LIB="$PGXS_DIR/src/test/perl:$SEQDIST_ROOT/test/perl" \
 			TESTDIR="$WORK/$name" PG_REGRESS="$PG_REGRESS" SEQDIST_ROOT="$SEQDIST_ROOT" \
+			PG_TEST_TIMEOUT_DEFAULT=60 \
 			prove -v "$t"
 	done
 }
