@@ -99,3 +99,13 @@ SELECT seqdist.seqdist_nextval('huge_step');
 DROP SEQUENCE reset_seq;
 SELECT counter_key FROM seqdist.sequences WHERE counter_key LIKE '%reset_seq';
 SELECT count(*) FROM seqdist.sequences;
+
+-- a counter that cycles can only be shared by sequences that cycle alike
+CREATE SEQUENCE cyc_share MINVALUE 1 MAXVALUE 3 CYCLE;
+SELECT status FROM seqdist.register('cyc_share', 'cycling-counter');
+CREATE SEQUENCE no_cyc_share MINVALUE 1 MAXVALUE 3;
+SELECT status FROM seqdist.register('no_cyc_share', 'cycling-counter');
+CREATE SEQUENCE other_bounds MINVALUE 1 MAXVALUE 5 CYCLE;
+SELECT status FROM seqdist.register('other_bounds', 'cycling-counter');
+CREATE SEQUENCE same_cycle MINVALUE 1 MAXVALUE 3 CYCLE;
+SELECT status FROM seqdist.register('same_cycle', 'cycling-counter');

@@ -61,6 +61,10 @@ typedef struct CounterState
 	bool		exists;
 	int128		last_value;
 	int128		increment;
+	bool		cycle;			/* the item allows wrapping around */
+	int128		min_value;		/* recorded bounds, when present */
+	int128		max_value;
+	bool		has_bounds;
 } CounterState;
 
 static json_t *counter_key_json(const char *key);
@@ -194,6 +198,9 @@ counter_read(const char *key, CounterState *state)
 		state->exists = true;
 		ok = counter_attr_int128(item, ATTR_LAST, &state->last_value) &&
 			counter_attr_int128(item, ATTR_INCREMENT, &state->increment);
+		state->cycle = json_is_true(json_object_get(json_object_get(item, "cycle"), "BOOL"));
+		state->has_bounds = counter_attr_int128(item, "min_value", &state->min_value) &&
+			counter_attr_int128(item, "max_value", &state->max_value);
 	}
 	json_decref(resp);
 	if (!ok)
@@ -270,20 +277,34 @@ counter_reserve_near_bound(const char *key, const CounterParams *params,
 		counter_read(key, &state);
 		counter_check_increment(key, params, &state, seqname);
 
-		/* how many values remain before the bound, in steps of increment */
-		if (inc > 0)
-			left = state.last_value < params->max_value ?
-				((int128) params->max_value - state.last_value) / inc : 0;
-		else
-			left = state.last_value > params->min_value ?
-				((int128) params->min_value - state.last_value) / inc : 0;
+		/*
+		 * A counter shared with a sequence of other bounds may lie before our
+		 * near bound: start at the bound then (moving forward is safe).
+		 */
+		first = state.last_value + inc;
+		if (inc > 0 && first < params->min_value)
+			first = params->min_value;
+		else if (inc < 0 && first > params->max_value)
+			first = params->max_value;
 
-		if (left > 0)
-			first = state.last_value + inc;
+		/* how many values remain before the far bound, in steps of increment */
+		if (inc > 0)
+			left = first <= params->max_value ?
+				((int128) params->max_value - first) / inc + 1 : 0;
 		else
+			left = first >= params->min_value ?
+				((int128) params->min_value - first) / inc + 1 : 0;
+
+		if (left <= 0)
 		{
 			if (!params->cycle)
 				counter_raise_exhausted(params, seqname);
+			if (!state.cycle)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("cannot wrap counter \"%s\" of sequence \"%s\" around", key, seqname),
+						 errdetail("The counter item does not allow CYCLE; a client of the counter that does not cycle could hand out the same values."),
+						 errhint("Record CYCLE in the counter with ALTER SEQUENCE ... CYCLE if every client of the counter cycles.")));
 			/* wrap, as native CYCLE does, to the far bound */
 			first = inc > 0 ? params->min_value : params->max_value;
 			left = ((int128) params->max_value - params->min_value) / (inc > 0 ? inc : -inc) + 1;
@@ -309,6 +330,7 @@ counter_reserve(const char *key, const CounterParams *params, int64 n,
 {
 	int128		delta = (int128) n * params->increment;
 	int128		limit;
+	int128		floor_pos;
 	int128		newlast;
 	int128		first;
 	DynamoError err;
@@ -318,25 +340,33 @@ counter_reserve(const char *key, const CounterParams *params, int64 n,
 
 	if (n <= 0)
 		elog(ERROR, "invalid block size " INT64_FORMAT, n);
+	/* the new block must lie between the bounds; otherwise the slow path */
 	if (params->increment > 0)
+	{
 		limit = (int128) params->max_value - delta;
+		floor_pos = (int128) params->min_value - params->increment;
+	}
 	else
+	{
 		limit = (int128) params->min_value - delta;
+		floor_pos = (int128) params->max_value - params->increment;
+	}
 
-	req = json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:s}, s:{s:o, s:o, s:o}, s:s}",
+	req = json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:s}, s:{s:o, s:o, s:o, s:o}, s:s}",
 					"TableName", seqdist_table,
 					"Key", counter_key_json(key),
 					"UpdateExpression", "SET #lv = #lv + :delta",
 					"ConditionExpression",
 					params->increment > 0 ?
-					"attribute_exists(#lv) AND #inc = :inc AND #lv <= :limit" :
-					"attribute_exists(#lv) AND #inc = :inc AND #lv >= :limit",
+					"attribute_exists(#lv) AND #inc = :inc AND #lv <= :limit AND #lv >= :floor" :
+					"attribute_exists(#lv) AND #inc = :inc AND #lv >= :limit AND #lv <= :floor",
 					"ExpressionAttributeNames",
 					"#lv", ATTR_LAST, "#inc", ATTR_INCREMENT,
 					"ExpressionAttributeValues",
 					":delta", counter_num(delta),
 					":inc", counter_num(params->increment),
 					":limit", counter_num(limit),
+					":floor", counter_num(floor_pos),
 					"ReturnValues", "UPDATED_NEW");
 	resp = dynamo_call("UpdateItem", req, &err);
 	if (resp == NULL)
@@ -493,6 +523,18 @@ counter_register(const char *key, const CounterParams *params, int128 position,
 
 		counter_read(key, &state);
 		counter_check_increment(key, params, &state, key);
+
+		/*
+		 * A cycling client moves the counter back to its far bound; any
+		 * client that does not cycle the same way would then repeat values.
+		 */
+		if (state.cycle != params->cycle ||
+			(params->cycle && (!state.has_bounds || state.min_value != params->min_value ||
+							   state.max_value != params->max_value)))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot share counter \"%s\": its CYCLE setting or bounds differ", key),
+					 errdetail("Clients of one counter that cycles must all cycle between the same bounds, or values would be handed out twice.")));
 		behind = params->increment > 0 ? state.last_value < position
 			: state.last_value > position;
 		if (!behind)
@@ -569,7 +611,6 @@ counter_item_json(const char *key)
 	const char *name;
 	json_t	   *value;
 	bool		first = true;
-	bool		bad = false;
 
 	if (item == NULL)
 	{
@@ -594,9 +635,8 @@ counter_item_json(const char *key)
 		{
 			int128		dummy;
 
-			if (!counter_parse_int128(json_string_value(v), &dummy))
-				bad = true;
-			appendStringInfoString(&out, bad ? "null" : json_string_value(v));
+			appendStringInfoString(&out, counter_parse_int128(json_string_value(v), &dummy) ?
+								   json_string_value(v) : "null");
 		}
 		else if ((v = json_object_get(value, "BOOL")) != NULL)
 			appendStringInfoString(&out, json_is_true(v) ? "true" : "false");
