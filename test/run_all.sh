@@ -3,7 +3,8 @@
 # the pg_regress suite and the TAP tests, against real PostgreSQL clusters
 # and a real DynamoDB implementation (dynalite) on 127.0.0.1.  Ends with one
 # line "N passed, N failed" and exits non-zero if anything failed.
-# Arguments, if any, name the suites to run: sigv4 local_dynamodb pg_regress tap
+# Arguments, if any, name the suites to run: sigv4 local_dynamodb pg_regress
+# memcheck tap
 # (tap:NNN runs the TAP files whose name starts with NNN).
 #
 # Installs what it needs first (Debian packages, the pinned npm packages),
@@ -125,6 +126,7 @@ done
 wanted sigv4 && run_tap sigv4 bash "$SEQDIST_ROOT/test/sigv4/run.sh"
 wanted local_dynamodb && run_tap local_dynamodb node "$SEQDIST_ROOT/test/local_dynamodb_selftest.js"
 wanted pg_regress && run_regress
+wanted memcheck && run_tap memcheck bash "$SEQDIST_ROOT/test/memcheck.sh"
 wanted tap && run_tap_files
 
 echo
