@@ -27,31 +27,8 @@ done
 seqdist_bootstrap test/bench_latency.sh "${ORIG_ARGS[@]}"
 
 seqdist_test_credentials
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/seqdist-latency.XXXXXX")
-PGDATA_DIR=$WORK/pgdata
-PG_STARTED=
-stop_all() {
-	if [ -n "$PG_STARTED" ]; then
-		"$SEQDIST_PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 || true
-	fi
-	seqdist_stop_pid "${DYNAMO_PID:-}"
-	rm -rf "$WORK"
-}
-trap stop_all EXIT
-
-seqdist_start_dynamo "$WORK/dynamo"
-PORT=$(seqdist_free_port)
-"$SEQDIST_PG_BIN/initdb" -D "$PGDATA_DIR" -A trust -U postgres >/dev/null
-cat >>"$PGDATA_DIR/postgresql.conf" <<CONF
-listen_addresses = ''
-port = $PORT
-unix_socket_directories = '$WORK'
-shared_preload_libraries = 'seqdist'
-seqdist.endpoint = 'http://127.0.0.1:$DYNAMO_PORT'
-seqdist.region = '$AWS_REGION'
-CONF
-"$SEQDIST_PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/postgresql.log" -w start >/dev/null
-PG_STARTED=1
+seqdist_start_local_stack latency
+PORT=$PGPORT_LOCAL
 
 psql_() { "$SEQDIST_PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres -d postgres "$@"; }
 control() { curl --silent --show-error --fail --noproxy '*' --max-time 10 "$@"; }

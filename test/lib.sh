@@ -120,6 +120,37 @@ seqdist_stop_pid() {
 	kill -9 "$pid" 2>/dev/null || true
 }
 
+# A throwaway local DynamoDB and PostgreSQL (seqdist preloaded, unix socket
+# only) in a new scratch directory; both are stopped and the directory
+# removed when the script exits.  Sets WORK, PGPORT_LOCAL, DYNAMO_PORT.
+# $1: a name for the scratch directory.
+seqdist_start_local_stack() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/seqdist-$1.XXXXXX")
+	SEQDIST_PG_STARTED=
+	trap seqdist_stop_local_stack EXIT
+	seqdist_start_dynamo "$WORK/dynamo"
+	PGPORT_LOCAL=$(seqdist_free_port)
+	"$SEQDIST_PG_BIN/initdb" -D "$WORK/pgdata" -A trust -U postgres >/dev/null
+	cat >>"$WORK/pgdata/postgresql.conf" <<CONF
+listen_addresses = ''
+port = $PGPORT_LOCAL
+unix_socket_directories = '$WORK'
+shared_preload_libraries = 'seqdist'
+seqdist.endpoint = 'http://127.0.0.1:$DYNAMO_PORT'
+seqdist.region = '$AWS_REGION'
+CONF
+	"$SEQDIST_PG_BIN/pg_ctl" -D "$WORK/pgdata" -l "$WORK/postgresql.log" -w start >/dev/null
+	SEQDIST_PG_STARTED=1
+}
+
+seqdist_stop_local_stack() {
+	if [ -n "${SEQDIST_PG_STARTED:-}" ]; then
+		"$SEQDIST_PG_BIN/pg_ctl" -D "$WORK/pgdata" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+	seqdist_stop_pid "${DYNAMO_PID:-}"
+	rm -rf "$WORK"
+}
+
 # Test credentials: the local DynamoDB accepts exactly these.
 seqdist_test_credentials() {
 	export AWS_ACCESS_KEY_ID=AKIDSEQDISTLOCAL01
