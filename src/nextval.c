@@ -29,7 +29,6 @@
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/event_trigger.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -84,29 +83,13 @@ seqdist_open_sequence(Oid relid, LOCKMODE lockmode, CounterParams *params)
 	return name;
 }
 
+/* One lookup of the registry for everyone: the backend's cached one */
 char *
 seqdist_registered_key(Oid relid)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		args[1] = {ObjectIdGetDatum(relid)};
-	char	   *key = NULL;
-	MemoryContext caller = CurrentMemoryContext;
-	int			rc;
+	BackendSeq *seq = backend_seq_open(relid);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args("SELECT counter_key FROM seqdist.sequences WHERE seqrelid OPERATOR(pg_catalog.=) $1",
-							   1, argtypes, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read seqdist.sequences: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 1)
-	{
-		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-		key = v ? MemoryContextStrdup(caller, v) : NULL;
-	}
-	SPI_finish();
-	return key;
+	return backend_seq_registered(seq) ? pstrdup(seq->key) : NULL;
 }
 
 static void

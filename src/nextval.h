@@ -16,7 +16,7 @@
  */
 extern char *seqdist_open_sequence(Oid relid, LOCKMODE lockmode, CounterParams *params);
 
-/* The counter key registered for relid, or NULL (palloc'd) */
+/* The counter key registered for relid, or NULL (palloc'd); locks it as nextval does */
 extern char *seqdist_registered_key(Oid relid);
 
 #endif							/* SEQDIST_NEXTVAL_H */
