@@ -3,16 +3,25 @@
 MODULE_big = seqdist
 OBJS = \
 	src/seqdist.o \
+	src/store.o \
 	src/credentials.o \
 	src/http.o \
 	src/sigv4.o \
 	src/dynamo.o \
 	src/counter.o \
+	src/counter_table.o \
+	src/counter_json.o \
+	src/block_size.o \
 	src/instance_cache.o \
-	src/backend_cache.o \
+	src/instance_scan.o \
+	src/refill_policy.o \
 	src/refill_worker.o \
 	src/stats.o \
+	src/sequence_catalog.o \
+	src/registry.o \
+	src/backend_cache.o \
 	src/nextval.o \
+	src/ddl_triggers.o \
 	src/admin.o
 
 EXTENSION = seqdist
@@ -25,7 +34,8 @@ PGFILEDESC = "seqdist - DynamoDB-backed sequences"
 REGRESS = create_extension nextval cache errors settings
 
 PG_CPPFLAGS = -Isrc
-PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+# -Wno-unused-parameter: fmgr entry points and hooks have fixed signatures
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 SHLIB_LINK = -lcurl -ljansson -lssl -lcrypto
 
 PG_CONFIG ?= pg_config

@@ -9,6 +9,10 @@
  * registration finds and reuses.  It never moves an existing counter back:
  * two databases that register the same counter key share one position.
  *
+ * This file is the SQL surface only: the table is administered by
+ * counter_table.c, items by counter.c and counter_json.c, registrations are
+ * stored by registry.c.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -20,25 +24,21 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/latch.h"
-#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
-#include "utils/wait_event.h"
 
-#include "seqdist.h"
+#include "backend_cache.h"
 #include "counter.h"
+#include "counter_json.h"
+#include "counter_table.h"
 #include "credentials.h"
-#include "dynamo.h"
-#include "nextval.h"
-
-/* How long create_table() waits for a new table to become ACTIVE */
-#define ADMIN_ACTIVE_WAIT_MS 60000
-#define ADMIN_ACTIVE_POLL_MS 100
+#include "instance_cache.h"
+#include "registry.h"
+#include "sequence_catalog.h"
+#include "store.h"
 
 PG_FUNCTION_INFO_V1(seqdist_create_table);
 PG_FUNCTION_INFO_V1(seqdist_health);
@@ -56,37 +56,9 @@ PG_FUNCTION_INFO_V1(seqdist_set_strict);
 Datum
 seqdist_create_table(PG_FUNCTION_ARGS)
 {
-	bool		created;
-	int			waited = 0;
-
-	seqdist_check_preloaded();
-
-	created = counter_table_create();
-
-	for (;;)
-	{
-		bool		key_ok = false;
-		char	   *status = counter_table_status(NULL, &key_ok);
-
-		if (!key_ok)
-			ereport(ERROR,
-					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("DynamoDB table \"%s\" exists but is not a seqdist counter table", seqdist_table),
-					 errdetail("Its key schema is not a single hash key named \"counter\".")));
-		if (strcmp(status, "ACTIVE") == 0)
-			break;
-		if (waited >= ADMIN_ACTIVE_WAIT_MS)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("DynamoDB table \"%s\" is still %s after %d seconds",
-							seqdist_table, status, ADMIN_ACTIVE_WAIT_MS / 1000)));
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 ADMIN_ACTIVE_POLL_MS, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-		waited += ADMIN_ACTIVE_POLL_MS;
-	}
-	PG_RETURN_TEXT_P(cstring_to_text(created ? "created" : "exists"));
+	instance_cache_check_preloaded();
+	PG_RETURN_TEXT_P(cstring_to_text(counter_table_ensure(store_current()) ?
+									 "created" : "exists"));
 }
 
 static void
@@ -116,70 +88,58 @@ Datum
 seqdist_health(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Tuplestorestate *ts;
+	TupleDesc	td;
+	const SeqdistStore *store;
 	SeqdistCredentials creds;
-	DynamoError err;
-	char	   *status;
-	bool		key_ok = false;
-	const char *endpoint;
+	const char *source;
+	TableProbe probe;
 
-	seqdist_check_preloaded();
+	instance_cache_check_preloaded();
 	InitMaterializedSRF(fcinfo, 0);
-	endpoint = seqdist_effective_endpoint();
+	ts = rsinfo->setResult;
+	td = rsinfo->setDesc;
+	store = store_current();
 
 	if (!credentials_try_resolve(&creds))
 	{
-		admin_health_row(rsinfo->setResult, rsinfo->setDesc, "endpoint", -1,
-						 psprintf("%s (not tried: no credentials)", endpoint));
-		admin_health_row(rsinfo->setResult, rsinfo->setDesc, "credentials", 0,
+		admin_health_row(ts, td, "endpoint", -1,
+						 psprintf("%s (not tried: no credentials)", store->endpoint));
+		admin_health_row(ts, td, "credentials", 0,
 						 "no AWS credentials found in the settings, the environment or the shared credentials file");
-		admin_health_row(rsinfo->setResult, rsinfo->setDesc, "table", -1, seqdist_table);
+		admin_health_row(ts, td, "table", -1, store->table);
 		PG_RETURN_VOID();
 	}
-	{
-		const char *source = creds.source;
+	source = creds.source;
+	credentials_release(&creds);
 
-		credentials_release(&creds);
-		creds.source = source;
-	}
-
-	status = counter_table_status(&err, &key_ok);
-	if (status == NULL && (err.kind == DYNAMO_TRANSPORT || err.kind == DYNAMO_UNAVAILABLE ||
-						   err.kind == DYNAMO_MALFORMED))
+	counter_table_probe(store, &probe);
+	if (probe.outcome == TABLE_PROBE_UNREACHABLE)
 	{
-		admin_health_row(rsinfo->setResult, rsinfo->setDesc, "endpoint", 0,
-						 psprintf("%s: %s", endpoint, err.message ? err.message : "no answer"));
-		admin_health_row(rsinfo->setResult, rsinfo->setDesc, "credentials", -1,
-						 psprintf("from %s (not verified)", creds.source));
-		admin_health_row(rsinfo->setResult, rsinfo->setDesc, "table", -1, seqdist_table);
+		admin_health_row(ts, td, "endpoint", 0, psprintf("%s: %s", store->endpoint, probe.error));
+		admin_health_row(ts, td, "credentials", -1, psprintf("from %s (not verified)", source));
+		admin_health_row(ts, td, "table", -1, store->table);
 		PG_RETURN_VOID();
 	}
-	admin_health_row(rsinfo->setResult, rsinfo->setDesc, "endpoint", 1, endpoint);
-	if (status == NULL && dynamo_error_is_auth(&err))
+	admin_health_row(ts, td, "endpoint", 1, store->endpoint);
+	if (probe.outcome == TABLE_PROBE_REJECTED)
 	{
-		admin_health_row(rsinfo->setResult, rsinfo->setDesc, "credentials", 0,
-						 psprintf("from %s, rejected: %s: %s", creds.source, err.type,
-								  err.message ? err.message : ""));
-		admin_health_row(rsinfo->setResult, rsinfo->setDesc, "table", -1, seqdist_table);
+		admin_health_row(ts, td, "credentials", 0,
+						 psprintf("from %s, rejected: %s", source, probe.error));
+		admin_health_row(ts, td, "table", -1, store->table);
 		PG_RETURN_VOID();
 	}
-	admin_health_row(rsinfo->setResult, rsinfo->setDesc, "credentials", 1,
-					 psprintf("from %s, accepted", creds.source));
-	if (status == NULL)
-	{
-		admin_health_row(rsinfo->setResult, rsinfo->setDesc, "table", 0,
-						 dynamo_error_is(&err, "ResourceNotFoundException") ?
-						 psprintf("%s does not exist", seqdist_table) :
-						 psprintf("%s: %s: %s", seqdist_table, err.type ? err.type : "error",
-								  err.message ? err.message : ""));
-		PG_RETURN_VOID();
-	}
-	if (!key_ok)
-		admin_health_row(rsinfo->setResult, rsinfo->setDesc, "table", 0,
-						 psprintf("%s is not a seqdist counter table (key schema)", seqdist_table));
+	admin_health_row(ts, td, "credentials", 1, psprintf("from %s, accepted", source));
+	if (probe.outcome == TABLE_PROBE_MISSING)
+		admin_health_row(ts, td, "table", 0, psprintf("%s does not exist", store->table));
+	else if (probe.outcome == TABLE_PROBE_FAILED)
+		admin_health_row(ts, td, "table", 0, psprintf("%s: %s", store->table, probe.error));
+	else if (!probe.key_ok)
+		admin_health_row(ts, td, "table", 0,
+						 psprintf("%s is not a seqdist counter table (key schema)", store->table));
 	else
-		admin_health_row(rsinfo->setResult, rsinfo->setDesc, "table",
-						 strcmp(status, "ACTIVE") == 0,
-						 psprintf("%s is %s", seqdist_table, status));
+		admin_health_row(ts, td, "table", strcmp(probe.status, "ACTIVE") == 0,
+						 psprintf("%s is %s", store->table, probe.status));
 	PG_RETURN_VOID();
 }
 
@@ -207,55 +167,22 @@ admin_native_position(Oid relid, const CounterParams *params)
 	return called ? (int128) last : (int128) last - params->increment;
 }
 
-/* Insert or check the local registration row */
-static void
-admin_record_registration(Oid relid, const char *key, const char *name)
-{
-	Oid			argtypes[2] = {REGCLASSOID, TEXTOID};
-	Datum		args[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(key)};
-	int			rc;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args("INSERT INTO seqdist.sequences (seqrelid, counter_key) VALUES ($1, $2) "
-							   "ON CONFLICT (seqrelid) DO NOTHING",
-							   2, argtypes, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "could not record the registration: %s", SPI_result_code_string(rc));
-	SPI_finish();
-	/* backends that cached "not registered" must look again */
-	CacheInvalidateRelcacheByRelid(relid);
-}
-
-/* Change one column of a registration and tell every backend */
+/* Change one column of a registration, as the sequence's owner */
 static void
 admin_update_registration(Oid relid, const char *assignment, Oid argtype, Datum arg, bool isnull)
 {
-	Oid			argtypes[2] = {REGCLASSOID, argtype};
-	Datum		args[2] = {ObjectIdGetDatum(relid), arg};
-	char		nulls[2] = {' ', isnull ? 'n' : ' '};
-	CounterParams params;
-	char	   *name;
-	int			rc;
+	SequenceCatalog cat;
 
-	seqdist_check_preloaded();
-	name = seqdist_open_sequence(relid, ShareRowExclusiveLock, &params);
+	instance_cache_check_preloaded();
+	sequence_catalog_open(relid, ShareRowExclusiveLock, &cat);
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of sequence %s", name)));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args(psprintf("UPDATE seqdist.sequences SET %s WHERE seqrelid = $1", assignment),
-							   2, argtypes, args, nulls, false, 0);
-	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "could not update the registration: %s", SPI_result_code_string(rc));
-	if (SPI_processed != 1)
+				 errmsg("must be owner of sequence %s", cat.name)));
+	if (!registry_update(relid, assignment, argtype, arg, isnull))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("sequence \"%s\" is not registered with seqdist", name)));
-	SPI_finish();
-	CacheInvalidateRelcacheByRelid(relid);
+				 errmsg("sequence \"%s\" is not registered with seqdist", cat.name)));
 }
 
 /* seqdist.set_block_size(seq regclass, block_size integer) */
@@ -294,7 +221,7 @@ Datum
 seqdist_register(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	CounterParams params;
+	SequenceCatalog cat;
 	char	   *name;
 	char	   *key;
 	char	   *existing;
@@ -307,12 +234,13 @@ seqdist_register(PG_FUNCTION_ARGS)
 	bool		nulls[3] = {false, false, false};
 	static const char *const status_names[] = {"created", "existing", "advanced"};
 
-	seqdist_check_preloaded();
+	instance_cache_check_preloaded();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
 	/* no nextval of the native sequence may slip in while we read its state */
-	name = seqdist_open_sequence(relid, ShareRowExclusiveLock, &params);
+	sequence_catalog_open(relid, ShareRowExclusiveLock, &cat);
+	name = cat.name;
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -328,17 +256,17 @@ seqdist_register(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("counter key must be between 1 and 1024 bytes long")));
 
-	existing = seqdist_registered_key(relid);
+	existing = backend_seq_registered_key(relid);
 	if (existing != NULL && strcmp(existing, key) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("sequence \"%s\" is already registered with counter key \"%s\"", name, existing)));
 
-	position = admin_native_position(relid, &params);
+	position = admin_native_position(relid, &cat.params);
 	origin = psprintf("seqdist register of %s.%s in database %s", get_namespace_name(get_rel_namespace(relid)),
 					  name, get_database_name(MyDatabaseId));
-	reg = counter_register(key, &params, position, origin, &last);
-	admin_record_registration(relid, key, name);
+	reg = counter_register(store_current(), key, &cat.params, position, origin, &last);
+	registry_insert(relid, key);
 
 	values[0] = CStringGetTextDatum(key);
 	values[1] = CStringGetTextDatum(status_names[reg]);
@@ -357,23 +285,22 @@ Datum
 seqdist_counter_item(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	CounterParams params;
-	char	   *name;
+	SequenceCatalog cat;
 	char	   *key;
 	char	   *json;
 
-	seqdist_check_preloaded();
-	name = seqdist_open_sequence(relid, AccessShareLock, &params);
+	instance_cache_check_preloaded();
+	sequence_catalog_open(relid, AccessShareLock, &cat);
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for sequence %s", name)));
-	key = seqdist_registered_key(relid);
+				 errmsg("permission denied for sequence %s", cat.name)));
+	key = backend_seq_registered_key(relid);
 	if (key == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("sequence \"%s\" is not registered with seqdist", name)));
-	json = counter_item_json(key);
+				 errmsg("sequence \"%s\" is not registered with seqdist", cat.name)));
+	json = counter_json_item(store_current(), key);
 	if (json == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));

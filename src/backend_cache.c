@@ -10,12 +10,17 @@
  * yet (the sequence's CACHE n keeps its native meaning: n values are taken
  * at a time), and the currval() state.
  *
- * The definition and registration are read from the catalogs only when they
- * may have changed: a syscache callback on pg_sequence (ALTER SEQUENCE) and a
- * relcache callback on the sequence (DROP, GRANT, and seqdist's own
- * registration functions, which send one) mark them stale.  Invalidation
- * messages are processed when the sequence is locked, once per transaction,
- * and at every transaction start.
+ * The definition (sequence_catalog.c) and registration (registry.c) are
+ * read only when they may have changed: a syscache callback on pg_sequence
+ * (ALTER SEQUENCE) and a relcache callback on the sequence (DROP, GRANT, and
+ * seqdist's own registration functions, which send one) mark them stale.
+ * Invalidation messages are processed when the sequence is locked, once per
+ * transaction, and at every transaction start.  An invalidation that
+ * arrives while the registration is being read (the read runs a query, which
+ * processes invalidations) leaves it stale, as does an error in the read.
+ *
+ * Cached values belong to one store and counter key (InstanceDef): when the
+ * session's settings name another store, they are dropped.
  *
  * When a reloaded definition differs from the one the cached values were
  * taken under, those values are dropped: no cached value is handed out that
@@ -25,26 +30,21 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "access/xact.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_sequence.h"
-#include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
-#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
-#include "seqdist.h"
 #include "backend_cache.h"
+#include "registry.h"
+#include "sequence_catalog.h"
 
 static HTAB *backend_table = NULL;
 
@@ -90,6 +90,7 @@ backend_on_relation_change(Datum arg, Oid relid)
 		{
 			seq->def_valid = false;
 			seq->reg_valid = false;
+			seq->reg_invalidations++;
 		}
 	}
 }
@@ -98,58 +99,31 @@ backend_on_relation_change(Datum arg, Oid relid)
 static void
 backend_seq_load_definition(BackendSeq *seq)
 {
-	HeapTuple	tup;
-	Form_pg_class cls;
-	Form_pg_sequence def;
-	CounterParams p = {0};
+	SequenceCatalog cat;
 
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(seq->relid));
-	if (!HeapTupleIsValid(tup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("could not open relation with OID %u", seq->relid)));
-	cls = (Form_pg_class) GETSTRUCT(tup);
-	if (cls->relkind != RELKIND_SEQUENCE)
-	{
-		char	   *name = pstrdup(NameStr(cls->relname));
-
-		ReleaseSysCache(tup);
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a sequence", name)));
-	}
+	sequence_catalog_read(seq->relid, &cat);
 	if (seq->name)
 		pfree(seq->name);
-	seq->name = MemoryContextStrdup(TopMemoryContext, NameStr(cls->relname));
-	seq->persistence = cls->relpersistence;
+	seq->name = MemoryContextStrdup(TopMemoryContext, cat.name);
+	pfree(cat.name);
+	seq->persistence = cat.persistence;
+	seq->cache = cat.cache;
 	/* RESTART gives the sequence a new relfilenode, as native init_sequence checks */
-	if (seq->filenode != cls->relfilenode)
+	if (seq->filenode != cat.filenode)
 	{
 		backend_cache_forget(seq);
-		seq->filenode = cls->relfilenode;
+		seq->filenode = cat.filenode;
 	}
-	ReleaseSysCache(tup);
-
-	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seq->relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for sequence %u", seq->relid);
-	def = (Form_pg_sequence) GETSTRUCT(tup);
-	p.increment = def->seqincrement;
-	p.min_value = def->seqmin;
-	p.max_value = def->seqmax;
-	p.start_value = def->seqstart;
-	p.cycle = def->seqcycle;
-	seq->cache = def->seqcache;
-	ReleaseSysCache(tup);
-
-	if (p.increment != seq->params.increment || p.min_value != seq->params.min_value ||
-		p.max_value != seq->params.max_value || p.start_value != seq->params.start_value ||
-		p.cycle != seq->params.cycle)
+	if (cat.params.increment != seq->params.increment ||
+		cat.params.min_value != seq->params.min_value ||
+		cat.params.max_value != seq->params.max_value ||
+		cat.params.start_value != seq->params.start_value ||
+		cat.params.cycle != seq->params.cycle)
 	{
 		backend_cache_forget(seq);
-		seq->params = p;
+		seq->params = cat.params;
 	}
-	seq->idef.params = p;
+	seq->idef.params = cat.params;
 	seq->def_valid = true;
 }
 
@@ -199,50 +173,28 @@ backend_seq_check_access(BackendSeq *seq, AclMode mode)
 				 errmsg("permission denied for sequence %s", seq->name)));
 }
 
-bool
-backend_seq_registered(BackendSeq *seq)
+/* Read the registration; an error leaves it stale */
+static void
+backend_seq_load_registration(BackendSeq *seq)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		args[1];
-	int			rc;
+	uint64		invalidations = seq->reg_invalidations;
+	RegistryEntry entry;
 
-	if (seq->reg_valid && seq->store_version == seqdist_store_version)
-		return seq->registered;
-	seq->store_version = seqdist_store_version;
-	/* an invalidation arriving during the lookup below clears this again */
-	seq->reg_valid = true;
-
-	args[0] = ObjectIdGetDatum(seq->relid);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args("SELECT counter_key, coalesce(block_size, 0), strict "
-							   "FROM seqdist.sequences WHERE seqrelid OPERATOR(pg_catalog.=) $1",
-							   1, argtypes, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read seqdist.sequences: %s", SPI_result_code_string(rc));
-
+	seq->registered = registry_lookup(seq->relid, &entry);
 	if (seq->key)
 	{
 		pfree(seq->key);
 		seq->key = NULL;
 	}
-	seq->registered = (SPI_processed == 1);
 	if (seq->registered)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		char	   *key = SPI_getvalue(tup, desc, 1);
-		uint64		key_hash;
+		uint64		key_hash = store_key_hash(entry.key);
 
-		bool		strict = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
-
-		seq->key = MemoryContextStrdup(TopMemoryContext, key);
-		seq->block_size = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-		if (strict != seq->strict)
+		seq->key = MemoryContextStrdup(TopMemoryContext, entry.key);
+		seq->block_size = entry.block_size;
+		if (entry.strict != seq->strict)
 			backend_cache_forget(seq);
-		seq->strict = strict;
-		key_hash = seqdist_counter_hash(key);
+		seq->strict = entry.strict;
 		if (key_hash != seq->idef.key_hash)
 		{
 			/* values of another counter must not be handed out */
@@ -250,8 +202,29 @@ backend_seq_registered(BackendSeq *seq)
 			seq->idef.key_hash = key_hash;
 		}
 	}
-	SPI_finish();
+	seq->reg_valid = (seq->reg_invalidations == invalidations);
+}
+
+bool
+backend_seq_registered(BackendSeq *seq, const SeqdistStore *store)
+{
+	if (!seq->reg_valid)
+		backend_seq_load_registration(seq);
+	if (seq->registered && seq->idef.store_id != store->id)
+	{
+		/* the session's settings name another store now */
+		backend_cache_forget(seq);
+		seq->idef.store_id = store->id;
+	}
 	return seq->registered;
+}
+
+char *
+backend_seq_registered_key(Oid relid)
+{
+	BackendSeq *seq = backend_seq_open(relid);
+
+	return backend_seq_registered(seq, store_current()) ? pstrdup(seq->key) : NULL;
 }
 
 void

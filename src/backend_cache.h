@@ -8,10 +8,11 @@
 #ifndef SEQDIST_BACKEND_CACHE_H
 #define SEQDIST_BACKEND_CACHE_H
 
-#include "storage/lockdefs.h"
+#include "utils/acl.h"
 
 #include "counter.h"
 #include "instance_cache.h"
+#include "store.h"
 
 typedef struct BackendSeq
 {
@@ -27,12 +28,12 @@ typedef struct BackendSeq
 
 	/* the registration; reloaded when invalidated */
 	bool		reg_valid;
-	int			store_version;	/* seqdist_store_version it was loaded under */
+	uint64		reg_invalidations;	/* bumped by every invalidation */
 	bool		registered;
 	char	   *key;			/* counter key */
 	int64		block_size;		/* 0: seqdist.block_size */
 	bool		strict;
-	InstanceDef idef;
+	InstanceDef idef;			/* what cached values were reserved under */
 	InstanceSlot *slot;
 
 	/* values taken from the instance cache and not handed out yet */
@@ -56,8 +57,14 @@ extern BackendSeq *backend_seq_open(Oid relid);
 /* Raise the native "permission denied" unless the user has one of mode */
 extern void backend_seq_check_access(BackendSeq *seq, AclMode mode);
 
-/* Load the registration if it is not current; false if not registered */
-extern bool backend_seq_registered(BackendSeq *seq);
+/*
+ * Load the registration if it is not current; false if not registered.
+ * Values cached for another store are dropped.
+ */
+extern bool backend_seq_registered(BackendSeq *seq, const SeqdistStore *store);
+
+/* The counter key registered for relid, or NULL (palloc'd); locks it as nextval does */
+extern char *backend_seq_registered_key(Oid relid);
 
 /* Take one value from the backend's own cache; false when empty */
 static inline bool

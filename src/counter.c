@@ -41,17 +41,15 @@
 #include <jansson.h>
 #include <time.h>
 
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
 
-#include "seqdist.h"
 #include "counter.h"
 #include "dynamo.h"
 
 /* Compare-and-set attempts before giving up under extreme contention */
 #define COUNTER_CAS_TRIES 100
 
-#define ATTR_KEY "counter"
+#define ATTR_KEY COUNTER_KEY_ATTR
 #define ATTR_LAST "last_value"
 #define ATTR_INCREMENT "increment"
 
@@ -69,12 +67,14 @@ typedef struct CounterState
 
 static json_t *counter_key_json(const char *key);
 static json_t *counter_num(int128 v);
-static bool counter_parse_int128(const char *s, int128 *out);
 static bool counter_attr_int128(json_t *attrs, const char *name, int128 *out);
-static void counter_read(const char *key, CounterState *state);
-static bool counter_cas(const char *key, const CounterParams *params,
-						int128 expected, int128 newlast);
-static void counter_check_increment(const char *key, const CounterParams *params,
+static void counter_read(const SeqdistStore *store, const char *key, CounterState *state,
+						 DynamoStats *stats);
+static bool counter_cas(const SeqdistStore *store, const char *key,
+						const CounterParams *params, int128 expected, int128 newlast,
+						DynamoStats *stats);
+static void counter_check_increment(const SeqdistStore *store, const char *key,
+									const CounterParams *params,
 									const CounterState *state, const char *seqname);
 static void counter_raise_exhausted(const CounterParams *params, const char *seqname)
 			pg_attribute_noreturn();
@@ -101,7 +101,7 @@ counter_int128_text(int128 v)
 }
 
 /* Strict decimal integer; DynamoDB returns numbers without exponents here */
-static bool
+bool
 counter_parse_int128(const char *s, int128 *out)
 {
 	bool		neg = false;
@@ -174,21 +174,34 @@ counter_raise_exhausted(const CounterParams *params, const char *seqname)
 
 /* The answer to a consistent GetItem of the item; json_decref it */
 static json_t *
-counter_get(const char *key)
+counter_get(const SeqdistStore *store, const char *key, DynamoStats *stats)
 {
 	json_t	   *req = json_pack("{s:s, s:o, s:b}",
-								"TableName", seqdist_table,
+								"TableName", store->table,
 								"Key", counter_key_json(key),
 								"ConsistentRead", 1);
 
-	return dynamo_call("GetItem", req, NULL);
+	return dynamo_call(store, "GetItem", req, NULL, stats);
+}
+
+json_t *
+counter_read_item(const SeqdistStore *store, const char *key)
+{
+	json_t	   *resp = counter_get(store, key, NULL);
+	json_t	   *item = json_object_get(resp, "Item");
+
+	if (item != NULL)
+		json_incref(item);
+	json_decref(resp);
+	return item;
 }
 
 /* Consistent read of the position and increment */
 static void
-counter_read(const char *key, CounterState *state)
+counter_read(const SeqdistStore *store, const char *key, CounterState *state,
+			 DynamoStats *stats)
 {
-	json_t	   *resp = counter_get(key);
+	json_t	   *resp = counter_get(store, key, stats);
 	json_t	   *item = json_object_get(resp, "Item");
 	bool		ok = true;
 
@@ -207,20 +220,21 @@ counter_read(const char *key, CounterState *state)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("counter item \"%s\" in DynamoDB table \"%s\" is not a seqdist counter",
-						key, seqdist_table),
+						key, store->table),
 				 errdetail("Its \"%s\" or \"%s\" attribute is missing or not an integer.",
 						   ATTR_LAST, ATTR_INCREMENT)));
 }
 
 static void
-counter_check_increment(const char *key, const CounterParams *params,
-						const CounterState *state, const char *seqname)
+counter_check_increment(const SeqdistStore *store, const char *key,
+						const CounterParams *params, const CounterState *state,
+						const char *seqname)
 {
 	if (!state->exists)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("counter item \"%s\" of sequence \"%s\" does not exist in DynamoDB table \"%s\"",
-						key, seqname, seqdist_table),
+						key, seqname, store->table),
 				 errhint("Restore the item, or register the sequence again with a position beyond every value already handed out.")));
 	if (state->increment != params->increment)
 	{
@@ -239,10 +253,11 @@ counter_check_increment(const char *key, const CounterParams *params,
  * Returns false when somebody did.
  */
 static bool
-counter_cas(const char *key, const CounterParams *params, int128 expected, int128 newlast)
+counter_cas(const SeqdistStore *store, const char *key, const CounterParams *params,
+			int128 expected, int128 newlast, DynamoStats *stats)
 {
 	json_t	   *req = json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:s}, s:{s:o, s:o, s:o}}",
-								"TableName", seqdist_table,
+								"TableName", store->table,
 								"Key", counter_key_json(key),
 								"UpdateExpression", "SET #lv = :new",
 								"ConditionExpression", "#lv = :cur AND #inc = :inc",
@@ -253,7 +268,8 @@ counter_cas(const char *key, const CounterParams *params, int128 expected, int12
 								":cur", counter_num(expected),
 								":inc", counter_num(params->increment));
 
-	return dynamo_call_unless("UpdateItem", req, "ConditionalCheckFailedException");
+	return dynamo_call_unless(store, "UpdateItem", req, "ConditionalCheckFailedException",
+							  stats);
 }
 
 /*
@@ -261,8 +277,9 @@ counter_cas(const char *key, const CounterParams *params, int128 expected, int12
  * wrong with the item.  Works from a consistent read and compare-and-set.
  */
 static void
-counter_reserve_near_bound(const char *key, const CounterParams *params,
-						   int64 n, const char *seqname, CounterBlock *block)
+counter_reserve_near_bound(const SeqdistStore *store, const char *key,
+						   const CounterParams *params, int64 n, const char *seqname,
+						   CounterBlock *block, DynamoStats *stats)
 {
 	int128		inc = params->increment;
 
@@ -274,8 +291,8 @@ counter_reserve_near_bound(const char *key, const CounterParams *params,
 		int128		first;
 
 		CHECK_FOR_INTERRUPTS();
-		counter_read(key, &state);
-		counter_check_increment(key, params, &state, seqname);
+		counter_read(store, key, &state, stats);
+		counter_check_increment(store, key, params, &state, seqname);
 
 		/*
 		 * A counter shared with a sequence of other bounds may lie before our
@@ -310,7 +327,7 @@ counter_reserve_near_bound(const char *key, const CounterParams *params,
 			left = ((int128) params->max_value - params->min_value) / (inc > 0 ? inc : -inc) + 1;
 		}
 		m = Min((int128) n, left);
-		if (counter_cas(key, params, state.last_value, first + (m - 1) * inc))
+		if (counter_cas(store, key, params, state.last_value, first + (m - 1) * inc, stats))
 		{
 			block->first = (int64) first;
 			block->count = (int64) m;
@@ -325,8 +342,8 @@ counter_reserve_near_bound(const char *key, const CounterParams *params,
 }
 
 void
-counter_reserve(const char *key, const CounterParams *params, int64 n,
-				const char *seqname, CounterBlock *block)
+counter_reserve(const SeqdistStore *store, const char *key, const CounterParams *params,
+				int64 n, const char *seqname, CounterBlock *block, DynamoStats *stats)
 {
 	int128		delta = (int128) n * params->increment;
 	int128		limit;
@@ -353,7 +370,7 @@ counter_reserve(const char *key, const CounterParams *params, int64 n,
 	}
 
 	req = json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:s}, s:{s:o, s:o, s:o, s:o}, s:s}",
-					"TableName", seqdist_table,
+					"TableName", store->table,
 					"Key", counter_key_json(key),
 					"UpdateExpression", "SET #lv = #lv + :delta",
 					"ConditionExpression",
@@ -368,12 +385,12 @@ counter_reserve(const char *key, const CounterParams *params, int64 n,
 					":limit", counter_num(limit),
 					":floor", counter_num(floor_pos),
 					"ReturnValues", "UPDATED_NEW");
-	resp = dynamo_call("UpdateItem", req, &err);
+	resp = dynamo_call(store, "UpdateItem", req, &err, stats);
 	if (resp == NULL)
 	{
 		if (dynamo_error_is(&err, "ConditionalCheckFailedException"))
 		{
-			counter_reserve_near_bound(key, params, n, seqname, block);
+			counter_reserve_near_bound(store, key, params, n, seqname, block, stats);
 			return;
 		}
 		dynamo_raise(&err);
@@ -401,8 +418,8 @@ counter_reserve(const char *key, const CounterParams *params, int64 n,
  * counter's position may have been handed out by any client already.
  */
 void
-counter_set_position(const char *key, const CounterParams *params, int128 position,
-					 bool allow_rewind, const char *seqname)
+counter_set_position(const SeqdistStore *store, const char *key, const CounterParams *params,
+					 int128 position, bool allow_rewind, const char *seqname)
 {
 	const char *condition;
 	json_t	   *req;
@@ -417,7 +434,7 @@ counter_set_position(const char *key, const CounterParams *params, int128 positi
 		condition = "attribute_exists(#lv) AND #inc = :inc AND #lv >= :new";
 
 	req = json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:s}, s:{s:o, s:o}}",
-					"TableName", seqdist_table,
+					"TableName", store->table,
 					"Key", counter_key_json(key),
 					"UpdateExpression", "SET #lv = :new",
 					"ConditionExpression", condition,
@@ -426,11 +443,11 @@ counter_set_position(const char *key, const CounterParams *params, int128 positi
 					"ExpressionAttributeValues",
 					":new", counter_num(position),
 					":inc", counter_num(params->increment));
-	if (dynamo_call_unless("UpdateItem", req, "ConditionalCheckFailedException"))
+	if (dynamo_call_unless(store, "UpdateItem", req, "ConditionalCheckFailedException", NULL))
 		return;
 
-	counter_read(key, &state);
-	counter_check_increment(key, params, &state, seqname);
+	counter_read(store, key, &state, NULL);
+	counter_check_increment(store, key, params, &state, seqname);
 	theirs = counter_int128_text(state.last_value);
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -446,14 +463,15 @@ counter_set_position(const char *key, const CounterParams *params, int128 positi
  * position may all have been handed out already.
  */
 void
-counter_update_definition(const char *key, const CounterParams *params, const char *seqname)
+counter_update_definition(const SeqdistStore *store, const char *key,
+						  const CounterParams *params, const char *seqname)
 {
 	CounterState state;
 	json_t	   *req;
 
-	counter_read(key, &state);
+	counter_read(store, key, &state, NULL);
 	if (!state.exists)
-		counter_check_increment(key, params, &state, seqname);
+		counter_check_increment(store, key, params, &state, seqname);
 	if ((state.increment > 0) != (params->increment > 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -462,7 +480,7 @@ counter_update_definition(const char *key, const CounterParams *params, const ch
 
 	req = json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s},"
 					" s:{s:o, s:o, s:o, s:o, s:{s:b}, s:o}}",
-					"TableName", seqdist_table,
+					"TableName", store->table,
 					"Key", counter_key_json(key),
 					"UpdateExpression", "SET #inc = :inc, #min = :min, #max = :max, #cyc = :cyc, #start = :start",
 					"ConditionExpression", "#inc = :old",
@@ -476,7 +494,7 @@ counter_update_definition(const char *key, const CounterParams *params, const ch
 					":start", counter_num(params->start_value),
 					":cyc", "BOOL", params->cycle,
 					":old", counter_num(state.increment));
-	if (!dynamo_call_unless("UpdateItem", req, "ConditionalCheckFailedException"))
+	if (!dynamo_call_unless(store, "UpdateItem", req, "ConditionalCheckFailedException", NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("counter \"%s\" was changed by another client during ALTER SEQUENCE", key),
@@ -484,8 +502,8 @@ counter_update_definition(const char *key, const CounterParams *params, const ch
 }
 
 CounterRegistration
-counter_register(const char *key, const CounterParams *params, int128 position,
-				 const char *origin, int128 *last_value)
+counter_register(const SeqdistStore *store, const char *key, const CounterParams *params,
+				 int128 position, const char *origin, int128 *last_value)
 {
 	char		created_at[32];
 	time_t		now = time(NULL);
@@ -495,7 +513,7 @@ counter_register(const char *key, const CounterParams *params, int128 position,
 	strftime(created_at, sizeof(created_at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tmbuf));
 	req = json_pack("{s:s, s:{s:{s:s}, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:{s:s}, s:{s:s}, s:{s:s}},"
 					" s:s, s:{s:s}}",
-					"TableName", seqdist_table,
+					"TableName", store->table,
 					"Item",
 					ATTR_KEY, "S", key,
 					ATTR_LAST, counter_num(position),
@@ -509,7 +527,7 @@ counter_register(const char *key, const CounterParams *params, int128 position,
 					"created_by", "S", origin,
 					"ConditionExpression", "attribute_not_exists(#c)",
 					"ExpressionAttributeNames", "#c", ATTR_KEY);
-	if (dynamo_call_unless("PutItem", req, "ConditionalCheckFailedException"))
+	if (dynamo_call_unless(store, "PutItem", req, "ConditionalCheckFailedException", NULL))
 	{
 		*last_value = position;
 		return COUNTER_CREATED;
@@ -521,8 +539,8 @@ counter_register(const char *key, const CounterParams *params, int128 position,
 		CounterState state;
 		bool		behind;
 
-		counter_read(key, &state);
-		counter_check_increment(key, params, &state, key);
+		counter_read(store, key, &state, NULL);
+		counter_check_increment(store, key, params, &state, key);
 
 		/*
 		 * A cycling client moves the counter back to its far bound; any
@@ -542,7 +560,7 @@ counter_register(const char *key, const CounterParams *params, int128 position,
 			*last_value = state.last_value;
 			return COUNTER_EXISTING;
 		}
-		if (counter_cas(key, params, state.last_value, position))
+		if (counter_cas(store, key, params, state.last_value, position, NULL))
 		{
 			*last_value = position;
 			return COUNTER_ADVANCED;
@@ -551,105 +569,4 @@ counter_register(const char *key, const CounterParams *params, int128 position,
 	ereport(ERROR,
 			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 			 errmsg("could not register counter \"%s\" after %d attempts", key, COUNTER_CAS_TRIES)));
-}
-
-/*
- * TableStatus from DescribeTable; palloc'd, or NULL with *err filled.
- * *key_ok tells whether the key schema is the one seqdist creates.
- */
-char *
-counter_table_status(DynamoError *err, bool *key_ok)
-{
-	json_t	   *req = json_pack("{s:s}", "TableName", seqdist_table);
-	json_t	   *resp = dynamo_call("DescribeTable", req, err);
-	json_t	   *table;
-	json_t	   *keys;
-	const char *status;
-	char	   *result;
-
-	if (resp == NULL)
-		return NULL;
-	table = json_object_get(resp, "Table");
-	status = json_string_value(json_object_get(table, "TableStatus"));
-	keys = json_object_get(table, "KeySchema");
-	*key_ok = json_is_array(keys) && json_array_size(keys) == 1 &&
-		json_is_string(json_object_get(json_array_get(keys, 0), "AttributeName")) &&
-		strcmp(json_string_value(json_object_get(json_array_get(keys, 0), "AttributeName")), ATTR_KEY) == 0;
-	result = status ? pstrdup(status) : NULL;
-	json_decref(resp);
-	if (result == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("malformed response from DynamoDB to DescribeTable"),
-				 errdetail("The answer carries no TableStatus.")));
-	return result;
-}
-
-/* Create the counter table, on-demand billing; false if it existed */
-bool
-counter_table_create(void)
-{
-	json_t	   *req = json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}",
-								"TableName", seqdist_table,
-								"AttributeDefinitions", "AttributeName", ATTR_KEY, "AttributeType", "S",
-								"KeySchema", "AttributeName", ATTR_KEY, "KeyType", "HASH",
-								"BillingMode", "PAY_PER_REQUEST");
-
-	return dynamo_call_unless("CreateTable", req, "ResourceInUseException");
-}
-
-/*
- * Render a DynamoDB item ({"a": {"S": "x"}, "b": {"N": "1"}}) as plain JSON
- * ({"a": "x", "b": 1}).  Numbers are copied as text, so no precision is lost.
- */
-char *
-counter_item_json(const char *key)
-{
-	json_t	   *resp = counter_get(key);
-	json_t	   *item = json_object_get(resp, "Item");
-	StringInfoData out;
-	const char *name;
-	json_t	   *value;
-	bool		first = true;
-
-	if (item == NULL)
-	{
-		json_decref(resp);
-		return NULL;
-	}
-
-	initStringInfo(&out);
-	appendStringInfoChar(&out, '{');
-	json_object_foreach(item, name, value)
-	{
-		json_t	   *v = json_string(name);
-		char	   *enc;
-
-		enc = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
-		json_decref(v);
-		appendStringInfo(&out, "%s%s: ", first ? "" : ", ", enc ? enc : "\"?\"");
-		free(enc);
-		first = false;
-
-		if ((v = json_object_get(value, "N")) != NULL && json_is_string(v))
-		{
-			int128		dummy;
-
-			appendStringInfoString(&out, counter_parse_int128(json_string_value(v), &dummy) ?
-								   json_string_value(v) : "null");
-		}
-		else if ((v = json_object_get(value, "BOOL")) != NULL)
-			appendStringInfoString(&out, json_is_true(v) ? "true" : "false");
-		else if ((v = json_object_get(value, "S")) != NULL)
-		{
-			enc = json_dumps(v, JSON_ENCODE_ANY);
-			appendStringInfoString(&out, enc ? enc : "null");
-			free(enc);
-		}
-		else
-			appendStringInfoString(&out, "null");
-	}
-	appendStringInfoChar(&out, '}');
-	json_decref(resp);
-	return out.data;
 }

@@ -16,21 +16,86 @@
  * rotated key in the environment of a new backend or in the credentials file
  * is used at once.  No value found here is ever put into a message.
  *
+ * The settings are superuser-only in both directions: a non-superuser can
+ * neither set nor read them; SHOW masks them even for superusers; and they
+ * carry no check hook, because a check hook's rejection message would echo
+ * the value.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <ctype.h>
 
-#include "seqdist.h"
+#include "utils/guc.h"
+
 #include "credentials.h"
 
 #define CRED_LINE_MAX 4096
+
+/*---- settings ----*/
+static char *cred_access_key_id = NULL;
+static char *cred_secret_access_key = NULL;
+static char *cred_session_token = NULL;
 
 static bool cred_from_settings(SeqdistCredentials *creds);
 static bool cred_from_environment(SeqdistCredentials *creds);
 static bool cred_from_file(SeqdistCredentials *creds);
 static char *cred_trim(char *s);
+static const char *cred_show_access_key(void);
+static const char *cred_show_secret(void);
+static const char *cred_show_token(void);
+
+void
+credentials_init(void)
+{
+	DefineCustomStringVariable("seqdist.aws_access_key_id",
+							   "AWS access key id; overrides the environment and the shared credentials file.",
+							   NULL,
+							   &cred_access_key_id, "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, cred_show_access_key);
+	DefineCustomStringVariable("seqdist.aws_secret_access_key",
+							   "AWS secret access key; overrides the environment and the shared credentials file.",
+							   NULL,
+							   &cred_secret_access_key, "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, cred_show_secret);
+	DefineCustomStringVariable("seqdist.aws_session_token",
+							   "AWS session token for temporary credentials.",
+							   NULL,
+							   &cred_session_token, "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, cred_show_token);
+}
+
+/*
+ * Credentials are never shown, not even to superusers or members of
+ * pg_read_all_settings: SHOW and pg_settings say only whether one is set.
+ */
+static const char *
+cred_show_masked(const char *value)
+{
+	return (value == NULL || value[0] == '\0') ? "" : "********";
+}
+
+static const char *
+cred_show_access_key(void)
+{
+	return cred_show_masked(cred_access_key_id);
+}
+
+static const char *
+cred_show_secret(void)
+{
+	return cred_show_masked(cred_secret_access_key);
+}
+
+static const char *
+cred_show_token(void)
+{
+	return cred_show_masked(cred_session_token);
+}
 
 bool
 credentials_try_resolve(SeqdistCredentials *creds)
@@ -89,8 +154,8 @@ cred_set(SeqdistCredentials *creds, const char *akid, const char *secret,
 static bool
 cred_from_settings(SeqdistCredentials *creds)
 {
-	return cred_set(creds, seqdist_access_key_id, seqdist_secret_access_key,
-					seqdist_session_token, "settings");
+	return cred_set(creds, cred_access_key_id, cred_secret_access_key,
+					cred_session_token, "settings");
 }
 
 static bool

@@ -16,6 +16,9 @@ typedef struct SeqdistCredentials
 	const char *source;			/* where they came from, for messages */
 } SeqdistCredentials;
 
+/* Defines the seqdist.aws_* settings */
+extern void credentials_init(void);
+
 /* Find credentials or raise an ERROR that says where seqdist looked */
 extern void credentials_resolve(SeqdistCredentials *creds);
 

@@ -28,10 +28,10 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "seqdist.h"
 #include "credentials.h"
 #include "dynamo.h"
 #include "http.h"
@@ -44,48 +44,73 @@
 /* How much of an unexpected body to quote in an error */
 #define DYNAMO_QUOTE_MAX 200
 
-typedef struct DynamoEndpoint
-{
-	char	   *url;
-	char	   *host;			/* host[:port], sent as Host and signed */
-	char	   *path;			/* URI path, "/" when the URL has none */
-} DynamoEndpoint;
+/*---- settings ----*/
+static int	dynamo_max_attempts = 5;
+static int	dynamo_retry_base_ms = 25;
+static int	dynamo_retry_cap_ms = 1000;
 
-static void dynamo_parse_endpoint(const char *url, DynamoEndpoint *ep);
-static void dynamo_send_once(const DynamoEndpoint *ep, const char *operation,
+static void dynamo_send_once(const SeqdistStore *store, const char *operation,
 							 const char *body, HttpResponse *resp);
 static bool dynamo_retryable_type(const char *type);
 static void dynamo_decode_error(const HttpResponse *resp, DynamoError *err);
 static char *dynamo_redact(const char *text);
 static void dynamo_backoff(int attempt);
-static void dynamo_count_latency(TimestampTz start);
-
-DynamoStats dynamo_stats;
+static void dynamo_count_latency(DynamoStats *stats, TimestampTz start);
 
 void
-dynamo_stats_reset(void)
+dynamo_init(void)
 {
-	memset(&dynamo_stats, 0, sizeof(dynamo_stats));
+	DefineCustomIntVariable("seqdist.max_attempts",
+							"Attempts per DynamoDB operation when it fails with a retryable error.",
+							NULL,
+							&dynamo_max_attempts, 5, 1, 100,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("seqdist.retry_base_delay",
+							"First backoff delay between attempts; it doubles with each attempt.",
+							NULL,
+							&dynamo_retry_base_ms, 25, 1, 60000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("seqdist.retry_max_delay",
+							"Cap on the backoff delay between attempts.",
+							NULL,
+							&dynamo_retry_cap_ms, 1000, 1, 600000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+}
+
+void
+dynamo_stats_add(DynamoStats *into, const DynamoStats *from)
+{
+	into->requests += from->requests;
+	into->retries += from->retries;
+	into->throttles += from->throttles;
+	into->errors += from->errors;
+	for (int i = 0; i < DYNAMO_LATENCY_BUCKETS; i++)
+		into->latency[i] += from->latency[i];
 }
 
 static void
-dynamo_count_latency(TimestampTz start)
+dynamo_count_latency(DynamoStats *stats, TimestampTz start)
 {
 	int64		ms = (GetCurrentTimestamp() - start) / 1000;
 	int			bucket = 0;
 
 	while (bucket < DYNAMO_LATENCY_BUCKETS - 1 && ms >= ((int64) 1 << bucket))
 		bucket++;
-	dynamo_stats.latency[bucket]++;
+	stats->latency[bucket]++;
 }
 
 json_t *
-dynamo_call(const char *operation, json_t *request, DynamoError *err)
+dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
+			DynamoError *err, DynamoStats *stats)
 {
 	char	   *body;
-	DynamoEndpoint ep;
 	DynamoError local;
 	DynamoError *e = err ? err : &local;
+	DynamoStats discard;
+	DynamoStats *st = stats ? stats : &discard;
 	json_t	   *result = NULL;
 
 	/* encode, and release the request before anything can raise */
@@ -103,7 +128,7 @@ dynamo_call(const char *operation, json_t *request, DynamoError *err)
 
 	memset(e, 0, sizeof(*e));
 	e->operation = operation;
-	dynamo_parse_endpoint(seqdist_effective_endpoint(), &ep);
+	e->store = store;
 
 	for (int attempt = 1;; attempt++)
 	{
@@ -114,12 +139,12 @@ dynamo_call(const char *operation, json_t *request, DynamoError *err)
 		if (attempt > 1)
 		{
 			dynamo_backoff(attempt - 1);
-			dynamo_stats.retries++;
+			st->retries++;
 		}
-		dynamo_stats.requests++;
+		st->requests++;
 		start = GetCurrentTimestamp();
-		dynamo_send_once(&ep, operation, body, &resp);
-		dynamo_count_latency(start);
+		dynamo_send_once(store, operation, body, &resp);
+		dynamo_count_latency(st, start);
 		e->attempts = attempt;
 		e->http_status = resp.status;
 		if (e->type)
@@ -155,7 +180,7 @@ dynamo_call(const char *operation, json_t *request, DynamoError *err)
 			dynamo_decode_error(&resp, e);
 			retryable = (e->kind == DYNAMO_UNAVAILABLE);
 			if (retryable && resp.status < 500)
-				dynamo_stats.throttles++;
+				st->throttles++;
 		}
 		else
 		{
@@ -165,23 +190,24 @@ dynamo_call(const char *operation, json_t *request, DynamoError *err)
 		}
 		http_response_free(&resp);
 
-		if (!retryable || attempt >= seqdist_max_attempts)
+		if (!retryable || attempt >= dynamo_max_attempts)
 			break;
 	}
 
 	pfree(body);
 	if (e->kind != DYNAMO_OK)
-		dynamo_stats.errors++;
+		st->errors++;
 	if (e->kind != DYNAMO_OK && err == NULL)
 		dynamo_raise(e);
 	return result;
 }
 
 bool
-dynamo_call_unless(const char *operation, json_t *request, const char *expected)
+dynamo_call_unless(const SeqdistStore *store, const char *operation, json_t *request,
+				   const char *expected, DynamoStats *stats)
 {
 	DynamoError err;
-	json_t	   *resp = dynamo_call(operation, request, &err);
+	json_t	   *resp = dynamo_call(store, operation, request, &err, stats);
 
 	if (resp != NULL)
 	{
@@ -193,34 +219,8 @@ dynamo_call_unless(const char *operation, json_t *request, const char *expected)
 	dynamo_raise(&err);
 }
 
-/*
- * Split the endpoint URL into what is signed: the Host header value and the
- * path.  The Host header is sent explicitly so that what libcurl sends is
- * exactly what was signed.
- */
 static void
-dynamo_parse_endpoint(const char *url, DynamoEndpoint *ep)
-{
-	const char *rest = strstr(url, "://");
-	const char *slash;
-
-	ep->url = pstrdup(url);
-	rest = rest ? rest + 3 : url;
-	slash = strchr(rest, '/');
-	if (slash)
-	{
-		ep->host = pnstrdup(rest, slash - rest);
-		ep->path = pstrdup(slash);
-	}
-	else
-	{
-		ep->host = pstrdup(rest);
-		ep->path = pstrdup("/");
-	}
-}
-
-static void
-dynamo_send_once(const DynamoEndpoint *ep, const char *operation,
+dynamo_send_once(const SeqdistStore *store, const char *operation,
 				 const char *body, HttpResponse *resp)
 {
 	SeqdistCredentials creds;
@@ -241,16 +241,16 @@ dynamo_send_once(const DynamoEndpoint *ep, const char *operation,
 
 	credentials_resolve(&creds);
 
-	hdrs[nhdrs++] = (SigV4Header) {"Host", ep->host};
+	hdrs[nhdrs++] = (SigV4Header) {"Host", store->host};
 	hdrs[nhdrs++] = (SigV4Header) {"Content-Type", DYNAMO_CONTENT_TYPE};
 	hdrs[nhdrs++] = (SigV4Header) {"X-Amz-Date", amz_date};
 	hdrs[nhdrs++] = (SigV4Header) {"X-Amz-Target", target};
 	if (creds.session_token)
 		hdrs[nhdrs++] = (SigV4Header) {"X-Amz-Security-Token", creds.session_token};
 
+	memset(&req, 0, sizeof(req));
 	req.method = "POST";
-	req.path = ep->path;
-	req.query = NULL;
+	req.path = store->path;
 	req.headers = hdrs;
 	req.nheaders = nhdrs;
 	req.payload = (const unsigned char *) body;
@@ -259,7 +259,7 @@ dynamo_send_once(const DynamoEndpoint *ep, const char *operation,
 	sc.secret_access_key = creds.secret_access_key;
 	sc.session_token = creds.session_token;
 
-	if (sigv4_sign(&req, &sc, seqdist_region, DYNAMO_SERVICE, amz_date, &sig) != 0)
+	if (sigv4_sign(&req, &sc, store->region, DYNAMO_SERVICE, amz_date, &sig) != 0)
 	{
 		credentials_release(&creds);
 		ereport(ERROR,
@@ -274,7 +274,7 @@ dynamo_send_once(const DynamoEndpoint *ep, const char *operation,
 
 	PG_TRY();
 	{
-		http_post(ep->url, lines, nlines, body, strlen(body), resp);
+		http_post(store->endpoint, lines, nlines, body, strlen(body), resp);
 	}
 	PG_FINALLY();
 	{
@@ -303,7 +303,7 @@ dynamo_retryable_type(const char *type)
 
 	if (type == NULL)
 		return false;
-	for (int i = 0; i < lengthof(retryable); i++)
+	for (size_t i = 0; i < lengthof(retryable); i++)
 		if (strcmp(type, retryable[i]) == 0)
 			return true;
 	return false;
@@ -399,10 +399,10 @@ dynamo_redact(const char *text)
 static void
 dynamo_backoff(int retry)
 {
-	uint64		ceiling = (uint64) seqdist_retry_base_ms << Min(retry, 30);
+	uint64		ceiling = (uint64) dynamo_retry_base_ms << Min(retry, 30);
 	long		delay;
 
-	ceiling = Min(ceiling, (uint64) seqdist_retry_cap_ms);
+	ceiling = Min(ceiling, (uint64) dynamo_retry_cap_ms);
 	delay = (long) pg_prng_uint64_range(&pg_global_prng_state, 0, ceiling);
 	if (delay > 0)
 	{
@@ -434,7 +434,7 @@ dynamo_error_is_auth(const DynamoError *err)
 
 	if (err->type == NULL)
 		return false;
-	for (int i = 0; i < lengthof(auth); i++)
+	for (size_t i = 0; i < lengthof(auth); i++)
 		if (strcmp(err->type, auth[i]) == 0)
 			return true;
 	return false;
@@ -451,17 +451,20 @@ dynamo_raise(const DynamoError *err)
 		case DYNAMO_TRANSPORT:
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("could not reach DynamoDB at \"%s\"", seqdist_effective_endpoint()),
-					 errdetail_internal("%s failed after %d attempt(s): %s", op, err->attempts, msg),
+					 errmsg("could not reach DynamoDB at \"%s\"", err->store->endpoint),
+					 errdetail_plural("%s failed after %d attempt: %s",
+									  "%s failed after %d attempts: %s",
+									  err->attempts, op, err->attempts, msg),
 					 errhint("Check seqdist.endpoint and that DynamoDB is reachable from the database server.")));
 			break;
 		case DYNAMO_UNAVAILABLE:
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
 					 errmsg("DynamoDB is unavailable or throttling requests"),
-					 errdetail_internal("%s failed after %d attempt(s): HTTP %ld %s: %s",
-										op, err->attempts, err->http_status,
-										err->type ? err->type : "(no error type)", msg)));
+					 errdetail_plural("%s failed after %d attempt: HTTP %ld %s: %s",
+									  "%s failed after %d attempts: HTTP %ld %s: %s",
+									  err->attempts, op, err->attempts, err->http_status,
+									  err->type ? err->type : "(no error type)", msg)));
 			break;
 		case DYNAMO_MALFORMED:
 			ereport(ERROR,
@@ -485,7 +488,7 @@ dynamo_raise(const DynamoError *err)
 			if (dynamo_error_is(err, "ResourceNotFoundException"))
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_OBJECT),
-						 errmsg("DynamoDB table \"%s\" does not exist", seqdist_table),
+						 errmsg("DynamoDB table \"%s\" does not exist", err->store->table),
 						 errdetail_internal("%s: %s: %s", op, err->type, msg),
 						 errhint("Create it with SELECT seqdist.create_table(), or check seqdist.table_name and seqdist.region.")));
 			ereport(ERROR,

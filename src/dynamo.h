@@ -8,8 +8,13 @@
 #ifndef SEQDIST_DYNAMO_H
 #define SEQDIST_DYNAMO_H
 
+#include "store.h"
+
 /* jansson's type; kept opaque so that callers need not include jansson.h */
 struct json_t;
+
+/* Defines seqdist.max_attempts, seqdist.retry_base_delay, retry_max_delay */
+extern void dynamo_init(void);
 
 typedef enum DynamoErrorKind
 {
@@ -23,6 +28,7 @@ typedef enum DynamoErrorKind
 typedef struct DynamoError
 {
 	DynamoErrorKind kind;
+	const SeqdistStore *store;	/* where the request went */
 	const char *operation;		/* "UpdateItem", ... */
 	int			attempts;
 	long		http_status;
@@ -31,29 +37,10 @@ typedef struct DynamoError
 } DynamoError;
 
 /*
- * Send one DynamoDB API request, retrying what may be retried.
- *
- * The request object is consumed (its reference is released in every case).
- * On success returns the decoded response, which the caller must
- * json_decref.  On failure: if err is NULL, raises an ERROR; otherwise fills
- * *err and returns NULL, and the caller either handles the error or passes
- * it to dynamo_raise().
- */
-extern struct json_t *dynamo_call(const char *operation, struct json_t *request,
-								  DynamoError *err);
-
-/*
- * Send a request whose answer is not needed.  Returns true on success, false
- * when DynamoDB answered the AWS error named expected (say, a failed
- * condition); raises an ERROR for anything else.
- */
-extern bool dynamo_call_unless(const char *operation, struct json_t *request,
-							   const char *expected);
-
-/*
- * What this process's DynamoDB calls did since dynamo_stats_reset(): every
- * attempt is a request; latency is a histogram of attempts by duration, in
- * buckets of powers of two milliseconds (bucket i: below 2^i ms).
+ * What DynamoDB calls did: every attempt is a request; latency is a
+ * histogram of attempts by duration, in buckets of powers of two
+ * milliseconds (bucket i: below 2^i ms).  Callers that keep statistics pass
+ * one to dynamo_call, which adds to it.
  */
 #define DYNAMO_LATENCY_BUCKETS 16
 typedef struct DynamoStats
@@ -65,8 +52,30 @@ typedef struct DynamoStats
 	uint64		latency[DYNAMO_LATENCY_BUCKETS];
 } DynamoStats;
 
-extern DynamoStats dynamo_stats;
-extern void dynamo_stats_reset(void);
+extern void dynamo_stats_add(DynamoStats *into, const DynamoStats *from);
+
+/*
+ * Send one DynamoDB API request to store, retrying what may be retried.
+ *
+ * The request object is consumed (its reference is released in every case).
+ * On success returns the decoded response, which the caller must
+ * json_decref.  On failure: if err is NULL, raises an ERROR; otherwise fills
+ * *err and returns NULL, and the caller either handles the error or passes
+ * it to dynamo_raise().  What the attempts did is added to *stats, unless
+ * stats is NULL.
+ */
+extern struct json_t *dynamo_call(const SeqdistStore *store, const char *operation,
+								  struct json_t *request, DynamoError *err,
+								  DynamoStats *stats);
+
+/*
+ * Send a request whose answer is not needed.  Returns true on success, false
+ * when DynamoDB answered the AWS error named expected (say, a failed
+ * condition); raises an ERROR for anything else.  stats as for dynamo_call.
+ */
+extern bool dynamo_call_unless(const SeqdistStore *store, const char *operation,
+							   struct json_t *request, const char *expected,
+							   DynamoStats *stats);
 
 /* Raise an ERROR describing err, with an errcode fitting its kind */
 extern void dynamo_raise(const DynamoError *err) pg_attribute_noreturn();

@@ -33,9 +33,9 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/pmsignal.h"
+#include "utils/guc.h"
 #include "utils/wait_event.h"
 
-#include "seqdist.h"
 #include "http.h"
 
 /* How often an idle transfer wakes up to look for interrupts */
@@ -45,6 +45,11 @@
 #define HTTP_MAX_BODY (1024 * 1024)
 
 #define HTTP_USER_AGENT "seqdist/1.0"
+
+/*---- settings ----*/
+static char *http_ca_file = NULL;
+static int	http_connect_timeout_ms = 2000;
+static int	http_request_timeout_ms = 5000;
 
 typedef struct HttpBuffer
 {
@@ -83,6 +88,29 @@ static bool http_run_transfer(CURLcode *result);
 					 errmsg("could not set libcurl option %s", #opt), \
 					 errdetail_internal("%s", curl_easy_strerror(setopt_rc_)))); \
 	} while (0)
+
+void
+http_init(void)
+{
+	DefineCustomStringVariable("seqdist.ca_file",
+							   "File of CA certificates used to verify the endpoint's TLS certificate.",
+							   "Empty means the system's default CA store.",
+							   &http_ca_file, "",
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("seqdist.connect_timeout",
+							"Maximum time to establish a connection to DynamoDB.",
+							NULL,
+							&http_connect_timeout_ms, 2000, 10, 600000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("seqdist.request_timeout",
+							"Maximum time for one DynamoDB request, connection included.",
+							NULL,
+							&http_request_timeout_ms, 5000, 10, 600000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+}
 
 void
 http_set_abort_check(HttpAbortCheck check)
@@ -248,14 +276,14 @@ http_post(const char *url, const char *const *headers, int nheaders,
 		HTTP_SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
 		HTTP_SETOPT(CURLOPT_HTTPHEADER, hlist);
 		HTTP_SETOPT(CURLOPT_USERAGENT, HTTP_USER_AGENT);
-		HTTP_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long) seqdist_connect_timeout_ms);
-		HTTP_SETOPT(CURLOPT_TIMEOUT_MS, (long) seqdist_request_timeout_ms);
+		HTTP_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long) http_connect_timeout_ms);
+		HTTP_SETOPT(CURLOPT_TIMEOUT_MS, (long) http_request_timeout_ms);
 		HTTP_SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
 		HTTP_SETOPT(CURLOPT_TCP_NODELAY, 1L);
 		HTTP_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 		HTTP_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-		if (seqdist_ca_file && seqdist_ca_file[0])
-			HTTP_SETOPT(CURLOPT_CAINFO, seqdist_ca_file);
+		if (http_ca_file && http_ca_file[0])
+			HTTP_SETOPT(CURLOPT_CAINFO, http_ca_file);
 		HTTP_SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
 		HTTP_SETOPT(CURLOPT_WRITEDATA, &http_buf);
 		HTTP_SETOPT(CURLOPT_ERRORBUFFER, http_errbuf);

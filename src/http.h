@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+/* Defines seqdist.ca_file, seqdist.connect_timeout, seqdist.request_timeout */
+extern void http_init(void);
+
 typedef enum HttpOutcome
 {
 	HTTP_RESPONSE,				/* a complete response arrived; see status */

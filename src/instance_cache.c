@@ -6,38 +6,53 @@
  * Design:
  *	- A fixed shared hash table of slots, one per (database, sequence),
  *	  sized by seqdist.max_sequences at postmaster start.  Each slot holds
- *	  the rest of one block reserved from the sequence's counter: the next
- *	  value and how many remain.
+ *	  the rest of one block reserved from the sequence's counter (the next
+ *	  value and how many remain) and at most one spare block reserved ahead
+ *	  of need by the refill worker.
  *	- Values are handed out under the slot's spinlock, so every value one
  *	  instance hands out for a sequence is beyond every value it handed out
  *	  before, whichever backend asks (the counter only moves forward, so each
  *	  new block lies beyond the previous one).
- *	- Single flight: when a slot is empty, the first backend marks it
- *	  "fetching" and reserves the next block from DynamoDB outside any lock;
- *	  the others sleep on the slot's condition variable (interruptibly) and
- *	  take from the new block when it arrives.  If the fetch fails, the flag
- *	  is cleared and the waiters are woken; the next one tries itself.
- *	- A slot remembers the definition its block was reserved under.  When a
- *	  backend brings a different definition (ALTER SEQUENCE), or setval
- *	  discards the slot, the cached values are dropped (a gap) and a
+ *	- Single flight: when a slot is empty, the first backend takes the
+ *	  slot's fetching token and reserves the next block from DynamoDB
+ *	  outside any lock; the others sleep on the slot's condition variable
+ *	  (interruptibly) and take from the new block when it arrives.  If the
+ *	  fetch fails, the token is given back and the waiters are woken; the
+ *	  next one tries itself.
+ *	- A slot remembers the definition its blocks were reserved under: the
+ *	  sequence's parameters, the store and the counter key.  When a backend
+ *	  brings a different definition (ALTER SEQUENCE, another store), or
+ *	  setval discards the slot, the cached values are dropped (a gap) and a
  *	  generation counter makes a fetch that was in flight meanwhile drop its
  *	  block too.  So no cached value outlives the definition it was reserved
  *	  for.
+ *	- What the refill worker decides (demand, job size, backoff) is its own
+ *	  business (refill_policy.c); instance_scan.c only gives it a copy of
+ *	  each slot, keeps its demand estimate in the slot, and lets it take
+ *	  the fetching token like a backend.
  *
- * Locking: seqdist's LWLock protects the hash table (shared to look up,
- * exclusive to insert or remove); each slot's spinlock protects its fields.
- * A backend keeps a pointer to its slot and re-checks under the spinlock that
- * the slot still belongs to its sequence, because dropped sequences' slots
- * are recycled.  A slot is removed only when its sequence is dropped, which
- * takes an AccessExclusiveLock that no backend using the slot can hold.
+ * Locking:
+ *	- The LWLock of tranche "seqdist" protects the hash table: shared to
+ *	  look a slot up or scan the table, exclusive to insert or remove one.
+ *	- Each slot's spinlock protects its fields.  Only field updates and
+ *	  copies happen under it: clock readings, hashes and rates are computed
+ *	  before it is taken.
+ *	- The fetching token (slot->fetching) is held by at most one process:
+ *	  a backend reserving a block (instance_cache_take), a backend moving
+ *	  the counter (begin_move .. end_move), or the refill worker
+ *	  (refill_start .. refill_done/refill_failed).  Its holder gives it back
+ *	  on every path, including ERROR (PG_CATCH) and FATAL exits
+ *	  (before_shmem_exit), and broadcasts the condition variable.
+ *	- A backend keeps a pointer to its slot and re-checks under the spinlock
+ *	  that the slot still belongs to its sequence, because dropped
+ *	  sequences' slots are recycled.  A slot is removed only when its
+ *	  sequence is dropped, which takes an AccessExclusiveLock that no backend
+ *	  using the slot can hold.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <math.h>
-
-#include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "storage/condition_variable.h"
 #include "storage/ipc.h"
@@ -45,64 +60,26 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "seqdist.h"
-#include "dynamo.h"
+#include "block_size.h"
 #include "instance_cache.h"
+#include "instance_cache_internal.h"
 
 #define INSTANCE_TRANCHE "seqdist"
 
-typedef struct InstanceSlotKey
-{
-	Oid			dbid;
-	Oid			relid;
-} InstanceSlotKey;
+/*---- settings ----*/
+static int	instance_max_sequences = 10000;
 
-struct InstanceSlot
-{
-	InstanceSlotKey key;		/* hash key; must be first */
-	slock_t		mutex;			/* protects everything below */
-	bool		dead;			/* removed from the table */
-	InstanceDef def;			/* definition the cached blocks belong to */
-	char		counter_key[INSTANCE_KEY_MAX];	/* for the worker and stats */
-	bool		key_complete;	/* counter_key holds the whole key */
-	int64		next;			/* next value to hand out */
-	int64		remaining;		/* values left in the current block */
-	int64		spare_first;	/* a block reserved ahead of need */
-	int64		spare_count;
-	bool		fetching;		/* somebody is reserving a block */
-	uint64		generation;		/* bumped whenever cached values are dropped */
-	int64		block_size;		/* size of the next block; adapts to demand */
-	bool		fixed_size;		/* block_size is the sequence's own */
-	TimestampTz last_fetch;		/* when the last block was reserved */
-	ConditionVariable cv;		/* waiters for a fetch in flight */
+static bool instance_preloaded = false;
+InstanceShared *instance_shared = NULL;
+HTAB	   *instance_table = NULL;
 
-	/* demand, sampled by the refill worker */
-	uint64		taken;			/* values handed out, ever */
-	uint64		taken_sampled;
-	TimestampTz sampled_at;
-	double		rate;			/* values per second, moving average */
-	TimestampTz retry_after;	/* worker backoff after a failed refill */
-	int			failures;		/* consecutive failed refills */
-
-	InstanceStats stats;
-};
-
-typedef struct InstanceShared
-{
-	LWLock	   *lock;			/* protects the hash table */
-	slock_t		mutex;			/* protects worker_latch */
-	Latch	   *worker_latch;	/* the refill worker's, or NULL */
-} InstanceShared;
-
-static InstanceShared *instance_shared = NULL;
-static HTAB *instance_table = NULL;
-
-/* The slot this backend is fetching for, so that exit can release it */
+/* The slot whose fetching token this backend holds, so that exit gives it back */
 static InstanceSlot *instance_fetching = NULL;
 static bool instance_exit_registered = false;
 
@@ -116,32 +93,48 @@ static void instance_reset_locked(InstanceSlot *slot);
 static void instance_give(InstanceSlot *slot, int64 n, CounterBlock *out);
 static void instance_end_fetch(InstanceSlot *slot);
 static void instance_note_fetching(InstanceSlot *slot);
-static void instance_record_error(InstanceSlot *slot, MemoryContext cxt);
+static void instance_record_error(InstanceSlot *slot, MemoryContext cxt,
+								  const DynamoStats *calls);
 static void instance_wake_worker(void);
-static void instance_fold_dynamo_stats(InstanceSlot *slot);
-static void instance_set_key_locked(InstanceSlot *slot, const char *key);
+static void instance_set_key_locked(InstanceSlot *slot, const char *key, size_t len);
 static void instance_on_exit(int code, Datum arg);
 
 void
-instance_cache_install_hooks(void)
+instance_cache_init(bool preloading)
 {
+	instance_preloaded = preloading;
+	if (!preloading)
+		return;
+
+	/* a postmaster setting can only be defined while preloading */
+	DefineCustomIntVariable("seqdist.max_sequences",
+							"Sequences the instance cache can hold at once.",
+							"Each costs a slot of shared memory; see the README for the size.",
+							&instance_max_sequences, 10000, 16, 10000000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = instance_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = instance_shmem_startup;
 }
 
-Size
-instance_cache_slot_size(void)
+void
+instance_cache_check_preloaded(void)
 {
-	return sizeof(InstanceSlot);
+	if (!instance_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("seqdist must be loaded via shared_preload_libraries"),
+				 errhint("Add seqdist to shared_preload_libraries in postgresql.conf and restart the server.")));
 }
 
 static Size
 instance_shmem_size(void)
 {
 	return add_size(MAXALIGN(sizeof(InstanceShared)),
-					hash_estimate_size(seqdist_max_sequences, sizeof(InstanceSlot)));
+					hash_estimate_size(instance_max_sequences, sizeof(InstanceSlot)));
 }
 
 static void
@@ -176,7 +169,7 @@ instance_shmem_startup(void)
 	info.keysize = sizeof(InstanceSlotKey);
 	info.entrysize = sizeof(InstanceSlot);
 	instance_table = ShmemInitHash("seqdist instance cache slots",
-								   seqdist_max_sequences, seqdist_max_sequences,
+								   instance_max_sequences, instance_max_sequences,
 								   &info, HASH_ELEM | HASH_BLOBS);
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -188,7 +181,7 @@ instance_cache_slot(Oid relid)
 	InstanceSlot *slot;
 	bool		found;
 
-	seqdist_check_preloaded();
+	instance_cache_check_preloaded();
 	memset(&key, 0, sizeof(key));
 	key.dbid = MyDatabaseId;
 	key.relid = relid;
@@ -215,7 +208,7 @@ instance_cache_slot(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("seqdist's instance cache is full"),
-				 errdetail("All %d slots are in use.", seqdist_max_sequences),
+				 errdetail("All %d slots are in use.", instance_max_sequences),
 				 errhint("Raise seqdist.max_sequences and restart the server.")));
 	return slot;
 }
@@ -242,26 +235,10 @@ instance_wake_worker(void)
 		SetLatch(latch);
 }
 
-/* Add what this process's DynamoDB calls did to the slot's statistics */
-static void
-instance_fold_dynamo_stats(InstanceSlot *slot)
-{
-	InstanceStats *st = &slot->stats;
-
-	st->requests += dynamo_stats.requests;
-	st->retries += dynamo_stats.retries;
-	st->throttles += dynamo_stats.throttles;
-	st->errors += dynamo_stats.errors;
-	for (int i = 0; i < DYNAMO_LATENCY_BUCKETS; i++)
-		st->latency[i] += dynamo_stats.latency[i];
-}
-
 /* Remember the counter key in the slot, for the worker and the stats */
 static void
-instance_set_key_locked(InstanceSlot *slot, const char *key)
+instance_set_key_locked(InstanceSlot *slot, const char *key, size_t len)
 {
-	size_t		len = strlen(key);
-
 	slot->key_complete = len < INSTANCE_KEY_MAX;
 	memcpy(slot->counter_key, key, Min(len, INSTANCE_KEY_MAX - 1));
 	slot->counter_key[Min(len, INSTANCE_KEY_MAX - 1)] = '\0';
@@ -282,64 +259,25 @@ instance_give(InstanceSlot *slot, int64 n, CounterBlock *out)
 		slot->next += m * slot->def.params.increment;
 }
 
-/*
- * Size the next block, the caller holding the spinlock.  A sequence with its
- * own block size (seqdist.set_block_size) always gets that size.  Otherwise a
- * block that lasted
- * less than seqdist.block_target_duration makes the next one twice as big
- * (up to seqdist.max_block_size); one that lasted more than four times as
- * long makes it half as big (down to the configured block size).  Under load
- * the instance then asks DynamoDB about once per target duration, however
- * fast values are taken; when idle, blocks, and the gaps a restart leaves,
- * stay small.
- */
-static int64
-instance_next_block_size(InstanceSlot *slot, int64 base, bool fixed, TimestampTz now)
-{
-	int64		size = Max(slot->block_size, base);
-	int64		ceiling = fixed ? base : Max((int64) seqdist_max_block_size, base);
-
-	if (slot->last_fetch != 0)
-	{
-		int64		elapsed_ms = (now - slot->last_fetch) / 1000;
-
-		if (elapsed_ms < seqdist_block_target_ms)
-			size = size > ceiling / 2 ? ceiling : size * 2;
-		else if (elapsed_ms > 4 * (int64) seqdist_block_target_ms)
-			size = Max(size / 2, base);
-	}
-	slot->block_size = Min(size, ceiling);
-	slot->last_fetch = now;
-	return slot->block_size;
-}
-
-static bool
-instance_def_equal(const InstanceDef *a, const InstanceDef *b)
-{
-	return a->key_hash == b->key_hash &&
-		a->params.increment == b->params.increment &&
-		a->params.min_value == b->params.min_value &&
-		a->params.max_value == b->params.max_value &&
-		a->params.cycle == b->params.cycle;
-}
-
 bool
 instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
-					const char *key, int64 block_size, bool fixed_size, int64 n,
-					const char *seqname, CounterBlock *out)
+					const SeqdistStore *store, const char *key, int64 block_size,
+					bool fixed_size, int64 n, const char *seqname, CounterBlock *out)
 {
 	uint64		generation;
 	CounterBlock block;
+	DynamoStats calls;
 	bool		slept = false;
-	TimestampTz now;
+	TimestampTz now = 0;		/* read before the spinlock is taken */
 	volatile TimestampTz waited_from = 0;
 	int64		fetch_size;
+	size_t		keylen = strlen(key);
 	MemoryContext caller_cxt = CurrentMemoryContext;
 
 	for (;;)
 	{
 		SpinLockAcquire(&slot->mutex);
-		if (slot->dead || slot->key.relid != relid || slot->key.dbid != MyDatabaseId)
+		if (!instance_slot_is(slot, MyDatabaseId, relid))
 		{
 			SpinLockRelease(&slot->mutex);
 			if (slept)
@@ -351,7 +289,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 			/* a new definition: nothing reserved under the old one survives */
 			instance_reset_locked(slot);
 			slot->def = *def;
-			instance_set_key_locked(slot, key);
+			instance_set_key_locked(slot, key, keylen);
 		}
 		slot->fixed_size = fixed_size;
 		if (slot->remaining == 0 && slot->spare_count > 0)
@@ -370,57 +308,66 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 			if (waited_from != 0)
 			{
 				slot->stats.waits++;
-				slot->stats.wait_us += GetCurrentTimestamp() - waited_from;
+				slot->stats.wait_us += now - waited_from;
 			}
 			SpinLockRelease(&slot->mutex);
 			if (slept)
 				ConditionVariableCancelSleep();
 			return true;
 		}
-		if (!slot->fetching)
+		if (!slot->fetching && now != 0)
 			break;
 		SpinLockRelease(&slot->mutex);
 
+		if (now == 0)
+		{
+			/* about to fetch: look again with the clock read */
+			now = GetCurrentTimestamp();
+			continue;
+		}
 		/* somebody is reserving the next block: wait for it */
 		if (waited_from == 0)
-			waited_from = GetCurrentTimestamp();
+			waited_from = now;
 		ConditionVariableSleep(&slot->cv, PG_WAIT_EXTENSION);
 		slept = true;
+		now = GetCurrentTimestamp();
 	}
-	/* reading the clock cannot fail or block: fine under the spinlock */
-	now = GetCurrentTimestamp();
 	if (waited_from == 0)
 		waited_from = now;
 	slot->fetching = true;
 	generation = slot->generation;
-	fetch_size = instance_next_block_size(slot, block_size, fixed_size, now);
+	slot->block_size = block_size_next(slot->block_size, block_size, fixed_size,
+									   slot->last_fetch, now);
+	slot->last_fetch = now;
+	fetch_size = slot->block_size;
 	SpinLockRelease(&slot->mutex);
 	if (slept)
 		ConditionVariableCancelSleep();
 	instance_wake_worker();
 
 	instance_note_fetching(slot);
-	dynamo_stats_reset();
+	memset(&calls, 0, sizeof(calls));
 
 	PG_TRY();
 	{
-		counter_reserve(key, &def->params, fetch_size, seqname, &block);
+		counter_reserve(store, key, &def->params, fetch_size, seqname, &block, &calls);
 	}
 	PG_CATCH();
 	{
-		instance_record_error(slot, caller_cxt);
+		instance_record_error(slot, caller_cxt, &calls);
 		instance_end_fetch(slot);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
+	now = GetCurrentTimestamp();
 	instance_fetching = NULL;
 	SpinLockAcquire(&slot->mutex);
 	slot->fetching = false;
-	instance_fold_dynamo_stats(slot);
+	dynamo_stats_add(&slot->stats.calls, &calls);
 	slot->stats.blocks_by_backend++;
 	slot->stats.waits++;
-	slot->stats.wait_us += GetCurrentTimestamp() - waited_from;
+	slot->stats.wait_us += now - waited_from;
 	if (slot->generation == generation && instance_def_equal(&slot->def, def))
 	{
 		/* take ours first, publish the rest */
@@ -460,22 +407,23 @@ instance_note_fetching(InstanceSlot *slot)
  * the error is re-thrown afterwards, so its state is left alone).
  */
 static void
-instance_record_error(InstanceSlot *slot, MemoryContext cxt)
+instance_record_error(InstanceSlot *slot, MemoryContext cxt, const DynamoStats *calls)
 {
 	MemoryContext ecxt = MemoryContextSwitchTo(cxt);
 	ErrorData  *edata = CopyErrorData();
+	TimestampTz now = GetCurrentTimestamp();
 
 	MemoryContextSwitchTo(ecxt);
 	SpinLockAcquire(&slot->mutex);
-	instance_fold_dynamo_stats(slot);
+	dynamo_stats_add(&slot->stats.calls, calls);
 	strlcpy(slot->stats.last_error, edata->message ? edata->message : "",
 			sizeof(slot->stats.last_error));
-	slot->stats.last_error_at = GetCurrentTimestamp();
+	slot->stats.last_error_at = now;
 	SpinLockRelease(&slot->mutex);
 	FreeErrorData(edata);
 }
 
-/* Give up a fetch: clear the flag and wake the waiters */
+/* Give the fetching token back and wake the waiters */
 static void
 instance_end_fetch(InstanceSlot *slot)
 {
@@ -498,7 +446,7 @@ instance_on_exit(int code, Datum arg)
  * for the same slot: a block reserved from the old position and handed out
  * after the move would break native semantics, and one reserved from the new
  * position and then discarded would skip values.  So the mover takes the
- * slot's "fetching" token first, waiting for a reservation in flight, and
+ * slot's fetching token first, waiting for a reservation in flight, and
  * gives it back with the slot emptied.
  */
 void
@@ -509,7 +457,7 @@ instance_cache_begin_move(InstanceSlot *slot, Oid relid)
 	for (;;)
 	{
 		SpinLockAcquire(&slot->mutex);
-		if (slot->dead || slot->key.relid != relid || slot->key.dbid != MyDatabaseId)
+		if (!instance_slot_is(slot, MyDatabaseId, relid))
 		{
 			/* not our slot any more: nothing is cached that could race */
 			SpinLockRelease(&slot->mutex);
@@ -534,7 +482,7 @@ void
 instance_cache_end_move(InstanceSlot *slot, Oid relid)
 {
 	SpinLockAcquire(&slot->mutex);
-	if (!slot->dead && slot->key.relid == relid && slot->key.dbid == MyDatabaseId)
+	if (instance_slot_is(slot, MyDatabaseId, relid))
 		instance_reset_locked(slot);
 	SpinLockRelease(&slot->mutex);
 	instance_end_fetch(slot);
@@ -561,248 +509,6 @@ instance_cache_forget(Oid dbid, Oid relid)
 		slot->remaining = 0;
 		SpinLockRelease(&slot->mutex);
 		hash_search(instance_table, &key, HASH_REMOVE, NULL);
-	}
-	LWLockRelease(instance_shared->lock);
-}
-
-/*---- the refill worker's side ----*/
-
-/* Moving average of demand: a change is mostly noticed within this time */
-#define INSTANCE_RATE_SECONDS 3.0
-/* Demand below this (values per second) does not get blocks ahead of need */
-#define INSTANCE_IDLE_RATE 0.5
-/* Backoff of a slot whose refill failed: 100 ms doubling up to 1 s, so that
- * refills resume within about a second of DynamoDB answering again */
-#define INSTANCE_BACKOFF_BASE_MS 100
-#define INSTANCE_BACKOFF_CAP_MS 1000
-
-/* Update the slot's demand estimate; the caller holds the spinlock */
-static void
-instance_sample_locked(InstanceSlot *slot, TimestampTz now)
-{
-	double		dt;
-
-	if (slot->sampled_at == 0)
-	{
-		slot->sampled_at = now;
-		slot->taken_sampled = slot->taken;
-		return;
-	}
-	dt = (double) (now - slot->sampled_at) / USECS_PER_SEC;
-	if (dt < 0.05)
-		return;
-	slot->rate += (1.0 - exp(-dt / INSTANCE_RATE_SECONDS)) *
-		((double) (slot->taken - slot->taken_sampled) / dt - slot->rate);
-	slot->taken_sampled = slot->taken;
-	slot->sampled_at = now;
-}
-
-int
-instance_cache_plan_refills(RefillJob *jobs, int max)
-{
-	HASH_SEQ_STATUS status;
-	InstanceSlot *slot;
-	TimestampTz now = GetCurrentTimestamp();
-	int			n = 0;
-
-	LWLockAcquire(instance_shared->lock, LW_SHARED);
-	hash_seq_init(&status, instance_table);
-	while ((slot = hash_seq_search(&status)) != NULL)
-	{
-		RefillJob  *job = &jobs[n];
-		bool		wanted;
-
-		SpinLockAcquire(&slot->mutex);
-		instance_sample_locked(slot, now);
-		wanted = seqdist_refill && n < max && !slot->dead && slot->key_complete &&
-			slot->def.params.increment != 0 && !slot->fetching &&
-			slot->spare_count == 0 && now >= slot->retry_after &&
-			slot->rate >= INSTANCE_IDLE_RATE &&
-			/* the worker's settings must name the same store */
-			seqdist_counter_hash(slot->counter_key) == slot->def.key_hash;
-		if (wanted)
-		{
-			double		want = slot->rate * seqdist_runway_s;
-			int64		base = Max((int64) seqdist_block_size, 1);
-
-			job->slot = slot;
-			job->dbid = slot->key.dbid;
-			job->relid = slot->key.relid;
-			job->generation = slot->generation;
-			job->def = slot->def;
-			memcpy(job->key, slot->counter_key, INSTANCE_KEY_MAX);
-			if (slot->fixed_size && slot->block_size > 0)
-				job->size = slot->block_size;
-			else
-				job->size = (int64) Max(Min(want, (double) seqdist_max_block_size), (double) base);
-			n++;
-		}
-		SpinLockRelease(&slot->mutex);
-	}
-	LWLockRelease(instance_shared->lock);
-	return n;
-}
-
-/* Is the job still about the slot's current state? Spinlock held. */
-static bool
-instance_job_current(const RefillJob *job)
-{
-	InstanceSlot *slot = job->slot;
-
-	return !slot->dead && slot->key.dbid == job->dbid && slot->key.relid == job->relid &&
-		slot->generation == job->generation && instance_def_equal(&slot->def, &job->def);
-}
-
-/*
- * Take the slot's fetching token for a planned job, if the job still makes
- * sense.  Jobs are started one at a time, so backends of other slots never
- * wait behind this one.
- */
-bool
-instance_cache_refill_start(const RefillJob *job)
-{
-	InstanceSlot *slot = job->slot;
-	bool		go;
-
-	SpinLockAcquire(&slot->mutex);
-	go = instance_job_current(job) && !slot->fetching && slot->spare_count == 0;
-	if (go)
-		slot->fetching = true;
-	SpinLockRelease(&slot->mutex);
-	return go;
-}
-
-/* Is the slot still the job's sequence? Spinlock held. */
-static bool
-instance_job_slot(const RefillJob *job)
-{
-	InstanceSlot *slot = job->slot;
-
-	return !slot->dead && slot->key.dbid == job->dbid && slot->key.relid == job->relid;
-}
-
-void
-instance_cache_refill_done(const RefillJob *job, const CounterBlock *block)
-{
-	InstanceSlot *slot = job->slot;
-
-	SpinLockAcquire(&slot->mutex);
-	if (instance_job_slot(job))
-	{
-		/* the token is ours; the block only if nothing was discarded meanwhile */
-		slot->fetching = false;
-		instance_fold_dynamo_stats(slot);
-		slot->stats.blocks_by_worker++;
-		slot->failures = 0;
-		slot->retry_after = 0;
-		if (instance_job_current(job))
-		{
-			if (slot->remaining == 0)
-			{
-				slot->next = block->first;
-				slot->remaining = block->count;
-			}
-			else
-			{
-				slot->spare_first = block->first;
-				slot->spare_count = block->count;
-			}
-		}
-	}
-	SpinLockRelease(&slot->mutex);
-	ConditionVariableBroadcast(&slot->cv);
-}
-
-void
-instance_cache_refill_failed(const RefillJob *job, const char *message)
-{
-	InstanceSlot *slot = job->slot;
-	TimestampTz now = GetCurrentTimestamp();
-
-	SpinLockAcquire(&slot->mutex);
-	if (instance_job_slot(job))
-	{
-		int64		ceiling;
-
-		slot->fetching = false;
-		instance_fold_dynamo_stats(slot);
-		strlcpy(slot->stats.last_error, message, sizeof(slot->stats.last_error));
-		slot->stats.last_error_at = now;
-		slot->failures = Min(slot->failures + 1, 30);
-		ceiling = Min((int64) INSTANCE_BACKOFF_BASE_MS << slot->failures,
-					  (int64) INSTANCE_BACKOFF_CAP_MS);
-		/* full jitter, but never sooner than the base delay */
-		slot->retry_after = now + INSTANCE_BACKOFF_BASE_MS * 1000 +
-			(int64) (pg_prng_double(&pg_global_prng_state) * ceiling * 1000);
-	}
-	SpinLockRelease(&slot->mutex);
-	ConditionVariableBroadcast(&slot->cv);
-}
-
-void
-instance_cache_set_worker_latch(Latch *latch)
-{
-	SpinLockAcquire(&instance_shared->mutex);
-	instance_shared->worker_latch = latch;
-	SpinLockRelease(&instance_shared->mutex);
-}
-
-/*---- statistics ----*/
-
-int
-instance_cache_snapshot(InstanceSnapshot **out)
-{
-	HASH_SEQ_STATUS status;
-	InstanceSlot *slot;
-	InstanceSnapshot *snaps;
-	int			n = 0;
-	long		count;
-
-	LWLockAcquire(instance_shared->lock, LW_SHARED);
-	count = hash_get_num_entries(instance_table);
-	snaps = palloc0(sizeof(InstanceSnapshot) * Max(count, 1));
-	hash_seq_init(&status, instance_table);
-	while ((slot = hash_seq_search(&status)) != NULL)
-	{
-		InstanceSnapshot *s = &snaps[n];
-
-		if (n >= count)
-		{
-			hash_seq_term(&status);
-			break;
-		}
-		SpinLockAcquire(&slot->mutex);
-		if (!slot->dead && slot->def.params.increment != 0)
-		{
-			s->dbid = slot->key.dbid;
-			s->relid = slot->key.relid;
-			memcpy(s->key, slot->counter_key, INSTANCE_KEY_MAX);
-			s->cached = slot->remaining + slot->spare_count;
-			s->rate = slot->rate;
-			s->block_size = slot->block_size;
-			s->stats = slot->stats;
-			n++;
-		}
-		SpinLockRelease(&slot->mutex);
-	}
-	LWLockRelease(instance_shared->lock);
-	*out = snaps;
-	return n;
-}
-
-void
-instance_cache_stats_reset(void)
-{
-	HASH_SEQ_STATUS status;
-	InstanceSlot *slot;
-
-	LWLockAcquire(instance_shared->lock, LW_SHARED);
-	hash_seq_init(&status, instance_table);
-	while ((slot = hash_seq_search(&status)) != NULL)
-	{
-		SpinLockAcquire(&slot->mutex);
-		memset(&slot->stats, 0, sizeof(slot->stats));
-		SpinLockRelease(&slot->mutex);
 	}
 	LWLockRelease(instance_shared->lock);
 }

@@ -10,8 +10,12 @@
 #define SEQDIST_INSTANCE_CACHE_H
 
 #include "datatype/timestamp.h"
+#include "utils/hsearch.h"
 
 #include "counter.h"
+#include "refill_policy.h"
+#include "stats.h"
+#include "store.h"
 
 typedef struct InstanceSlot InstanceSlot;
 
@@ -20,34 +24,22 @@ typedef struct InstanceSlot InstanceSlot;
  * only. */
 #define INSTANCE_KEY_MAX 200
 
-/* What happened to one slot; read by seqdist.stats */
-typedef struct InstanceStats
-{
-	uint64		blocks_by_worker;
-	uint64		blocks_by_backend;
-	uint64		requests;
-	uint64		retries;
-	uint64		throttles;
-	uint64		errors;
-	uint64		latency[16];	/* DYNAMO_LATENCY_BUCKETS */
-	uint64		waits;			/* times a backend waited for a block */
-	int64		wait_us;		/* total time backends waited */
-	char		last_error[160];
-	TimestampTz last_error_at;
-} InstanceStats;
-
 /* What a block must have been reserved under to be handed out */
 typedef struct InstanceDef
 {
 	CounterParams params;
-	uint64		key_hash;		/* hash of the counter key */
+	uint64		store_id;		/* SeqdistStore.id of the counter's store */
+	uint64		key_hash;		/* store_key_hash of the counter key */
 } InstanceDef;
 
-/* Called from _PG_init when preloading: installs the shmem hooks */
-extern void instance_cache_install_hooks(void);
+/*
+ * Called from _PG_init.  When preloading, defines seqdist.max_sequences and
+ * installs the shared memory hooks; otherwise every entry point refuses.
+ */
+extern void instance_cache_init(bool preloading);
 
-/* Bytes of shared memory one slot costs, for documentation and checks */
-extern Size instance_cache_slot_size(void);
+/* Raise an ERROR unless the library was loaded by shared_preload_libraries */
+extern void instance_cache_check_preloaded(void);
 
 /*
  * Find or create the slot of a sequence of this database.  Raises an ERROR
@@ -57,17 +49,18 @@ extern InstanceSlot *instance_cache_slot(Oid relid);
 
 /*
  * Take up to n values of sequence relid from the slot, reserving a new block
- * from the counter when the slot is empty (one backend reserves, the others
- * wait for it).  block_size is the smallest block; blocks grow with demand
- * unless fixed_size.  Values handed out by one slot are
+ * from the counter in store when the slot is empty (one backend reserves,
+ * the others wait for it).  block_size is the smallest block; blocks grow
+ * with demand unless fixed_size.  Values handed out by one slot are
  * increasing, whichever backend takes them (until a CYCLE wraps).
  *
  * Returns false, taking nothing, when the slot no longer belongs to relid
  * (slots of dropped sequences are recycled): look the slot up again.
  */
 extern bool instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
-								const char *key, int64 block_size, bool fixed_size,
-								int64 n, const char *seqname, CounterBlock *out);
+								const SeqdistStore *store, const char *key,
+								int64 block_size, bool fixed_size, int64 n,
+								const char *seqname, CounterBlock *out);
 
 /*
  * Bracket a move of the counter (setval, RESTART): begin waits for any block
@@ -81,43 +74,76 @@ extern void instance_cache_end_move(InstanceSlot *slot, Oid relid);
 /* Drop the slot of a dropped sequence, if any */
 extern void instance_cache_forget(Oid dbid, Oid relid);
 
-/*
- * The refill worker's side: a job is a slot that should get a block ahead of
- * need.  Starting a job takes the slot's fetching token (backends that run
- * dry meanwhile wait for it instead of calling DynamoDB themselves); the job
- * then ends with refill_done or refill_failed, which wake them.
- */
-typedef struct RefillJob
+/*---- a look at every slot, for the refill worker and the stats view ----*/
+
+/* Which state of a slot a refill was planned for */
+typedef struct InstanceTicket
 {
 	InstanceSlot *slot;
 	Oid			dbid;
 	Oid			relid;
-	uint64		generation;
+	uint64		generation;		/* bumped whenever cached values are dropped */
 	InstanceDef def;
-	char		key[INSTANCE_KEY_MAX];
-	int64		size;
-} RefillJob;
+} InstanceTicket;
 
-extern int	instance_cache_plan_refills(RefillJob *jobs, int max);
-extern bool instance_cache_refill_start(const RefillJob *job);
-extern void instance_cache_refill_done(const RefillJob *job, const CounterBlock *block);
-extern void instance_cache_refill_failed(const RefillJob *job, const char *message);
+/* A copy of one slot, taken under its spinlock */
+typedef struct InstanceView
+{
+	InstanceTicket ticket;
+	bool		key_complete;	/* the slot holds the whole counter key */
+	bool		fetching;		/* somebody is reserving a block */
+	int64		remaining;		/* values left in the current block */
+	int64		spare_count;	/* values in the block reserved ahead */
+	int64		block_size;
+	bool		fixed_size;
+	uint64		taken;			/* values handed out, ever */
+	RefillDemand demand;
+	/* filled only with INSTANCE_SCAN_STATS */
+	char		key[INSTANCE_KEY_MAX];
+	SlotStats	stats;
+} InstanceView;
+
+#define INSTANCE_SCAN_STATS			0x01	/* copy the key and statistics */
+#define INSTANCE_SCAN_RESET_STATS	0x02	/* and zero the statistics */
+
+typedef struct InstanceScan
+{
+	int			flags;
+	bool		done;
+	HASH_SEQ_STATUS status;
+} InstanceScan;
+
+/*
+ * Visit every slot in use.  The table stays locked in shared mode from
+ * begin to end, so keep what happens in between short.  begin returns how
+ * many slots next can return at most.
+ */
+extern long instance_cache_scan_begin(InstanceScan *scan, int flags);
+extern bool instance_cache_scan_next(InstanceScan *scan, InstanceView *view);
+extern void instance_cache_scan_end(InstanceScan *scan);
+
+/*---- the refill worker's side ----*/
+
+/* Store the worker's new estimate of the slot's demand */
+extern void instance_cache_set_demand(const InstanceTicket *ticket,
+									  const RefillDemand *demand);
+
+/*
+ * Take the slot's fetching token for a planned refill, if the plan is still
+ * about the slot's current state; copies the counter key to key
+ * (INSTANCE_KEY_MAX bytes).  Backends that run dry meanwhile wait for the
+ * refill instead of calling DynamoDB themselves; it ends with refill_done or
+ * refill_failed, which wake them.
+ */
+extern bool instance_cache_refill_start(const InstanceTicket *ticket, char *key);
+extern void instance_cache_refill_done(const InstanceTicket *ticket,
+									   const CounterBlock *block,
+									   const DynamoStats *calls);
+extern void instance_cache_refill_failed(const InstanceTicket *ticket,
+										 const char *message,
+										 const DynamoStats *calls, TimestampTz now);
+
 struct Latch;
 extern void instance_cache_set_worker_latch(struct Latch *latch);
-
-/* A copy of one slot's state, for seqdist.stats */
-typedef struct InstanceSnapshot
-{
-	Oid			dbid;
-	Oid			relid;
-	char		key[INSTANCE_KEY_MAX];
-	int64		cached;
-	double		rate;
-	int64		block_size;
-	InstanceStats stats;
-} InstanceSnapshot;
-
-extern int	instance_cache_snapshot(InstanceSnapshot **out);
-extern void instance_cache_stats_reset(void);
 
 #endif							/* SEQDIST_INSTANCE_CACHE_H */

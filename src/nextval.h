@@ -1,22 +1,24 @@
 /*-------------------------------------------------------------------------
  *
  * nextval.h
- *		Sequence lookups shared by the SQL entry points.
+ *		The nextval-compatible SQL entry points and the counter moves they
+ *		share with ALTER SEQUENCE.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_NEXTVAL_H
 #define SEQDIST_NEXTVAL_H
 
-#include "counter.h"
+#include "backend_cache.h"
+
+/* Defines seqdist.allow_rewind */
+extern void nextval_init(void);
 
 /*
- * Lock the sequence relid with lockmode, check that it is a sequence, and
- * read its definition.  Returns its name for messages (palloc'd).
+ * Move the counter of a registered sequence to position (the last value
+ * used, as setval sets it); values cached by this instance before the move
+ * are not handed out after it.  Moving backwards needs seqdist.allow_rewind.
  */
-extern char *seqdist_open_sequence(Oid relid, LOCKMODE lockmode, CounterParams *params);
-
-/* The counter key registered for relid, or NULL (palloc'd); locks it as nextval does */
-extern char *seqdist_registered_key(Oid relid);
+extern void nextval_move_counter(BackendSeq *seq, int128 position);
 
 #endif							/* SEQDIST_NEXTVAL_H */

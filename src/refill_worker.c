@@ -13,9 +13,17 @@
  * spare block takes over when the current one runs out, so no backend waits
  * on DynamoDB, and the instance holds a runway that rides out an outage.
  *
- * Failures back off per slot (capped exponential with jitter, on top of the
+ * The worker talks to the store its own settings name, and refills only
+ * slots whose blocks came from that store: a session that points
+ * seqdist.endpoint elsewhere is served by its backends alone.
+ *
+ * Failures back off per slot (refill_policy_failed, on top of the
  * per-request retries) and are logged at most once per
  * REFILL_LOG_INTERVAL_MS, with a count of what was suppressed.
+ *
+ * The worker holds a slot's fetching token only between
+ * instance_cache_refill_start and refill_done/refill_failed, one slot at a
+ * time; an exit in between gives it back (refill_on_exit).
  *
  * Done the PostgreSQL way: the signal handlers only set flags and the latch;
  * SIGHUP reloads the configuration; SIGTERM stops a request in flight within
@@ -37,37 +45,62 @@
 #include "storage/latch.h"
 #include "storage/procsignal.h"
 #include "tcop/tcopprot.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "seqdist.h"
 #include "counter.h"
-#include "dynamo.h"
 #include "http.h"
 #include "instance_cache.h"
+#include "refill_policy.h"
 #include "refill_worker.h"
+#include "store.h"
 
 #define REFILL_TICK_MS 100
 #define REFILL_MAX_JOBS 64
 #define REFILL_LOG_INTERVAL_MS 10000
 
+/* A slot that should get a block ahead of need, as planned this tick */
+typedef struct RefillJob
+{
+	InstanceTicket ticket;
+	RefillDemand demand;
+	char		key[INSTANCE_KEY_MAX];
+	int64		size;
+} RefillJob;
+
 PGDLLEXPORT void seqdist_refill_main(Datum arg);
 
+/*---- settings ----*/
+static bool refill_enabled = true;
+
 static RefillJob refill_jobs[REFILL_MAX_JOBS];
+/* the job in flight and what its calls did, valid after a longjmp or exit */
 static RefillJob *refill_current = NULL;
+static DynamoStats refill_calls;
 static TimestampTz refill_last_log = 0;
 static int	refill_suppressed = 0;
 
 static bool refill_abort_check(void);
 static void refill_on_exit(int code, Datum arg);
-static void refill_one(RefillJob *job, MemoryContext cxt);
+static int	refill_plan(const SeqdistStore *store);
+static void refill_one(const SeqdistStore *store, RefillJob *job, MemoryContext cxt);
 static void refill_log_failure(const RefillJob *job, const char *message);
 
 void
-refill_worker_register(void)
+refill_worker_init(bool preloading)
 {
 	BackgroundWorker worker;
+
+	DefineCustomBoolVariable("seqdist.refill",
+							 "Lets the refill worker reserve blocks ahead of need.",
+							 "Off, backends reserve every block themselves when they run out.",
+							 &refill_enabled, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	if (!preloading)
+		return;
 
 	memset(&worker, 0, sizeof(worker));
 	/* a connection to no database: enough to show in pg_stat_activity */
@@ -87,14 +120,15 @@ refill_abort_check(void)
 	return ShutdownRequestPending;
 }
 
-/* Leaving with a job in flight: release the slot so that nobody waits */
+/* Leaving with a job in flight: give its token back so that nobody waits */
 static void
 refill_on_exit(int code, Datum arg)
 {
 	instance_cache_set_worker_latch(NULL);
 	if (refill_current != NULL)
 	{
-		instance_cache_refill_failed(refill_current, "the refill worker exited");
+		instance_cache_refill_failed(&refill_current->ticket, "the refill worker exited",
+									 &refill_calls, GetCurrentTimestamp());
 		refill_current = NULL;
 	}
 }
@@ -118,6 +152,7 @@ seqdist_refill_main(Datum arg)
 
 	while (!ShutdownRequestPending)
 	{
+		const SeqdistStore *store;
 		int			n;
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -132,48 +167,100 @@ seqdist_refill_main(Datum arg)
 		}
 		MemoryContextReset(cxt);
 
-		n = instance_cache_plan_refills(refill_jobs, REFILL_MAX_JOBS);
+		store = store_current();
+		n = refill_plan(store);
 		for (int i = 0; i < n && !ShutdownRequestPending; i++)
-			refill_one(&refill_jobs[i], cxt);
+			refill_one(store, &refill_jobs[i], cxt);
 	}
 	/* exit code 1: the postmaster starts a new worker unless it is stopping */
 	proc_exit(1);
 }
 
+/* Should the slot get a block ahead of need from this worker now? */
+static bool
+refill_wanted(const InstanceView *view, const SeqdistStore *store, TimestampTz now)
+{
+	return refill_enabled && view->key_complete && !view->fetching &&
+		view->spare_count == 0 && view->ticket.def.store_id == store->id &&
+		refill_policy_due(&view->demand, now);
+}
+
+/*
+ * Sample every slot's demand and plan this tick's jobs into refill_jobs.
+ * Nothing here raises: the scan keeps the slot table locked.
+ */
+static int
+refill_plan(const SeqdistStore *store)
+{
+	InstanceScan scan;
+	InstanceView view;
+	TimestampTz now = GetCurrentTimestamp();
+	int			n = 0;
+
+	instance_cache_scan_begin(&scan, 0);
+	while (instance_cache_scan_next(&scan, &view))
+	{
+		RefillJob  *job;
+
+		refill_policy_sample(&view.demand, view.taken, now);
+		instance_cache_set_demand(&view.ticket, &view.demand);
+		if (n >= REFILL_MAX_JOBS || !refill_wanted(&view, store, now))
+			continue;
+		job = &refill_jobs[n++];
+		job->ticket = view.ticket;
+		job->demand = view.demand;
+		if (view.fixed_size && view.block_size > 0)
+			job->size = view.block_size;
+		else
+			job->size = refill_policy_job_size(&view.demand);
+	}
+	instance_cache_scan_end(&scan);
+	return n;
+}
+
 /* Reserve one block for a job; never raises an error */
 static void
-refill_one(RefillJob *job, MemoryContext cxt)
+refill_one(const SeqdistStore *store, RefillJob *job, MemoryContext cxt)
 {
 	CounterBlock block;
 	volatile bool done = false;
 
 	/* the slot may have been served or dropped since the plan was made */
-	if (!instance_cache_refill_start(job))
+	if (!instance_cache_refill_start(&job->ticket, job->key))
 		return;
 	refill_current = job;
-	dynamo_stats_reset();
+	memset(&refill_calls, 0, sizeof(refill_calls));
 	PG_TRY();
 	{
 		MemoryContextSwitchTo(cxt);
-		counter_reserve(job->key, &job->def.params, job->size, job->key, &block);
+		counter_reserve(store, job->key, &job->ticket.def.params, job->size, job->key,
+						&block, &refill_calls);
 		done = true;
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
+		TimestampTz now;
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
 		/* the transfer's wait event may still be set */
 		pgstat_report_wait_end();
-		instance_cache_refill_failed(job, edata->message ? edata->message : "");
+		now = GetCurrentTimestamp();
+		instance_cache_refill_failed(&job->ticket, edata->message ? edata->message : "",
+									 &refill_calls, now);
+		refill_policy_failed(&job->demand, now);
 		refill_log_failure(job, edata->message ? edata->message : "");
 	}
 	PG_END_TRY();
 	refill_current = NULL;
 	if (done)
-		instance_cache_refill_done(job, &block);
+	{
+		instance_cache_refill_done(&job->ticket, &block, &refill_calls);
+		refill_policy_succeeded(&job->demand);
+	}
+	instance_cache_set_demand(&job->ticket, &job->demand);
 }
 
 static void

@@ -8,7 +8,7 @@
 #ifndef SEQDIST_REFILL_WORKER_H
 #define SEQDIST_REFILL_WORKER_H
 
-/* Called from _PG_init while preloading */
-extern void refill_worker_register(void);
+/* Defines seqdist.refill; when preloading, registers the worker */
+extern void refill_worker_init(bool preloading);
 
 #endif							/* SEQDIST_REFILL_WORKER_H */

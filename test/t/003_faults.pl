@@ -57,7 +57,7 @@ for my $mode (qw(http500 throttle throttling requestlimit reset down))
 ($ret, $out, $err, $n) = with_fault({ target => 'UpdateItem', mode => 'throttle' });
 like($err, qr/ERROR:  08006: DynamoDB is unavailable or throttling requests/,
 	'persistent throttling: error 08006');
-like($err, qr/DETAIL:  UpdateItem failed after 4 attempt\(s\): HTTP 400 ProvisionedThroughputExceededException/,
+like($err, qr/DETAIL:  UpdateItem failed after 4 attempts: HTTP 400 ProvisionedThroughputExceededException/,
 	'the detail names the AWS error type and the attempts');
 is($n, 4, 'seqdist.max_attempts attempts were made');
 

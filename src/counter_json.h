@@ -1,0 +1,16 @@
+/*-------------------------------------------------------------------------
+ *
+ * counter_json.h
+ *		A counter item as plain JSON, for seqdist.counter_item().
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SEQDIST_COUNTER_JSON_H
+#define SEQDIST_COUNTER_JSON_H
+
+#include "store.h"
+
+/* The item as a JSON text of plain attributes, or NULL when there is none */
+extern char *counter_json_item(const SeqdistStore *store, const char *key);
+
+#endif							/* SEQDIST_COUNTER_JSON_H */

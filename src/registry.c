@@ -1,0 +1,100 @@
+/*-------------------------------------------------------------------------
+ *
+ * registry.c
+ *		Read and write the table seqdist.sequences through SPI.
+ *
+ * The table lives in the extension's schema and is dumped by pg_dump
+ * (pg_extension_config_dump), so a restored database keeps its
+ * registrations.  Queries name every operator and relation with its schema,
+ * so a hostile search_path cannot redirect them.  Every change sends a
+ * relcache invalidation of the sequence, which is how other backends learn
+ * that their cached registration is stale (backend_cache.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+
+#include "registry.h"
+
+static void
+registry_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+bool
+registry_lookup(Oid relid, RegistryEntry *out)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	bool		found;
+	int			rc;
+
+	registry_connect();
+	rc = SPI_execute_with_args("SELECT counter_key, coalesce(block_size, 0), strict "
+							   "FROM seqdist.sequences WHERE seqrelid OPERATOR(pg_catalog.=) $1",
+							   1, argtypes, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read seqdist.sequences: %s", SPI_result_code_string(rc));
+	found = (SPI_processed == 1);
+	if (found)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		out->key = MemoryContextStrdup(caller, SPI_getvalue(tup, desc, 1));
+		out->block_size = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		out->strict = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+	}
+	SPI_finish();
+	return found;
+}
+
+void
+registry_insert(Oid relid, const char *key)
+{
+	Oid			argtypes[2] = {REGCLASSOID, TEXTOID};
+	Datum		args[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(key)};
+	int			rc;
+
+	registry_connect();
+	rc = SPI_execute_with_args("INSERT INTO seqdist.sequences (seqrelid, counter_key) VALUES ($1, $2) "
+							   "ON CONFLICT (seqrelid) DO NOTHING",
+							   2, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "could not record the registration: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	/* backends that cached "not registered" must look again */
+	CacheInvalidateRelcacheByRelid(relid);
+}
+
+bool
+registry_update(Oid relid, const char *assignment, Oid argtype, Datum arg, bool isnull)
+{
+	Oid			argtypes[2] = {REGCLASSOID, argtype};
+	Datum		args[2] = {ObjectIdGetDatum(relid), arg};
+	char		nulls[2] = {' ', isnull ? 'n' : ' '};
+	bool		found;
+	int			rc;
+
+	registry_connect();
+	rc = SPI_execute_with_args(psprintf("UPDATE seqdist.sequences SET %s "
+										"WHERE seqrelid OPERATOR(pg_catalog.=) $1", assignment),
+							   2, argtypes, args, nulls, false, 0);
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "could not update the registration: %s", SPI_result_code_string(rc));
+	found = (SPI_processed == 1);
+	SPI_finish();
+	if (found)
+		CacheInvalidateRelcacheByRelid(relid);
+	return found;
+}

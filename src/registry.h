@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * registry.h
+ *		seqdist.sequences: which native sequences draw from which counter.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SEQDIST_REGISTRY_H
+#define SEQDIST_REGISTRY_H
+
+typedef struct RegistryEntry
+{
+	char	   *key;			/* counter key, palloc'd */
+	int32		block_size;		/* 0: seqdist.block_size */
+	bool		strict;
+} RegistryEntry;
+
+/* The registration of relid; false when it is not registered */
+extern bool registry_lookup(Oid relid, RegistryEntry *out);
+
+/*
+ * Record relid with counter key (nothing happens if it is recorded
+ * already) and tell every backend to look again.
+ */
+extern void registry_insert(Oid relid, const char *key);
+
+/*
+ * Change one column of relid's registration ("block_size = $2") to arg and
+ * tell every backend; false when relid is not registered.
+ */
+extern bool registry_update(Oid relid, const char *assignment, Oid argtype,
+							Datum arg, bool isnull);
+
+#endif							/* SEQDIST_REGISTRY_H */
