@@ -56,6 +56,8 @@ static void dynamo_decode_error(const HttpResponse *resp, DynamoError *err);
 static char *dynamo_redact(const char *text);
 static void dynamo_backoff(int attempt);
 static void dynamo_count_latency(DynamoStats *stats, TimestampTz start);
+static void dynamo_raise_refusal(const DynamoError *err, const char *msg)
+			pg_attribute_noreturn();
 
 void
 dynamo_init(void)
@@ -440,6 +442,36 @@ dynamo_error_is_auth(const DynamoError *err)
 	return false;
 }
 
+/* Raise an ERROR for an AWS error answered by DynamoDB, mapped to a SQLSTATE */
+static void
+dynamo_raise_refusal(const DynamoError *err, const char *msg)
+{
+	const char *op = err->operation;
+
+	if (dynamo_error_is_auth(err))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("DynamoDB rejected seqdist's credentials"),
+				 errdetail_internal("%s: %s: %s", op, err->type, msg),
+				 errhint("Check the AWS access key, secret key, session token and seqdist.region.")));
+	else if (dynamo_error_is(err, "AccessDeniedException"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("DynamoDB denied seqdist permission for %s", op),
+				 errdetail_internal("%s: %s", err->type, msg),
+				 errhint("Grant the AWS identity dynamodb:%s on the counter table.", op)));
+	else if (dynamo_error_is(err, "ResourceNotFoundException"))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("DynamoDB table \"%s\" does not exist", err->store->table),
+				 errdetail_internal("%s: %s: %s", op, err->type, msg),
+				 errhint("Create it with SELECT seqdist.create_table(), or check seqdist.table_name and seqdist.region.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+			 errmsg("DynamoDB rejected a %s request", op),
+			 errdetail_internal("%s: %s", err->type, msg)));
+}
+
 void
 dynamo_raise(const DynamoError *err)
 {
@@ -473,28 +505,7 @@ dynamo_raise(const DynamoError *err)
 					 errdetail_internal("HTTP %ld, body begins: %s", err->http_status, msg)));
 			break;
 		case DYNAMO_AWS_ERROR:
-			if (dynamo_error_is_auth(err))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-						 errmsg("DynamoDB rejected seqdist's credentials"),
-						 errdetail_internal("%s: %s: %s", op, err->type, msg),
-						 errhint("Check the AWS access key, secret key, session token and seqdist.region.")));
-			if (dynamo_error_is(err, "AccessDeniedException"))
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("DynamoDB denied seqdist permission for %s", op),
-						 errdetail_internal("%s: %s", err->type, msg),
-						 errhint("Grant the AWS identity dynamodb:%s on the counter table.", op)));
-			if (dynamo_error_is(err, "ResourceNotFoundException"))
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_OBJECT),
-						 errmsg("DynamoDB table \"%s\" does not exist", err->store->table),
-						 errdetail_internal("%s: %s: %s", op, err->type, msg),
-						 errhint("Create it with SELECT seqdist.create_table(), or check seqdist.table_name and seqdist.region.")));
-			ereport(ERROR,
-					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-					 errmsg("DynamoDB rejected a %s request", op),
-					 errdetail_internal("%s: %s", err->type, msg)));
+			dynamo_raise_refusal(err, msg);
 			break;
 		case DYNAMO_OK:
 			break;

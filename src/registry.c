@@ -22,11 +22,22 @@
 
 #include "registry.h"
 
+/*
+ * Connect to SPI and run sql with the given arguments; the caller reads
+ * the result and calls SPI_finish.
+ */
 static void
-registry_connect(void)
+registry_execute(const char *sql, int nargs, Oid *argtypes, Datum *args,
+				 const char *nulls, int expected, const char *what)
 {
+	int			rc;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_with_args(sql, nargs, argtypes, args, nulls,
+							   expected == SPI_OK_SELECT, expected == SPI_OK_SELECT ? 1 : 0);
+	if (rc != expected)
+		elog(ERROR, "could not %s: %s", what, SPI_result_code_string(rc));
 }
 
 bool
@@ -36,14 +47,10 @@ registry_lookup(Oid relid, RegistryEntry *out)
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		args[1] = {ObjectIdGetDatum(relid)};
 	bool		found;
-	int			rc;
 
-	registry_connect();
-	rc = SPI_execute_with_args("SELECT counter_key, coalesce(block_size, 0), strict "
-							   "FROM seqdist.sequences WHERE seqrelid OPERATOR(pg_catalog.=) $1",
-							   1, argtypes, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read seqdist.sequences: %s", SPI_result_code_string(rc));
+	registry_execute("SELECT counter_key, coalesce(block_size, 0), strict "
+					 "FROM seqdist.sequences WHERE seqrelid OPERATOR(pg_catalog.=) $1",
+					 1, argtypes, args, NULL, SPI_OK_SELECT, "read seqdist.sequences");
 	found = (SPI_processed == 1);
 	if (found)
 	{
@@ -64,14 +71,10 @@ registry_insert(Oid relid, const char *key)
 {
 	Oid			argtypes[2] = {REGCLASSOID, TEXTOID};
 	Datum		args[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(key)};
-	int			rc;
 
-	registry_connect();
-	rc = SPI_execute_with_args("INSERT INTO seqdist.sequences (seqrelid, counter_key) VALUES ($1, $2) "
-							   "ON CONFLICT (seqrelid) DO NOTHING",
-							   2, argtypes, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "could not record the registration: %s", SPI_result_code_string(rc));
+	registry_execute("INSERT INTO seqdist.sequences (seqrelid, counter_key) VALUES ($1, $2) "
+					 "ON CONFLICT (seqrelid) DO NOTHING",
+					 2, argtypes, args, NULL, SPI_OK_INSERT, "record the registration");
 	SPI_finish();
 	/* backends that cached "not registered" must look again */
 	CacheInvalidateRelcacheByRelid(relid);
@@ -84,14 +87,10 @@ registry_update(Oid relid, const char *assignment, Oid argtype, Datum arg, bool 
 	Datum		args[2] = {ObjectIdGetDatum(relid), arg};
 	char		nulls[2] = {' ', isnull ? 'n' : ' '};
 	bool		found;
-	int			rc;
 
-	registry_connect();
-	rc = SPI_execute_with_args(psprintf("UPDATE seqdist.sequences SET %s "
-										"WHERE seqrelid OPERATOR(pg_catalog.=) $1", assignment),
-							   2, argtypes, args, nulls, false, 0);
-	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "could not update the registration: %s", SPI_result_code_string(rc));
+	registry_execute(psprintf("UPDATE seqdist.sequences SET %s "
+							  "WHERE seqrelid OPERATOR(pg_catalog.=) $1", assignment),
+					 2, argtypes, args, nulls, SPI_OK_UPDATE, "update the registration");
 	found = (SPI_processed == 1);
 	SPI_finish();
 	if (found)

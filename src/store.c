@@ -167,46 +167,57 @@ store_check_endpoint(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/*
+ * Is s between min and max bytes long and made only of characters that
+ * allowed accepts?  If not, say which rule it breaks.
+ */
 static bool
-store_check_region(char **newval, void **extra, GucSource source)
+store_check_text(const char *s, size_t min, size_t max, bool (*allowed) (unsigned char),
+				 const char *length_rule, const char *char_rule)
 {
-	const char *s = *newval;
+	size_t		len = s ? strlen(s) : 0;
 
-	if (s == NULL || s[0] == '\0' || strlen(s) > 64)
+	if (len < min || len > max)
 	{
-		GUC_check_errdetail("The region must be between 1 and 64 characters long.");
+		GUC_check_errdetail("%s", length_rule);
 		return false;
 	}
 	for (const char *p = s; *p; p++)
 	{
-		if (!(islower((unsigned char) *p) || isdigit((unsigned char) *p) || *p == '-'))
+		if (!allowed((unsigned char) *p))
 		{
-			GUC_check_errdetail("The region may contain only lower-case letters, digits and hyphens.");
+			GUC_check_errdetail("%s", char_rule);
 			return false;
 		}
 	}
 	return true;
 }
 
+static bool
+store_region_char(unsigned char c)
+{
+	return islower(c) || isdigit(c) || c == '-';
+}
+
+static bool
+store_table_char(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c == '-' || c == '.';
+}
+
+static bool
+store_check_region(char **newval, void **extra, GucSource source)
+{
+	return store_check_text(*newval, 1, 64, store_region_char,
+							"The region must be between 1 and 64 characters long.",
+							"The region may contain only lower-case letters, digits and hyphens.");
+}
+
 /* DynamoDB's own rule for table names: 3 to 255 of [A-Za-z0-9_.-] */
 static bool
 store_check_table(char **newval, void **extra, GucSource source)
 {
-	const char *s = *newval;
-	size_t		len = s ? strlen(s) : 0;
-
-	if (len < 3 || len > 255)
-	{
-		GUC_check_errdetail("A DynamoDB table name must be between 3 and 255 characters long.");
-		return false;
-	}
-	for (const char *p = s; *p; p++)
-	{
-		if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '-' || *p == '.'))
-		{
-			GUC_check_errdetail("A DynamoDB table name may contain only letters, digits, \"_\", \"-\" and \".\".");
-			return false;
-		}
-	}
-	return true;
+	return store_check_text(*newval, 3, 255, store_table_char,
+							"A DynamoDB table name must be between 3 and 255 characters long.",
+							"A DynamoDB table name may contain only letters, digits, \"_\", \"-\" and \".\".");
 }
