@@ -79,5 +79,18 @@ RESET seqdist.aws_secret_access_key;
 SELECT seqdist.seqdist_nextval('err_seq') AS next_after_errors;
 SELECT (seqdist.counter_item('err_seq') ->> 'last_value')::bigint AS counter_position;
 
+-- a registration lookup that fails leaves nothing stale behind: the next
+-- call looks again instead of answering "not registered"
+CREATE SEQUENCE stale_seq;
+SELECT status FROM seqdist.register('stale_seq');
+GRANT USAGE ON SEQUENCE stale_seq TO regress_seqdist_user;
+REVOKE SELECT ON seqdist.sequences FROM PUBLIC;
+SET ROLE regress_seqdist_user;
+SELECT pg_temp.try($$SELECT seqdist.seqdist_nextval('stale_seq')$$);
+RESET ROLE;
+GRANT SELECT ON seqdist.sequences TO PUBLIC;
+SELECT seqdist.seqdist_nextval('stale_seq') AS registered_after_failed_lookup;
+DROP SEQUENCE stale_seq;
+
 DROP OWNED BY regress_seqdist_user;
 DROP ROLE regress_seqdist_user;
