@@ -13,6 +13,11 @@
  * counter_table.c, items by counter.c and counter_json.c, registrations are
  * stored by registry.c.
  *
+ * Locking: register and the option setters take ShareRowExclusiveLock on
+ * the sequence, which conflicts with the RowExclusiveLock of nextval, so
+ * no native nextval can move the sequence while its position is read and
+ * the counter item written.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

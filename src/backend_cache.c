@@ -26,6 +26,10 @@
  * taken under, those values are dropped: no cached value is handed out that
  * the new definition forbids.
  *
+ * Locking: the entries are backend-local and need none.  The sequence's
+ * RowExclusiveLock is taken once per transaction and owned by the top
+ * transaction, as native sequences do.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

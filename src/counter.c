@@ -34,6 +34,10 @@
  * Arithmetic is done in 128 bits, so no position near the int64 limits can
  * overflow.
  *
+ * Locking: none on this side.  DynamoDB applies conditional writes to one
+ * item one at a time; that, and every write being conditional on what was
+ * read, is what keeps clients of one counter apart.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

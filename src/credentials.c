@@ -21,6 +21,8 @@
  * carry no check hook, because a check hook's rejection message would echo
  * the value.
  *
+ * Locking: none; nothing here is shared between processes.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -8,6 +8,11 @@
  * these functions.  They act only on registered sequences; for every other
  * statement they return at once.
  *
+ * Locking: the ALTER trigger runs inside ALTER SEQUENCE, which holds the
+ * sequence's AccessExclusiveLock until commit, so no backend of this
+ * instance can take a value meanwhile; RESTART moves the counter under the
+ * instance cache slot's fetching token (nextval_move_counter).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -17,6 +17,10 @@
  * Library memory (jansson objects and dumps) is released before any ERROR
  * can be raised, or in PG_FINALLY where an ERROR can intervene.
  *
+ * Locking: none; everything here is process-local.  A call may wait (the
+ * backoff, the transfer) only interruptibly and never while holding a lock
+ * of seqdist's.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -23,6 +23,8 @@
  *	- Protocols are limited to http and https, redirects are not followed,
  *	  and TLS peer and host verification are always on.
  *
+ * Locking: none; the handles and the transfer state are process-local.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

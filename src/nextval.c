@@ -18,6 +18,12 @@
  * A strict sequence skips tiers 3 and 2: every value is reserved from
  * DynamoDB itself, so values are globally ordered and no cache leaves gaps.
  *
+ * Locking: like native nextval, each call holds RowExclusiveLock on the
+ * sequence for the rest of the transaction (taken once per transaction by
+ * backend_seq_open), so DROP and ALTER SEQUENCE wait for it.  A counter move
+ * (setval, RESTART) holds the instance cache slot's fetching token while it
+ * writes to DynamoDB, so no block reservation of this instance races it.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -33,6 +33,10 @@
  * only enough to show in pg_stat_activity with its wait events; it needs
  * only shared memory and the server's settings and credentials.
  *
+ * Locking: the worker holds the instance cache table's LWLock in shared
+ * mode only while it scans the slots, and a slot's spinlock only to copy
+ * from or into it; it calls DynamoDB holding neither.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

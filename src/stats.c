@@ -13,6 +13,10 @@
  * durations in power-of-two milliseconds, so a percentile is reported as the
  * upper bound of its bucket.
  *
+ * Locking: the copy is taken by an instance cache scan (the table's LWLock
+ * in shared mode, each slot's spinlock for its copy); rows are built after
+ * the scan has ended.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

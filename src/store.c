@@ -15,6 +15,8 @@
  * their blocks came from, so that a block is never handed out by a backend
  * or refilled by the worker whose settings name another table.
  *
+ * Locking: none; the store is built per process from its own settings.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
