@@ -9,8 +9,9 @@
  * statement they return at once.
  *
  * Locking: the ALTER trigger runs inside ALTER SEQUENCE, which holds the
- * sequence's AccessExclusiveLock until commit, so no backend of this
- * instance can take a value meanwhile; RESTART moves the counter under the
+ * sequence's ShareRowExclusiveLock until commit; it conflicts with the
+ * RowExclusiveLock every seqdist_nextval holds, so no backend of this
+ * instance takes a value meanwhile; RESTART moves the counter under the
  * instance cache slot's fetching token (nextval_move_counter).
  *
  *-------------------------------------------------------------------------
