@@ -8,7 +8,9 @@ OBJS = \
 	src/http.o \
 	src/sigv4.o \
 	src/dynamo.o \
+	src/counter_item.o \
 	src/counter.o \
+	src/counter_share.o \
 	src/counter_table.o \
 	src/counter_json.o \
 	src/block_size.o \

@@ -16,7 +16,11 @@ CREATE TABLE orders (
 INSERT INTO orders (item) SELECT 'item ' || g FROM generate_series(1, 5) g;
 SELECT id, item FROM orders ORDER BY id;
 SELECT key, value FROM jsonb_each(seqdist.counter_item('orders_id_seq'))
-WHERE key <> 'created_at' ORDER BY key;
+WHERE key NOT IN ('created_at', 'clients', 'write_token') ORDER BY key;
+-- one client: this sequence; the write token is random
+SELECT jsonb_array_length(item -> 'clients') AS clients,
+       length(item ->> 'write_token') AS token_length
+FROM seqdist.counter_item('orders_id_seq') item;
 
 -- the native sequence is not advanced: it is only the definition now
 SELECT last_value, is_called FROM orders_id_seq;

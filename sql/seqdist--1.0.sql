@@ -66,12 +66,12 @@ LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION set_strict(regclass, boolean) IS 'strict mode: every value straight from DynamoDB, globally ordered, no cache gaps';
 REVOKE ALL ON FUNCTION set_strict(regclass, boolean) FROM PUBLIC;
 
-CREATE FUNCTION forget_cached(oid)
+CREATE FUNCTION forget_cached(oid, text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'seqdist_forget_cached'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION forget_cached(oid) IS 'free the instance cache slot of a dropped sequence (used by the drop trigger)';
-REVOKE ALL ON FUNCTION forget_cached(oid) FROM PUBLIC;
+COMMENT ON FUNCTION forget_cached(oid, text) IS 'free the instance cache slot of a dropped sequence and leave its counter (used by the drop trigger)';
+REVOKE ALL ON FUNCTION forget_cached(oid, text) FROM PUBLIC;
 
 CREATE FUNCTION create_table()
 RETURNS text
@@ -146,15 +146,16 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    dropped oid;
+    dropped record;
 BEGIN
     FOR dropped IN
         DELETE FROM seqdist.sequences s
         USING pg_event_trigger_dropped_objects() d
-        WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid::oid
-        RETURNING d.objid
+        WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+          AND d.objid OPERATOR(pg_catalog.=) s.seqrelid::pg_catalog.oid
+        RETURNING d.objid, s.counter_key
     LOOP
-        PERFORM seqdist.forget_cached(dropped);
+        PERFORM seqdist.forget_cached(dropped.objid, dropped.counter_key);
     END LOOP;
 END
 $$;

@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
@@ -216,6 +217,44 @@ seqdist_set_strict(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The default counter key, "<database>.<schema>.<sequence>", each part
+ * quoted as an SQL identifier when it needs it, so that names containing
+ * dots cannot make two sequences share a key by accident.
+ */
+static char *
+admin_default_key(Oid relid, const char *name)
+{
+	return psprintf("%s.%s.%s", quote_identifier(get_database_name(MyDatabaseId)),
+					quote_identifier(get_namespace_name(get_rel_namespace(relid))),
+					quote_identifier(name));
+}
+
+/*
+ * Everything register checks before it writes to DynamoDB, so that a call
+ * that will fail changes no counter: ownership, persistence, the right to
+ * record the registration, and who may name the key.
+ */
+static void
+admin_check_register(Oid relid, const SequenceCatalog *cat, bool own_key)
+{
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of sequence %s", cat->name)));
+	if (cat->persistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("temporary sequence \"%s\" cannot be registered with seqdist", cat->name),
+				 errdetail("A temporary sequence is dropped at the end of its session without any trigger firing, so its registration and counter membership would outlive it.")));
+	if (own_key && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser may register a sequence under a counter key of its choosing"),
+				 errdetail("A counter key names a counter that other databases and services may use; joining it moves it forward for all of them."),
+				 errhint("Omit the counter key to use the sequence's own, or ask a superuser.")));
+}
+
+/*
  * seqdist.register(seq regclass, counter_key text default null)
  *	returns table (counter_key text, status text, last_value numeric)
  *
@@ -234,6 +273,7 @@ seqdist_register(PG_FUNCTION_ARGS)
 	int128		position;
 	int128		last;
 	CounterRegistration reg;
+	CounterRef	ref;
 	TupleDesc	tupdesc;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
@@ -246,14 +286,10 @@ seqdist_register(PG_FUNCTION_ARGS)
 	/* no nextval of the native sequence may slip in while we read its state */
 	sequence_catalog_open(relid, ShareRowExclusiveLock, &cat);
 	name = cat.name;
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of sequence %s", name)));
+	admin_check_register(relid, &cat, !PG_ARGISNULL(1));
 
 	if (PG_ARGISNULL(1))
-		key = psprintf("%s.%s.%s", get_database_name(MyDatabaseId),
-					   get_namespace_name(get_rel_namespace(relid)), name);
+		key = admin_default_key(relid, name);
 	else
 		key = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (key[0] == '\0' || strlen(key) > 1024)
@@ -270,7 +306,12 @@ seqdist_register(PG_FUNCTION_ARGS)
 	position = admin_native_position(relid, &cat.params);
 	origin = psprintf("seqdist register of %s.%s in database %s", get_namespace_name(get_rel_namespace(relid)),
 					  name, get_database_name(MyDatabaseId));
-	reg = counter_register(store_current(), key, &cat.params, position, origin, &last);
+	ref.store = store_current();
+	ref.key = key;
+	ref.client = counter_client_id(MyDatabaseId, relid);
+	ref.seqname = name;
+	registry_check_writable();
+	reg = counter_register(&ref, &cat.params, position, origin, &last);
 	registry_insert(relid, key);
 
 	values[0] = CStringGetTextDatum(key);

@@ -144,6 +144,8 @@ backend_seq_open(Oid relid)
 	if (!found)
 	{
 		memset((char *) seq + sizeof(Oid), 0, sizeof(BackendSeq) - sizeof(Oid));
+		seq->client = MemoryContextStrdup(TopMemoryContext,
+										  counter_client_id(MyDatabaseId, relid));
 		/* lock and load below */
 	}
 
@@ -221,6 +223,18 @@ backend_seq_registered(BackendSeq *seq, const SeqdistStore *store)
 		seq->idef.store_id = store->id;
 	}
 	return seq->registered;
+}
+
+CounterRef
+backend_seq_counter(BackendSeq *seq, const SeqdistStore *store)
+{
+	CounterRef	ref;
+
+	ref.store = store;
+	ref.key = seq->key;
+	ref.client = seq->client;
+	ref.seqname = seq->name;
+	return ref;
 }
 
 char *

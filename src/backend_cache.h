@@ -31,6 +31,7 @@ typedef struct BackendSeq
 	uint64		reg_invalidations;	/* bumped by every invalidation */
 	bool		registered;
 	char	   *key;			/* counter key */
+	char	   *client;			/* our name in the counter's clients */
 	int64		block_size;		/* 0: seqdist.block_size */
 	bool		strict;
 	InstanceDef idef;			/* what cached values were reserved under */
@@ -62,6 +63,9 @@ extern void backend_seq_check_access(BackendSeq *seq, AclMode mode);
  * Values cached for another store are dropped.
  */
 extern bool backend_seq_registered(BackendSeq *seq, const SeqdistStore *store);
+
+/* The counter the registration names, for tier-1 calls; valid until the next call */
+extern CounterRef backend_seq_counter(BackendSeq *seq, const SeqdistStore *store);
 
 /* The counter key registered for relid, or NULL (palloc'd); locks it as nextval does */
 extern char *backend_seq_registered_key(Oid relid);

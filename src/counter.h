@@ -39,38 +39,59 @@ typedef enum CounterRegistration
 } CounterRegistration;
 
 /*
- * Reserve up to n values of the counter named key.  Fewer than n are
- * reserved only when the sequence's bound is nearer than n values (a CYCLE
- * sequence then wraps on the next call).  seqname is used in messages.
- * What the DynamoDB calls did is added to *stats unless it is NULL.
+ * Which counter a call is about and who asks: every tier-1 call takes one.
+ * client is the asking sequence's name in the counter's clients set
+ * (counter_client_id); seqname is used in messages.
  */
-extern void counter_reserve(const SeqdistStore *store, const char *key,
-							const CounterParams *params, int64 n, const char *seqname,
+typedef struct CounterRef
+{
+	const SeqdistStore *store;
+	const char *key;
+	const char *client;
+	const char *seqname;
+} CounterRef;
+
+/* The client name of sequence relid of database dbid on this cluster */
+extern char *counter_client_id(Oid dbid, Oid relid);
+
+/*
+ * Reserve up to n values.  Fewer than n are reserved only when the
+ * sequence's bound is nearer than n values (a CYCLE sequence then wraps on
+ * the next call).  A client missing from the counter's clients joins first,
+ * if its definition can share the counter.  What the DynamoDB calls did is
+ * added to *stats unless it is NULL.
+ */
+extern void counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
 							CounterBlock *block, DynamoStats *stats);
 
 /*
  * Move the counter to position (the last value used, as setval sets it).
- * Refused, with an ERROR, when that moves it backwards, unless allow_rewind.
+ * Moving it backwards is refused, with an ERROR, unless allow_rewind and
+ * the counter has no other client.
  */
-extern void counter_set_position(const SeqdistStore *store, const char *key,
-								 const CounterParams *params, int128 position,
-								 bool allow_rewind, const char *seqname);
+extern void counter_set_position(const CounterRef *ref, const CounterParams *params,
+								 int128 position, bool allow_rewind);
 
 /*
- * Record a new definition (increment, bounds, start, cycle) in the counter
- * item; an increment of the other sign is refused with an ERROR.
+ * Record a new definition (ALTER SEQUENCE) in the counter item.  Refused
+ * with an ERROR when the increment changes sign, when the position lies
+ * outside the new bounds (unless restarting), or when the change could
+ * make another client repeat values (CYCLE switched, cycle bounds moved).
  */
-extern void counter_update_definition(const SeqdistStore *store, const char *key,
-									  const CounterParams *params, const char *seqname);
+extern void counter_update_definition(const CounterRef *ref, const CounterParams *params,
+									  bool restarting);
 
 /*
- * Create the counter item, or make sure an existing one is at least at
- * position (the last value already used, in the direction of increment) and
- * has the same increment.  *last_value receives the item's final position.
+ * Create the counter item, or join an existing one and make sure it is at
+ * least at position (the last value already used, in the direction of
+ * increment).  *last_value receives the item's final position.
  */
-extern CounterRegistration counter_register(const SeqdistStore *store, const char *key,
-											const CounterParams *params, int128 position,
-											const char *origin, int128 *last_value);
+extern CounterRegistration counter_register(const CounterRef *ref, const CounterParams *params,
+											int128 position, const char *origin,
+											int128 *last_value);
+
+/* Remove the client from the counter's clients (DROP, unregister) */
+extern void counter_leave(const CounterRef *ref);
 
 /*
  * The item, read consistently, in DynamoDB's attribute-value form, or NULL

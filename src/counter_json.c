@@ -6,8 +6,9 @@
  *		({"a": "x", "b": 1}).
  *
  * Numbers are copied as text, so that a position beyond the float range of
- * JSON parsers loses no digit; a number that is not a strict integer, and
- * any attribute type seqdist does not write, becomes null rather than an
+ * JSON parsers loses no digit; string sets become arrays; a number that is
+ * not a strict integer, and any attribute type seqdist does not write,
+ * becomes null rather than an
  * error, so that a damaged item can still be looked at.
  *
  *-------------------------------------------------------------------------
@@ -43,6 +44,8 @@ counter_json_append_value(StringInfo out, json_t *value)
 	else if ((v = json_object_get(value, "BOOL")) != NULL)
 		appendStringInfoString(out, json_is_true(v) ? "true" : "false");
 	else if ((v = json_object_get(value, "S")) != NULL)
+		counter_json_append(out, v, "null");
+	else if ((v = json_object_get(value, "SS")) != NULL && json_is_array(v))
 		counter_json_append(out, v, "null");
 	else
 		appendStringInfoString(out, "null");

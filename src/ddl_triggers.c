@@ -24,27 +24,59 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "utils/builtins.h"
 #include "utils/inval.h"
 
 #include "backend_cache.h"
 #include "counter.h"
 #include "instance_cache.h"
 #include "nextval.h"
-#include "sequence_catalog.h"
 #include "store.h"
 
 PG_FUNCTION_INFO_V1(seqdist_forget_cached);
 PG_FUNCTION_INFO_V1(seqdist_on_alter_sequence);
 
 /*
- *  * seqdist.forget_cached(oid): called by the sql_drop event trigger to free
- * the instance cache slot of a dropped sequence.
+ * seqdist.forget_cached(oid, counter_key): called by the sql_drop event
+ * trigger for each registered sequence dropped, with the key it was
+ * registered under.  Frees the instance cache slot and removes the sequence
+ * from the counter's clients.  The removal is best effort: a client left
+ * behind only makes seqdist refuse changes that only a sole client may make,
+ * so a failure is a WARNING, not a reason to refuse the DROP.
  */
 Datum
 seqdist_forget_cached(PG_FUNCTION_ARGS)
 {
+	Oid			relid = PG_GETARG_OID(0);
+	MemoryContext cxt = CurrentMemoryContext;
+	CounterRef	ref;
+
 	instance_cache_check_preloaded();
-	instance_cache_forget(MyDatabaseId, PG_GETARG_OID(0));
+	instance_cache_forget(MyDatabaseId, relid);
+	ref.store = store_current();
+	ref.key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	ref.client = counter_client_id(MyDatabaseId, relid);
+	ref.seqname = ref.key;
+	PG_TRY();
+	{
+		counter_leave(&ref);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("could not remove a dropped sequence from the clients of counter \"%s\"",
+						ref.key),
+				 errdetail_internal("%s", edata->message),
+				 errhint("The counter keeps the dropped sequence as a client; seqdist then refuses rewinds and CYCLE changes of the counter.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
 	PG_RETURN_VOID();
 }
 
@@ -52,12 +84,12 @@ seqdist_forget_cached(PG_FUNCTION_ARGS)
  * seqdist.on_alter_sequence(): event trigger at the end of ALTER SEQUENCE.
  *
  * For a registered sequence, the new definition is recorded in the counter
- * item (a change of direction is refused), and RESTART moves the counter
- * forward to the restart value, or backward only with seqdist.allow_rewind,
- * for the same reason as seqdist_setval.  Cached values reserved under the
- * old definition are dropped by every backend when it sees the new one; a
- * RESTART also drops the instance cache explicitly, since the definition
- * may be unchanged.
+ * item if the counter allows it (counter_share.c: a change of direction,
+ * bounds that exclude the counter's position, and changes that could make
+ * another client repeat values are refused), and RESTART moves the counter
+ * to the restart value, for the same reasons as seqdist_setval.  The
+ * instance cache slot is emptied and takes the new definition at once, so
+ * that the refill worker never reserves under the old one.
  *
  * DynamoDB is not transactional with the ALTER: if the transaction later
  * rolls back, the counter keeps the new definition and position, and the
@@ -69,8 +101,7 @@ seqdist_on_alter_sequence(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata;
 	AlterSeqStmt *stmt;
 	Oid			relid;
-	char	   *key;
-	SequenceCatalog cat;
+	BackendSeq *seq;
 	ListCell   *lc;
 	bool		restart = false;
 	int64		restart_value = 0;
@@ -84,11 +115,14 @@ seqdist_on_alter_sequence(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	stmt = (AlterSeqStmt *) trigdata->parsetree;
 	relid = RangeVarGetRelid(stmt->sequence, NoLock, true);
-	if (!OidIsValid(relid) || (key = backend_seq_registered_key(relid)) == NULL)
+	if (!OidIsValid(relid))
+		PG_RETURN_VOID();
+	/* the ALTER's catalog changes are visible: this loads the new definition */
+	seq = backend_seq_open(relid);
+	if (!backend_seq_registered(seq, store_current()))
 		PG_RETURN_VOID();
 	instance_cache_check_preloaded();
 
-	sequence_catalog_open(relid, NoLock, &cat);
 	foreach(lc, stmt->options)
 	{
 		DefElem    *opt = lfirst_node(DefElem, lc);
@@ -96,20 +130,11 @@ seqdist_on_alter_sequence(PG_FUNCTION_ARGS)
 		if (strcmp(opt->defname, "restart") == 0)
 		{
 			restart = true;
-			restart_value = opt->arg ? defGetInt64(opt) : cat.params.start_value;
+			restart_value = opt->arg ? defGetInt64(opt) : seq->params.start_value;
 		}
 	}
 
-	counter_update_definition(store_current(), key, &cat.params, cat.name);
-	if (restart)
-	{
-		BackendSeq *seq = backend_seq_open(relid);
-
-		if (!backend_seq_registered(seq, store_current()))
-			PG_RETURN_VOID();
-		nextval_move_counter(seq, (int128) restart_value - cat.params.increment);
-		backend_cache_forget(seq);
-	}
+	nextval_alter_counter(seq, restart, (int128) restart_value - seq->params.increment);
 	/* other backends reload the definition from the catalog invalidation */
 	CacheInvalidateRelcacheByRelid(relid);
 	PG_RETURN_VOID();

@@ -261,8 +261,8 @@ instance_give(InstanceSlot *slot, int64 n, CounterBlock *out)
 
 bool
 instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
-					const SeqdistStore *store, const char *key, int64 block_size,
-					bool fixed_size, int64 n, const char *seqname, CounterBlock *out)
+					const CounterRef *ref, int64 block_size, bool fixed_size, int64 n,
+					CounterBlock *out)
 {
 	uint64		generation;
 	CounterBlock block;
@@ -271,7 +271,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 	TimestampTz now = 0;		/* read before the spinlock is taken */
 	volatile TimestampTz waited_from = 0;
 	int64		fetch_size;
-	size_t		keylen = strlen(key);
+	size_t		keylen = strlen(ref->key);
 	MemoryContext caller_cxt = CurrentMemoryContext;
 
 	for (;;)
@@ -289,7 +289,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 			/* a new definition: nothing reserved under the old one survives */
 			instance_reset_locked(slot);
 			slot->def = *def;
-			instance_set_key_locked(slot, key, keylen);
+			instance_set_key_locked(slot, ref->key, keylen);
 		}
 		slot->fixed_size = fixed_size;
 		if (slot->remaining == 0 && slot->spare_count > 0)
@@ -350,7 +350,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 
 	PG_TRY();
 	{
-		counter_reserve(store, key, &def->params, fetch_size, seqname, &block, &calls);
+		counter_reserve(ref, &def->params, fetch_size, &block, &calls);
 	}
 	PG_CATCH();
 	{
@@ -479,11 +479,18 @@ instance_cache_begin_move(InstanceSlot *slot, Oid relid)
 }
 
 void
-instance_cache_end_move(InstanceSlot *slot, Oid relid)
+instance_cache_end_move(InstanceSlot *slot, Oid relid, const InstanceDef *def,
+						const char *key)
 {
+	size_t		keylen = strlen(key);
+
 	SpinLockAcquire(&slot->mutex);
 	if (instance_slot_is(slot, MyDatabaseId, relid))
+	{
 		instance_reset_locked(slot);
+		slot->def = *def;
+		instance_set_key_locked(slot, key, keylen);
+	}
 	SpinLockRelease(&slot->mutex);
 	instance_end_fetch(slot);
 }

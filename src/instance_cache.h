@@ -49,7 +49,7 @@ extern InstanceSlot *instance_cache_slot(Oid relid);
 
 /*
  * Take up to n values of sequence relid from the slot, reserving a new block
- * from the counter in store when the slot is empty (one backend reserves,
+ * from the counter ref names when the slot is empty (one backend reserves,
  * the others wait for it).  block_size is the smallest block; blocks grow
  * with demand unless fixed_size.  Values handed out by one slot are
  * increasing, whichever backend takes them (until a CYCLE wraps).
@@ -58,18 +58,19 @@ extern InstanceSlot *instance_cache_slot(Oid relid);
  * (slots of dropped sequences are recycled): look the slot up again.
  */
 extern bool instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
-								const SeqdistStore *store, const char *key,
-								int64 block_size, bool fixed_size, int64 n,
-								const char *seqname, CounterBlock *out);
+								const CounterRef *ref, int64 block_size, bool fixed_size,
+								int64 n, CounterBlock *out);
 
 /*
- * Bracket a move of the counter (setval, RESTART): begin waits for any block
- * reservation of the slot and keeps new ones out; end drops the cached
- * values (a gap) and lets reservations go on.  Call end on the error path
- * too.
+ * Bracket a move of the counter (setval, RESTART, ALTER): begin waits for
+ * any block reservation of the slot and keeps new ones out; end drops the
+ * cached values (a gap), records def and key as what the slot's blocks must
+ * be reserved under from now on, and lets reservations go on.  Call end on
+ * the error path too.
  */
 extern void instance_cache_begin_move(InstanceSlot *slot, Oid relid);
-extern void instance_cache_end_move(InstanceSlot *slot, Oid relid);
+extern void instance_cache_end_move(InstanceSlot *slot, Oid relid, const InstanceDef *def,
+									const char *key);
 
 /* Drop the slot of a dropped sequence, if any */
 extern void instance_cache_forget(Oid dbid, Oid relid);

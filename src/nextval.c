@@ -89,10 +89,12 @@ nextval_from_instance(BackendSeq *seq, const SeqdistStore *store, CounterBlock *
 	bool		fixed = seq->block_size > 0;
 	int64		block_size = fixed ? seq->block_size : block_size_default();
 
+	CounterRef	ref = backend_seq_counter(seq, store);
+
 	block_size = Max(block_size, n);
 	while (seq->slot == NULL ||
-		   !instance_cache_take(seq->slot, seq->relid, &seq->idef, store, seq->key,
-								block_size, fixed, n, seq->name, block))
+		   !instance_cache_take(seq->slot, seq->relid, &seq->idef, &ref,
+								block_size, fixed, n, block))
 		seq->slot = instance_cache_slot(seq->relid);
 }
 
@@ -116,8 +118,9 @@ seqdist_nextval(PG_FUNCTION_ARGS)
 	if (seq->strict)
 	{
 		CounterBlock block;
+		CounterRef	ref = backend_seq_counter(seq, store);
 
-		counter_reserve(store, seq->key, &seq->params, 1, seq->name, &block, NULL);
+		counter_reserve(&ref, &seq->params, 1, &block, NULL);
 		value = block.first;
 	}
 	else if (!backend_cache_take(seq, &value))
@@ -178,19 +181,42 @@ void
 nextval_move_counter(BackendSeq *seq, int128 position)
 {
 	InstanceSlot *slot = instance_cache_slot(seq->relid);
+	CounterRef	ref = backend_seq_counter(seq, store_current());
 
 	instance_cache_begin_move(slot, seq->relid);
 	PG_TRY();
 	{
-		counter_set_position(store_current(), seq->key, &seq->params, position,
-							 nextval_allow_rewind, seq->name);
+		counter_set_position(&ref, &seq->params, position, nextval_allow_rewind);
 	}
 	PG_FINALLY();
 	{
-		instance_cache_end_move(slot, seq->relid);
+		instance_cache_end_move(slot, seq->relid, &seq->idef, seq->key);
 	}
 	PG_END_TRY();
 	seq->slot = slot;
+	backend_cache_forget(seq);
+}
+
+void
+nextval_alter_counter(BackendSeq *seq, bool restart, int128 restart_position)
+{
+	InstanceSlot *slot = instance_cache_slot(seq->relid);
+	CounterRef	ref = backend_seq_counter(seq, store_current());
+
+	instance_cache_begin_move(slot, seq->relid);
+	PG_TRY();
+	{
+		counter_update_definition(&ref, &seq->params, restart);
+		if (restart)
+			counter_set_position(&ref, &seq->params, restart_position, nextval_allow_rewind);
+	}
+	PG_FINALLY();
+	{
+		instance_cache_end_move(slot, seq->relid, &seq->idef, seq->key);
+	}
+	PG_END_TRY();
+	seq->slot = slot;
+	backend_cache_forget(seq);
 }
 
 static int64
@@ -217,7 +243,6 @@ nextval_setval(Oid relid, int64 value, bool iscalled)
 
 	position = iscalled ? (int128) value : (int128) value - seq->params.increment;
 	nextval_move_counter(seq, position);
-	backend_cache_forget(seq);
 	if (iscalled)
 	{
 		seq->last = value;

@@ -21,4 +21,11 @@ extern void nextval_init(void);
  */
 extern void nextval_move_counter(BackendSeq *seq, int128 position);
 
+/*
+ * ALTER SEQUENCE of a registered sequence: record seq's (new) definition in
+ * its counter and, when restart, move the counter to restart_position; the
+ * instance cache slot takes the new definition, empty.
+ */
+extern void nextval_alter_counter(BackendSeq *seq, bool restart, int128 restart_position);
+
 #endif							/* SEQDIST_NEXTVAL_H */

@@ -236,9 +236,14 @@ refill_one(const SeqdistStore *store, RefillJob *job, MemoryContext cxt)
 	memset(&refill_calls, 0, sizeof(refill_calls));
 	PG_TRY();
 	{
+		CounterRef	ref;
+
 		MemoryContextSwitchTo(cxt);
-		counter_reserve(store, job->key, &job->ticket.def.params, job->size, job->key,
-						&block, &refill_calls);
+		ref.store = store;
+		ref.key = job->key;
+		ref.client = counter_client_id(job->ticket.dbid, job->ticket.relid);
+		ref.seqname = job->key;
+		counter_reserve(&ref, &job->ticket.def.params, job->size, &block, &refill_calls);
 		done = true;
 	}
 	PG_CATCH();

@@ -14,9 +14,13 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "executor/spi.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 
@@ -64,6 +68,18 @@ registry_lookup(Oid relid, RegistryEntry *out)
 	}
 	SPI_finish();
 	return found;
+}
+
+void
+registry_check_writable(void)
+{
+	Oid			table = get_relname_relid("sequences", get_namespace_oid("seqdist", false));
+
+	if (!OidIsValid(table) || pg_class_aclcheck(table, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table sequences"),
+				 errhint("Registering a sequence needs INSERT on seqdist.sequences.")));
 }
 
 void

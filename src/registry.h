@@ -18,6 +18,9 @@ typedef struct RegistryEntry
 /* The registration of relid; false when it is not registered */
 extern bool registry_lookup(Oid relid, RegistryEntry *out);
 
+/* Raise the native "permission denied" unless the user may record a registration */
+extern void registry_check_writable(void);
+
 /*
  * Record relid with counter key (nothing happens if it is recorded
  * already) and tell every backend to look again.

@@ -1,0 +1,102 @@
+/*-------------------------------------------------------------------------
+ *
+ * counter_internal.h
+ *		The counter item's layout and the conditional-write helpers shared
+ *		by the files of tier 1: counter_item.c (reading and writing the
+ *		item), counter.c (reserving blocks) and counter_share.c (who shares
+ *		a counter and which changes are allowed).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SEQDIST_COUNTER_INTERNAL_H
+#define SEQDIST_COUNTER_INTERNAL_H
+
+#include <jansson.h>
+
+#include "counter.h"
+
+/* Compare-and-set attempts before giving up under extreme contention */
+#define COUNTER_CAS_TRIES 100
+
+/* Attribute names of the item */
+#define ATTR_KEY COUNTER_KEY_ATTR
+#define ATTR_LAST "last_value"
+#define ATTR_INCREMENT "increment"
+#define ATTR_MIN "min_value"
+#define ATTR_MAX "max_value"
+#define ATTR_START "start_value"
+#define ATTR_CYCLE "cycle"
+#define ATTR_VERSION "def_version"
+#define ATTR_TOKEN "write_token"
+#define ATTR_CLIENTS "clients"
+
+/* Bytes of randomness in a write token (hex-encoded in the item) */
+#define COUNTER_TOKEN_BYTES 16
+
+/* What a consistent read of the item found */
+typedef struct CounterState
+{
+	bool		exists;
+	int128		last_value;
+	int128		increment;
+	bool		cycle;			/* the item allows wrapping around */
+	int128		min_value;		/* recorded bounds, when present */
+	int128		max_value;
+	bool		has_bounds;
+	int128		version;		/* def_version; 0 when the item has none */
+	bool		has_version;
+	char	   *token;			/* write_token, or NULL */
+	int			nclients;		/* members of the clients set */
+	bool		member;			/* the asking client is one of them */
+} CounterState;
+
+/*
+ * A conditional UpdateItem under construction: the expressions name
+ * attributes by placeholder (#lv, #inc, ...); the attribute names actually
+ * used are filled in when it is sent.  values holds the :placeholders.
+ */
+typedef struct CounterUpdate
+{
+	const char *update;
+	const char *condition;
+	json_t	   *values;
+} CounterUpdate;
+
+extern json_t *counter_key_json(const char *key);
+extern json_t *counter_num(int128 v);
+extern json_t *counter_client_set(const char *client);
+extern char *counter_new_token(void);
+
+/* Consistent read of the item's state, as seen by ref->client */
+extern void counter_read(const CounterRef *ref, CounterState *state, DynamoStats *stats);
+
+/* The version condition and the next version, for writes based on state */
+extern const char *counter_version_condition(const CounterState *state);
+extern void counter_add_version(json_t *values, const CounterState *state);
+
+/*
+ * Send an UpdateItem that also sets write_token to a fresh token.  Returns
+ * true when it was applied, including when its condition failed only
+ * because an earlier attempt of the same call was applied and its answer
+ * lost (the item then carries our token); false when the condition failed
+ * because the item is not as read.  values is consumed.
+ */
+extern bool counter_write(const CounterRef *ref, const char *update, const char *condition,
+						  json_t *values, DynamoStats *stats);
+
+/* The same, returning UPDATED_NEW attributes (json_decref them), or NULL */
+extern json_t *counter_update(const CounterRef *ref, const char *update,
+							  const char *condition, json_t *values, DynamoError *err,
+							  DynamoStats *stats);
+
+extern bool counter_attr_int128(json_t *attrs, const char *name, int128 *out);
+
+/* Errors every file of tier 1 raises */
+extern void counter_check_increment(const CounterRef *ref, const CounterParams *params,
+									const CounterState *state);
+extern void counter_check_shareable(const CounterRef *ref, const CounterParams *params,
+									const CounterState *state);
+extern void counter_raise_contention(const CounterRef *ref, const char *what)
+			pg_attribute_noreturn();
+
+#endif							/* SEQDIST_COUNTER_INTERNAL_H */

@@ -1,0 +1,394 @@
+/*-------------------------------------------------------------------------
+ *
+ * counter_item.c
+ *		The counter item in DynamoDB: its layout, consistent reads, and
+ *		conditional writes that know whether they were applied.
+ *
+ * One item per counter, keyed by the string attribute "counter":
+ *
+ *	counter		S	the counter key (by default "<database>.<schema>.<sequence>",
+ *					each part quoted as an SQL identifier when it needs it)
+ *	last_value	N	the last value reserved by any client, in the direction of
+ *					increment; the next reservation starts one increment
+ *					beyond it.  Before the first reservation it is
+ *					start - increment, which may lie outside the int64 range:
+ *					DynamoDB numbers have 38 digits, so that is fine.
+ *	increment	N	the sequence's increment; every writer must agree on it
+ *	min_value, max_value, start_value  N, cycle  BOOL
+ *					the shared definition; see counter_share.c for who may
+ *					change it
+ *	clients		SS	every client that may reserve from the counter, one
+ *					string each ("<system identifier>:<database oid>:<sequence
+ *					oid>" for PostgreSQL; services outside it choose their own
+ *					stable name)
+ *	def_version	N	bumped by every change of the definition or of clients
+ *	write_token	S	random token of the last write other than a reservation
+ *	format		N	2, the version of this layout
+ *	created_at	S, created_by  S	provenance, informational
+ *
+ * Every write other than a reservation is conditional on what was read
+ * (last_value, def_version) and sets write_token to a fresh random token.
+ * When DynamoDB applies such a write but its answer is lost, the retry finds
+ * its condition false; a consistent read then shows our token, so the
+ * write is known to be applied, instead of being applied twice or being
+ * reported as failed.
+ *
+ * Locking: none on this side.  DynamoDB applies conditional writes to one
+ * item one at a time; that, and every write being conditional on what was
+ * read, is what keeps clients of one counter apart.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "access/xlog.h"
+#include "miscadmin.h"
+
+#include "counter.h"
+#include "counter_internal.h"
+#include "dynamo.h"
+
+/* Placeholders the expressions may use, and the attributes they stand for */
+static const struct
+{
+	const char *placeholder;
+	const char *attribute;
+}			counter_names[] = {
+	{"#lv", ATTR_LAST},
+	{"#inc", ATTR_INCREMENT},
+	{"#min", ATTR_MIN},
+	{"#max", ATTR_MAX},
+	{"#start", ATTR_START},
+	{"#cyc", ATTR_CYCLE},
+	{"#dv", ATTR_VERSION},
+	{"#wt", ATTR_TOKEN},
+	{"#cl", ATTR_CLIENTS},
+};
+
+char *
+counter_int128_text(int128 v)
+{
+	char		buf[48];
+	char	   *p = buf + sizeof(buf) - 1;
+	bool		neg = v < 0;
+	uint128		u = neg ? -(uint128) v : (uint128) v;
+
+	*p = '\0';
+	do
+	{
+		*--p = '0' + (int) (u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (neg)
+		*--p = '-';
+	return pstrdup(p);
+}
+
+/* Strict decimal integer; DynamoDB returns numbers without exponents here */
+bool
+counter_parse_int128(const char *s, int128 *out)
+{
+	bool		neg = false;
+	int128		v = 0;
+	int			digits = 0;
+
+	if (*s == '-')
+	{
+		neg = true;
+		s++;
+	}
+	for (; *s; s++)
+	{
+		if (*s < '0' || *s > '9' || ++digits > 38)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	if (digits == 0)
+		return false;
+	*out = neg ? -v : v;
+	return true;
+}
+
+char *
+counter_client_id(Oid dbid, Oid relid)
+{
+	return psprintf(UINT64_FORMAT ":%u:%u", GetSystemIdentifier(), dbid, relid);
+}
+
+json_t *
+counter_key_json(const char *key)
+{
+	return json_pack("{s:{s:s}}", ATTR_KEY, "S", key);
+}
+
+json_t *
+counter_num(int128 v)
+{
+	char	   *text = counter_int128_text(v);
+	json_t	   *j = json_pack("{s:s}", "N", text);
+
+	pfree(text);
+	return j;
+}
+
+json_t *
+counter_client_set(const char *client)
+{
+	return json_pack("{s:[s]}", "SS", client);
+}
+
+char *
+counter_new_token(void)
+{
+	uint8		bytes[COUNTER_TOKEN_BYTES];
+	char	   *hex = palloc(COUNTER_TOKEN_BYTES * 2 + 1);
+
+	if (!pg_strong_random(bytes, sizeof(bytes)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random write token")));
+	for (int i = 0; i < COUNTER_TOKEN_BYTES; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+	return hex;
+}
+
+bool
+counter_attr_int128(json_t *attrs, const char *name, int128 *out)
+{
+	json_t	   *n = json_object_get(json_object_get(attrs, name), "N");
+
+	return json_is_string(n) && counter_parse_int128(json_string_value(n), out);
+}
+
+/* The answer to a consistent GetItem of the item; json_decref it */
+static json_t *
+counter_get(const SeqdistStore *store, const char *key, DynamoStats *stats)
+{
+	json_t	   *req = json_pack("{s:s, s:o, s:b}",
+								"TableName", store->table,
+								"Key", counter_key_json(key),
+								"ConsistentRead", 1);
+
+	return dynamo_call(store, "GetItem", req, NULL, stats);
+}
+
+json_t *
+counter_read_item(const SeqdistStore *store, const char *key)
+{
+	json_t	   *resp = counter_get(store, key, NULL);
+	json_t	   *item = json_object_get(resp, "Item");
+
+	if (item != NULL)
+		json_incref(item);
+	json_decref(resp);
+	return item;
+}
+
+/* Count the clients and find ours; false when the set is malformed */
+static bool
+counter_read_clients(json_t *item, const char *client, CounterState *state)
+{
+	json_t	   *attr = json_object_get(item, ATTR_CLIENTS);
+	json_t	   *set;
+	size_t		i;
+	json_t	   *member;
+
+	if (attr == NULL)
+		return true;			/* a counter of format 1: nobody joined yet */
+	set = json_object_get(attr, "SS");
+	if (!json_is_array(set))
+		return false;
+	json_array_foreach(set, i, member)
+	{
+		if (!json_is_string(member))
+			return false;
+		state->nclients++;
+		if (client != NULL && strcmp(json_string_value(member), client) == 0)
+			state->member = true;
+	}
+	return true;
+}
+
+void
+counter_read(const CounterRef *ref, CounterState *state, DynamoStats *stats)
+{
+	json_t	   *resp = counter_get(ref->store, ref->key, stats);
+	json_t	   *item = json_object_get(resp, "Item");
+	bool		ok = true;
+
+	memset(state, 0, sizeof(*state));
+	if (item != NULL)
+	{
+		json_t	   *token = json_object_get(json_object_get(item, ATTR_TOKEN), "S");
+
+		state->exists = true;
+		ok = counter_attr_int128(item, ATTR_LAST, &state->last_value) &&
+			counter_attr_int128(item, ATTR_INCREMENT, &state->increment) &&
+			counter_read_clients(item, ref->client, state);
+		state->cycle = json_is_true(json_object_get(json_object_get(item, ATTR_CYCLE), "BOOL"));
+		state->has_bounds = counter_attr_int128(item, ATTR_MIN, &state->min_value) &&
+			counter_attr_int128(item, ATTR_MAX, &state->max_value);
+		state->has_version = counter_attr_int128(item, ATTR_VERSION, &state->version);
+		if (json_is_string(token))
+			state->token = pstrdup(json_string_value(token));
+	}
+	json_decref(resp);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("counter item \"%s\" in DynamoDB table \"%s\" is not a seqdist counter",
+						ref->key, ref->store->table),
+				 errdetail("Its \"%s\", \"%s\" or \"%s\" attribute is missing or malformed.",
+						   ATTR_LAST, ATTR_INCREMENT, ATTR_CLIENTS)));
+}
+
+const char *
+counter_version_condition(const CounterState *state)
+{
+	return state->has_version ? "#dv = :dv" : "attribute_not_exists(#dv)";
+}
+
+/* :dv (when the item has a version) and :ndv, the next one */
+void
+counter_add_version(json_t *values, const CounterState *state)
+{
+	if (state->has_version)
+		json_object_set_new(values, ":dv", counter_num(state->version));
+	json_object_set_new(values, ":ndv", counter_num(state->version + 1));
+}
+
+/* Does placeholder occur in expr as a whole token? */
+static bool
+counter_expr_uses(const char *expr, const char *placeholder)
+{
+	size_t		len = strlen(placeholder);
+
+	for (const char *p = expr ? strstr(expr, placeholder) : NULL; p; p = strstr(p + 1, placeholder))
+	{
+		char		next = p[len];
+
+		if (!(isalnum((unsigned char) next) || next == '_'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * DynamoDB refuses unused names, so only the used ones are sent.  Empty
+ * objects are made with json_pack("{}"): inside the server, the symbol
+ * json_object binds to PostgreSQL's SQL function of that name, not
+ * jansson's.
+ */
+static json_t *
+counter_names_for(const char *update, const char *condition)
+{
+	json_t	   *names = json_pack("{}");
+
+	for (size_t i = 0; i < lengthof(counter_names); i++)
+		if (counter_expr_uses(update, counter_names[i].placeholder) ||
+			counter_expr_uses(condition, counter_names[i].placeholder))
+			json_object_set_new(names, counter_names[i].placeholder,
+								json_string(counter_names[i].attribute));
+	return names;
+}
+
+json_t *
+counter_update(const CounterRef *ref, const char *update, const char *condition,
+			   json_t *values, DynamoError *err, DynamoStats *stats)
+{
+	json_t	   *req = json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:s}",
+								"TableName", ref->store->table,
+								"Key", counter_key_json(ref->key),
+								"UpdateExpression", update,
+								"ConditionExpression", condition,
+								"ExpressionAttributeNames", counter_names_for(update, condition),
+								"ExpressionAttributeValues", values,
+								"ReturnValues", "UPDATED_NEW");
+	json_t	   *resp = dynamo_call(ref->store, "UpdateItem", req, err, stats);
+	json_t	   *attrs;
+
+	if (resp == NULL)
+		return NULL;
+	attrs = json_object_get(resp, "Attributes");
+	if (attrs != NULL)
+		json_incref(attrs);
+	json_decref(resp);
+	return attrs ? attrs : json_pack("{}");
+}
+
+bool
+counter_write(const CounterRef *ref, const char *update, const char *condition,
+			  json_t *values, DynamoStats *stats)
+{
+	char	   *token = counter_new_token();
+	char	   *full_update = psprintf("%s, #wt = :wt", update);
+	DynamoError err;
+	json_t	   *attrs;
+	CounterState state;
+
+	json_object_set_new(values, ":wt", json_pack("{s:s}", "S", token));
+	attrs = counter_update(ref, full_update, condition, values, &err, stats);
+	if (attrs != NULL)
+	{
+		json_decref(attrs);
+		return true;
+	}
+	if (!dynamo_error_is(&err, "ConditionalCheckFailedException"))
+		dynamo_raise(&err);
+
+	/* an earlier attempt of ours may have been applied, its answer lost */
+	counter_read(ref, &state, stats);
+	return state.token != NULL && strcmp(state.token, token) == 0;
+}
+
+void
+counter_check_increment(const CounterRef *ref, const CounterParams *params,
+						const CounterState *state)
+{
+	if (!state->exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("counter item \"%s\" of sequence \"%s\" does not exist in DynamoDB table \"%s\"",
+						ref->key, ref->seqname, ref->store->table),
+				 errhint("Restore the item, or register the sequence again with a position beyond every value already handed out.")));
+	if (state->increment != params->increment)
+	{
+		char	   *theirs = counter_int128_text(state->increment);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("sequence \"%s\" has increment %lld but its counter \"%s\" has increment %s",
+						ref->seqname, (long long) params->increment, ref->key, theirs),
+				 errdetail("Clients of one counter must use the same increment, or they could hand out the same value.")));
+	}
+}
+
+/*
+ * A client that cycles moves the counter back to its far bound; any client
+ * that does not cycle the same way would then repeat values.
+ */
+void
+counter_check_shareable(const CounterRef *ref, const CounterParams *params,
+						const CounterState *state)
+{
+	counter_check_increment(ref, params, state);
+	if (state->cycle != params->cycle ||
+		(params->cycle && (!state->has_bounds || state->min_value != params->min_value ||
+						   state->max_value != params->max_value)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot share counter \"%s\": its CYCLE setting or bounds differ", ref->key),
+				 errdetail("Clients of one counter that cycles must all cycle between the same bounds, or values would be handed out twice.")));
+}
+
+void
+counter_raise_contention(const CounterRef *ref, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg("could not %s counter \"%s\" after %d attempts", what, ref->key,
+					COUNTER_CAS_TRIES),
+			 errdetail("Other clients kept changing the counter.")));
+}

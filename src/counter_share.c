@@ -1,0 +1,331 @@
+/*-------------------------------------------------------------------------
+ *
+ * counter_share.c
+ *		Who shares a counter, and which changes of it are allowed.
+ *
+ * The counter item is the authority on the shared definition and on who
+ * shares it: its clients set names every client that may reserve from it
+ * (a reservation is conditional on the asking client being a member), so
+ * seqdist can tell whether a change could make some client repeat a value:
+ *
+ *	- moving the counter backwards (setval, RESTART), switching CYCLE on or
+ *	  off, or moving the bounds of a cycling counter is allowed only when
+ *	  the asking sequence is the counter's only client;
+ *	- a rewind also needs seqdist.allow_rewind, as before;
+ *	- a client may join only with the same increment and CYCLE setting,
+ *	  and a cycling client only with the same bounds.
+ *
+ * Membership and definition changes bump def_version, and every such write
+ * is conditional on the def_version (and position) it was decided on, so a
+ * client that joined meanwhile makes the decision be taken again.  Writes
+ * carry a write token (counter_item.c), so a lost answer never makes a
+ * write apply twice or be reported as failed.
+ *
+ * A DROP removes the sequence from the clients (counter_leave) at once,
+ * before the transaction commits; if it rolls back, the sequence's next
+ * reservation finds itself missing and joins again.
+ *
+ * Locking: none on this side; see counter_item.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <time.h>
+
+#include "miscadmin.h"
+
+#include "counter.h"
+#include "counter_internal.h"
+#include "counter_share.h"
+#include "dynamo.h"
+
+static bool
+counter_behind(const CounterParams *params, int128 position, int128 target)
+{
+	return params->increment > 0 ? position < target : position > target;
+}
+
+void
+counter_join(const CounterRef *ref, const CounterParams *params, const CounterState *state,
+			 DynamoStats *stats)
+{
+	json_t	   *values;
+
+	counter_check_shareable(ref, params, state);
+	values = json_pack("{s:o, s:o}",
+					   ":me", counter_client_set(ref->client),
+					   ":inc", counter_num(params->increment));
+	counter_add_version(values, state);
+	(void) counter_write(ref, "ADD #cl :me SET #dv = :ndv",
+						 psprintf("%s AND #inc = :inc", counter_version_condition(state)),
+						 values, stats);
+}
+
+CounterRegistration
+counter_register(const CounterRef *ref, const CounterParams *params, int128 position,
+				 const char *origin, int128 *last_value)
+{
+	char		created_at[32];
+	char	   *token = counter_new_token();
+	time_t		now = time(NULL);
+	struct tm	tmbuf;
+	json_t	   *req;
+	DynamoError err;
+	json_t	   *resp;
+
+	strftime(created_at, sizeof(created_at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tmbuf));
+	req = json_pack("{s:s, s:{s:{s:s}, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:o, s:{s:s},"
+					" s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}, s:s, s:{s:s}}",
+					"TableName", ref->store->table,
+					"Item",
+					ATTR_KEY, "S", ref->key,
+					ATTR_LAST, counter_num(position),
+					ATTR_INCREMENT, counter_num(params->increment),
+					ATTR_MIN, counter_num(params->min_value),
+					ATTR_MAX, counter_num(params->max_value),
+					ATTR_START, counter_num(params->start_value),
+					ATTR_CYCLE, "BOOL", params->cycle,
+					ATTR_CLIENTS, counter_client_set(ref->client),
+					ATTR_VERSION, "N", "1",
+					ATTR_TOKEN, "S", token,
+					"format", "N", "2",
+					"created_at", "S", created_at,
+					"created_by", "S", origin,
+					"ConditionExpression", "attribute_not_exists(#c)",
+					"ExpressionAttributeNames", "#c", ATTR_KEY);
+	resp = dynamo_call(ref->store, "PutItem", req, &err, NULL);
+	if (resp != NULL)
+	{
+		json_decref(resp);
+		*last_value = position;
+		return COUNTER_CREATED;
+	}
+	if (!dynamo_error_is(&err, "ConditionalCheckFailedException"))
+		dynamo_raise(&err);
+
+	/* an item exists: join it, never move it back, move it forward if behind */
+	for (int tries = 0; tries < COUNTER_CAS_TRIES; tries++)
+	{
+		CounterState state;
+		bool		behind;
+		json_t	   *values;
+
+		CHECK_FOR_INTERRUPTS();
+		counter_read(ref, &state, NULL);
+		if (state.token != NULL && strcmp(state.token, token) == 0)
+		{
+			/* our PutItem was applied; its answer was lost */
+			*last_value = state.last_value;
+			return COUNTER_CREATED;
+		}
+		counter_check_shareable(ref, params, &state);
+		behind = counter_behind(params, state.last_value, position);
+		if (state.member && !behind)
+		{
+			*last_value = state.last_value;
+			return COUNTER_EXISTING;
+		}
+		values = json_pack("{s:o, s:o, s:o, s:o}",
+						   ":me", counter_client_set(ref->client),
+						   ":inc", counter_num(params->increment),
+						   ":cur", counter_num(state.last_value),
+						   ":pos", counter_num(behind ? position : state.last_value));
+		counter_add_version(values, &state);
+		if (counter_write(ref, "ADD #cl :me SET #dv = :ndv, #lv = :pos",
+						  psprintf("%s AND #inc = :inc AND #lv = :cur",
+								   counter_version_condition(&state)),
+						  values, NULL))
+		{
+			*last_value = behind ? position : state.last_value;
+			return behind ? COUNTER_ADVANCED : COUNTER_EXISTING;
+		}
+	}
+	counter_raise_contention(ref, "register");
+}
+
+/* The ERROR for a change only a counter's only client may make */
+static void
+counter_refuse_shared(const CounterRef *ref, const CounterState *state, const char *change)
+			pg_attribute_noreturn();
+
+static void
+counter_refuse_shared(const CounterRef *ref, const CounterState *state, const char *change)
+{
+	int			others = Max(state->nclients - (state->member ? 1 : 0), 0);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot %s counter \"%s\" of sequence \"%s\": other clients share it",
+					change, ref->key, ref->seqname),
+			 errdetail_plural("%d other client of the counter could hand out the same values again.",
+							  "%d other clients of the counter could hand out the same values again.",
+							  others, others),
+			 errhint("Only the counter's only client may make this change; see the clients attribute of seqdist.counter_item().")));
+}
+
+static bool
+counter_sole_client(const CounterState *state)
+{
+	return state->member && state->nclients == 1;
+}
+
+void
+counter_set_position(const CounterRef *ref, const CounterParams *params, int128 position,
+					 bool allow_rewind)
+{
+	for (int tries = 0; tries < COUNTER_CAS_TRIES; tries++)
+	{
+		CounterState state;
+		json_t	   *values;
+
+		CHECK_FOR_INTERRUPTS();
+		counter_read(ref, &state, NULL);
+		counter_check_increment(ref, params, &state);
+		if (!state.member)
+		{
+			counter_join(ref, params, &state, NULL);
+			continue;
+		}
+		if (counter_behind(params, position, state.last_value))
+		{
+			char	   *theirs = counter_int128_text(state.last_value);
+
+			if (!allow_rewind)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("cannot move counter \"%s\" of sequence \"%s\" backwards",
+								ref->key, ref->seqname),
+						 errdetail("The counter has reserved values up to %s; they may have been handed out already, and moving back would hand them out again.",
+								   theirs),
+						 errhint("To reuse values on purpose, a superuser can SET seqdist.allow_rewind = on.")));
+			if (!counter_sole_client(&state))
+				counter_refuse_shared(ref, &state, "move back");
+		}
+		else if (position == state.last_value)
+			return;
+
+		values = json_pack("{s:o, s:o, s:o}",
+						   ":new", counter_num(position),
+						   ":cur", counter_num(state.last_value),
+						   ":inc", counter_num(params->increment));
+		if (state.has_version)
+			json_object_set_new(values, ":dv", counter_num(state.version));
+		if (counter_write(ref, "SET #lv = :new",
+						  psprintf("%s AND #inc = :inc AND #lv = :cur",
+								   counter_version_condition(&state)),
+						  values, NULL))
+			return;
+	}
+	counter_raise_contention(ref, "move");
+}
+
+/*
+ * Would the change from the item's definition to params make another
+ * client repeat values?  CYCLE switched either way, or a cycling counter's
+ * bounds moved: clients that cycle must all cycle between the same bounds.
+ */
+static bool
+counter_change_unsafe_to_share(const CounterParams *params, const CounterState *state)
+{
+	if (params->cycle != state->cycle)
+		return true;
+	return params->cycle && (!state->has_bounds || params->min_value != state->min_value ||
+							 params->max_value != state->max_value);
+}
+
+/*
+ * As native ALTER SEQUENCE does with the sequence's own last value: the
+ * counter's position must lie within the new bounds.  A position before the
+ * old bounds means nothing was reserved yet, and is fine.
+ */
+static void
+counter_check_position_in_bounds(const CounterRef *ref, const CounterParams *params,
+								 const CounterState *state)
+{
+	int128		pos = state->last_value;
+	char	   *text = counter_int128_text(pos);
+	bool		reserved = state->has_bounds &&
+		(params->increment > 0 ? pos >= state->min_value : pos <= state->max_value);
+
+	if (pos > params->max_value && (params->increment > 0 || reserved))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("RESTART value (%s) cannot be greater than MAXVALUE (%lld)",
+						text, (long long) params->max_value),
+				 errdetail("Counter \"%s\" of sequence \"%s\" has reserved values up to %s.",
+						   ref->key, ref->seqname, text)));
+	if (pos < params->min_value && (params->increment < 0 || reserved))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("RESTART value (%s) cannot be less than MINVALUE (%lld)",
+						text, (long long) params->min_value),
+				 errdetail("Counter \"%s\" of sequence \"%s\" has reserved values up to %s.",
+						   ref->key, ref->seqname, text)));
+}
+
+void
+counter_update_definition(const CounterRef *ref, const CounterParams *params, bool restarting)
+{
+	for (int tries = 0; tries < COUNTER_CAS_TRIES; tries++)
+	{
+		CounterState state;
+		json_t	   *values;
+
+		CHECK_FOR_INTERRUPTS();
+		counter_read(ref, &state, NULL);
+		if (!state.exists)
+			counter_check_increment(ref, params, &state);
+		if ((state.increment > 0) != (params->increment > 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot reverse the direction of sequence \"%s\", which is registered with seqdist",
+							ref->seqname),
+					 errdetail("Values on the other side of counter \"%s\" may already have been handed out.",
+							   ref->key)));
+		if (!restarting)
+			counter_check_position_in_bounds(ref, params, &state);
+		if (counter_change_unsafe_to_share(params, &state) && !counter_sole_client(&state))
+			counter_refuse_shared(ref, &state,
+								  params->cycle != state.cycle ? "change CYCLE of" :
+								  "change the bounds of cycling");
+
+		values = json_pack("{s:o, s:o, s:o, s:o, s:{s:b}, s:o, s:o}",
+						   ":inc", counter_num(params->increment),
+						   ":min", counter_num(params->min_value),
+						   ":max", counter_num(params->max_value),
+						   ":start", counter_num(params->start_value),
+						   ":cyc", "BOOL", params->cycle,
+						   ":old", counter_num(state.increment),
+						   ":me", counter_client_set(ref->client));
+		counter_add_version(values, &state);
+		if (counter_write(ref,
+						  "ADD #cl :me SET #inc = :inc, #min = :min, #max = :max, #cyc = :cyc,"
+						  " #start = :start, #dv = :ndv",
+						  psprintf("%s AND #inc = :old", counter_version_condition(&state)),
+						  values, NULL))
+			return;
+	}
+	counter_raise_contention(ref, "change the definition of");
+}
+
+void
+counter_leave(const CounterRef *ref)
+{
+	for (int tries = 0; tries < COUNTER_CAS_TRIES; tries++)
+	{
+		CounterState state;
+		json_t	   *values;
+
+		CHECK_FOR_INTERRUPTS();
+		counter_read(ref, &state, NULL);
+		if (!state.exists || !state.member)
+			return;
+		values = json_pack("{s:o}", ":me", counter_client_set(ref->client));
+		counter_add_version(values, &state);
+		if (counter_write(ref, "DELETE #cl :me SET #dv = :ndv",
+						  counter_version_condition(&state), values, NULL))
+			return;
+	}
+	counter_raise_contention(ref, "leave");
+}
