@@ -42,6 +42,7 @@
 #include "counter_table.h"
 #include "credentials.h"
 #include "instance_cache.h"
+#include "nextval.h"
 #include "registry.h"
 #include "sequence_catalog.h"
 #include "store.h"
@@ -211,8 +212,19 @@ seqdist_set_block_size(PG_FUNCTION_ARGS)
 Datum
 seqdist_set_strict(PG_FUNCTION_ARGS)
 {
-	admin_update_registration(PG_GETARG_OID(0), "strict = $2", BOOLOID,
-							  PG_GETARG_DATUM(1), false);
+	Oid			relid = PG_GETARG_OID(0);
+	BackendSeq *seq;
+
+	admin_update_registration(relid, "strict = $2", BOOLOID, PG_GETARG_DATUM(1), false);
+
+	/*
+	 * Values the instance cached before the switch lie behind what strict
+	 * calls reserve meanwhile: handing them out afterwards would break the
+	 * instance-wide order.
+	 */
+	seq = backend_seq_open(relid);
+	if (backend_seq_registered(seq, store_current()))
+		nextval_discard_cached(seq);
 	PG_RETURN_VOID();
 }
 

@@ -287,6 +287,8 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 		if (!instance_def_equal(&slot->def, def))
 		{
 			/* a new definition: nothing reserved under the old one survives */
+			if (slot->def.store_id != def->store_id || slot->def.key_hash != def->key_hash)
+				slot->has_high = false;
 			instance_reset_locked(slot);
 			slot->def = *def;
 			instance_set_key_locked(slot, ref->key, keylen);
@@ -370,6 +372,14 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 	slot->stats.wait_us += now - waited_from;
 	if (slot->generation == generation && instance_def_equal(&slot->def, def))
 	{
+		int64		high = slot->high;
+
+		if (!instance_accept_block(slot, &block))
+		{
+			SpinLockRelease(&slot->mutex);
+			ConditionVariableBroadcast(&slot->cv);
+			instance_raise_behind(ref->key, high, block.first);
+		}
 		/* take ours first, publish the rest */
 		slot->next = block.first;
 		slot->remaining = block.count;
@@ -388,6 +398,17 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 	SpinLockRelease(&slot->mutex);
 	ConditionVariableBroadcast(&slot->cv);
 	return true;
+}
+
+void
+instance_raise_behind(const char *key, int64 high, int64 first)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("counter \"%s\" moved backwards under this instance", key),
+			 errdetail("This instance held values up to " INT64_FORMAT " and DynamoDB returned a block starting at " INT64_FORMAT "; no value of that block was handed out.",
+					   high, first),
+			 errhint("The counter item was moved back, deleted or replaced by another client.  Move it beyond every value already handed out, then run seqdist_setval on this sequence.")));
 }
 
 /* Remember the slot whose token we hold: a FATAL exit skips PG_CATCH */
@@ -490,6 +511,8 @@ instance_cache_end_move(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 		instance_reset_locked(slot);
 		slot->def = *def;
 		instance_set_key_locked(slot, key, keylen);
+		/* we moved the counter: its next blocks may lie anywhere */
+		slot->has_high = false;
 	}
 	SpinLockRelease(&slot->mutex);
 	instance_end_fetch(slot);

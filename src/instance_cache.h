@@ -137,7 +137,8 @@ extern void instance_cache_set_demand(const InstanceTicket *ticket,
  * refill_failed, which wake them.
  */
 extern bool instance_cache_refill_start(const InstanceTicket *ticket, char *key);
-extern void instance_cache_refill_done(const InstanceTicket *ticket,
+/* false when the block lies behind the slot's last one and was dropped */
+extern bool instance_cache_refill_done(const InstanceTicket *ticket,
 									   const CounterBlock *block,
 									   const DynamoStats *calls);
 extern void instance_cache_refill_failed(const InstanceTicket *ticket,

@@ -43,6 +43,8 @@ struct InstanceSlot
 	bool		fixed_size;		/* block_size is the sequence's own */
 	TimestampTz last_fetch;		/* when the last block was reserved */
 	ConditionVariable cv;		/* waiters for the fetching token */
+	int64		high;			/* last value of the newest block held */
+	bool		has_high;		/* high is set: a block came since the last move */
 	uint64		taken;			/* values handed out, ever */
 	RefillDemand demand;		/* written by the refill worker only */
 	SlotStats	stats;
@@ -76,5 +78,31 @@ instance_def_equal(const InstanceDef *a, const InstanceDef *b)
 		a->params.max_value == b->params.max_value &&
 		a->params.cycle == b->params.cycle;
 }
+
+/*
+ * Does block lie beyond every block the slot held for its counter since
+ * this instance last moved it?  The counter only moves forward unless a
+ * client moves it back, which only its sole client may do; so a block
+ * behind means the item was moved back, deleted or replaced under us, and
+ * handing its values out could repeat them.  Cycling counters go back by
+ * design.  Records the block when it is accepted.  Spinlock held.
+ */
+static inline bool
+instance_accept_block(InstanceSlot *slot, const CounterBlock *block)
+{
+	int64		inc = slot->def.params.increment;
+
+	if (slot->has_high && !slot->def.params.cycle &&
+		(inc > 0 ? block->first <= slot->high : block->first >= slot->high))
+		return false;
+	/* the block lies within the bounds, so its last value fits in int64 */
+	slot->high = block->first + (block->count - 1) * inc;
+	slot->has_high = true;
+	return true;
+}
+
+/* The ERROR for a block instance_accept_block refused */
+extern void instance_raise_behind(const char *key, int64 high, int64 first)
+			pg_attribute_noreturn();
 
 #endif							/* SEQDIST_INSTANCE_CACHE_INTERNAL_H */

@@ -131,11 +131,12 @@ instance_cache_refill_start(const InstanceTicket *ticket, char *key)
 	return go;
 }
 
-void
+bool
 instance_cache_refill_done(const InstanceTicket *ticket, const CounterBlock *block,
 						   const DynamoStats *calls)
 {
 	InstanceSlot *slot = ticket->slot;
+	bool		accepted = true;
 
 	SpinLockAcquire(&slot->mutex);
 	if (instance_slot_is(slot, ticket->dbid, ticket->relid))
@@ -144,7 +145,13 @@ instance_cache_refill_done(const InstanceTicket *ticket, const CounterBlock *blo
 		slot->fetching = false;
 		dynamo_stats_add(&slot->stats.calls, calls);
 		slot->stats.blocks_by_worker++;
-		if (instance_ticket_current(ticket))
+		if (instance_ticket_current(ticket) && !instance_accept_block(slot, block))
+		{
+			strlcpy(slot->stats.last_error, "the counter moved backwards under this instance; the refill was dropped",
+					sizeof(slot->stats.last_error));
+			accepted = false;
+		}
+		else if (instance_ticket_current(ticket))
 		{
 			if (slot->remaining == 0)
 			{
@@ -160,6 +167,7 @@ instance_cache_refill_done(const InstanceTicket *ticket, const CounterBlock *blo
 	}
 	SpinLockRelease(&slot->mutex);
 	ConditionVariableBroadcast(&slot->cv);
+	return accepted;
 }
 
 void

@@ -198,6 +198,17 @@ nextval_move_counter(BackendSeq *seq, int128 position)
 }
 
 void
+nextval_discard_cached(BackendSeq *seq)
+{
+	InstanceSlot *slot = instance_cache_slot(seq->relid);
+
+	instance_cache_begin_move(slot, seq->relid);
+	instance_cache_end_move(slot, seq->relid, &seq->idef, seq->key);
+	seq->slot = slot;
+	backend_cache_forget(seq);
+}
+
+void
 nextval_alter_counter(BackendSeq *seq, bool restart, int128 restart_position)
 {
 	InstanceSlot *slot = instance_cache_slot(seq->relid);

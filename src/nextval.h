@@ -21,6 +21,9 @@ extern void nextval_init(void);
  */
 extern void nextval_move_counter(BackendSeq *seq, int128 position);
 
+/* Drop what this instance cached for seq (a gap), as a counter move does */
+extern void nextval_discard_cached(BackendSeq *seq);
+
 /*
  * ALTER SEQUENCE of a registered sequence: record seq's (new) definition in
  * its counter and, when restart, move the counter to restart_position; the

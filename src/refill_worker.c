@@ -264,10 +264,12 @@ refill_one(const SeqdistStore *store, RefillJob *job, MemoryContext cxt)
 	}
 	PG_END_TRY();
 	refill_current = NULL;
-	if (done)
-	{
-		instance_cache_refill_done(&job->ticket, &block, &refill_calls);
+	if (done && instance_cache_refill_done(&job->ticket, &block, &refill_calls))
 		refill_policy_succeeded(&job->demand);
+	else if (done)
+	{
+		refill_policy_failed(&job->demand, GetCurrentTimestamp());
+		refill_log_failure(job, "the counter moved backwards under this instance");
 	}
 	instance_cache_set_demand(&job->ticket, &job->demand);
 }
