@@ -4,8 +4,13 @@
  *		Tier 2: the instance cache of reserved blocks, in shared memory.
  *
  * Design:
- *	- A fixed shared hash table of slots, one per (database, sequence),
- *	  sized by seqdist.max_sequences at postmaster start.  Each slot holds
+ *	- A fixed array of slots, seqdist.max_sequences of them, allocated at
+ *	  postmaster start, and a fixed-size hash table from (database,
+ *	  sequence) to slot.  seqdist.max_sequences is a hard limit: when every
+ *	  slot is in use, the slot with the least demand that nobody is
+ *	  reserving for is taken from its sequence (its cached values are a
+ *	  gap); so dropped databases, temporary objects and idle sequences never
+ *	  use up the cache.  Each slot holds
  *	  the rest of one block reserved from the sequence's counter (the next
  *	  value and how many remain) and at most one spare block reserved ahead
  *	  of need by the refill worker.
@@ -32,22 +37,23 @@
  *	  the fetching token like a backend.
  *
  * Locking:
- *	- The LWLock of tranche "seqdist" protects the hash table: shared to
- *	  look a slot up or scan the table, exclusive to insert or remove one.
+ *	- The LWLock of tranche "seqdist" protects the hash table and the free
+ *	  list: shared to look a slot up, exclusive to give one out or back.
  *	- Each slot's spinlock protects its fields.  Only field updates and
  *	  copies happen under it: clock readings, hashes and rates are computed
  *	  before it is taken.
- *	- The fetching token (slot->fetching) is held by at most one process:
+ *	- The fetching token (slot->fetching, with the holder's pid in
+ *	  slot->fetcher, so nobody but the holder gives it back) is held by at
+ *	  most one process:
  *	  a backend reserving a block (instance_cache_take), a backend moving
  *	  the counter (begin_move .. end_move), or the refill worker
  *	  (refill_start .. refill_done/refill_failed).  Its holder gives it back
  *	  on every path, including ERROR (PG_CATCH) and FATAL exits
  *	  (before_shmem_exit), and broadcasts the condition variable.
  *	- A backend keeps a pointer to its slot and re-checks under the spinlock
- *	  that the slot still belongs to its sequence, because dropped
- *	  sequences' slots are recycled.  A slot is removed only when its
- *	  sequence is dropped, which takes an AccessExclusiveLock that no backend
- *	  using the slot can hold.
+ *	  that the slot still belongs to its sequence, because slots change
+ *	  hands (DROP, eviction).  A slot that changes hands keeps its mutex and
+ *	  condition variable, and gets a new generation.
  *
  *-------------------------------------------------------------------------
  */
@@ -133,8 +139,11 @@ instance_cache_check_preloaded(void)
 static Size
 instance_shmem_size(void)
 {
-	return add_size(MAXALIGN(sizeof(InstanceShared)),
-					hash_estimate_size(instance_max_sequences, sizeof(InstanceSlot)));
+	Size		size = MAXALIGN(sizeof(InstanceShared));
+
+	size = add_size(size, MAXALIGN(mul_size(instance_max_sequences, sizeof(int))));
+	size = add_size(size, mul_size(instance_max_sequences, sizeof(InstanceSlot)));
+	return add_size(size, hash_estimate_size(instance_max_sequences, sizeof(InstanceIndexEntry)));
 }
 
 static void
@@ -151,35 +160,136 @@ instance_shmem_startup(void)
 {
 	HASHCTL		info;
 	bool		found;
+	int			n = instance_max_sequences;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	instance_shared = ShmemInitStruct("seqdist instance cache",
-									  sizeof(InstanceShared), &found);
+									  add_size(MAXALIGN(sizeof(InstanceShared)),
+											   add_size(MAXALIGN(mul_size(n, sizeof(int))),
+														mul_size(n, sizeof(InstanceSlot)))),
+									  &found);
 	if (!found)
 	{
+		char	   *p = (char *) instance_shared + MAXALIGN(sizeof(InstanceShared));
+
 		instance_shared->lock = &(GetNamedLWLockTranche(INSTANCE_TRANCHE))->lock;
 		SpinLockInit(&instance_shared->mutex);
 		instance_shared->worker_latch = NULL;
+		instance_shared->nslots = n;
+		instance_shared->free_list = (int *) p;
+		instance_shared->slots = (InstanceSlot *) (p + MAXALIGN(mul_size(n, sizeof(int))));
+		instance_shared->nfree = n;
+		for (int i = 0; i < n; i++)
+		{
+			InstanceSlot *slot = &instance_shared->slots[i];
+
+			memset(slot, 0, sizeof(*slot));
+			SpinLockInit(&slot->mutex);
+			ConditionVariableInit(&slot->cv);
+			slot->dead = true;
+			/* hand out low indexes first */
+			instance_shared->free_list[i] = n - 1 - i;
+		}
 	}
 
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(InstanceSlotKey);
-	info.entrysize = sizeof(InstanceSlot);
-	instance_table = ShmemInitHash("seqdist instance cache slots",
-								   instance_max_sequences, instance_max_sequences,
-								   &info, HASH_ELEM | HASH_BLOBS);
+	info.entrysize = sizeof(InstanceIndexEntry);
+	/* a fixed size: seqdist.max_sequences is a hard limit */
+	instance_table = ShmemInitHash("seqdist instance cache index", n, n,
+								   &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * Give the slot to key, under its spinlock: the old owner's cached values
+ * are dropped (a gap) and its tickets and pointers see another key and a
+ * new generation.  mutex and cv are left alone; see InstanceSlot.
+ */
+static void
+instance_rekey(InstanceSlot *slot, const InstanceSlotKey *key, bool dead)
+{
+	uint64		generation;
+
+	SpinLockAcquire(&slot->mutex);
+	generation = slot->generation + 1;
+	memset(&slot->key, 0, sizeof(InstanceSlot) - offsetof(InstanceSlot, key));
+	slot->generation = generation;
+	slot->key = *key;
+	slot->dead = dead;
+	SpinLockRelease(&slot->mutex);
+}
+
+/*
+ * A slot to take from its sequence when none is free, found by a clock
+ * sweep: the hand passes over the slots, clearing the "used" mark a take
+ * sets, and stops at the first slot nobody took from since it last passed
+ * and nobody is reserving for.  So the slots of dropped databases and idle
+ * sequences go first.  The victim's cached values become a gap.  Called
+ * with the table locked exclusively; -1 when every slot is busy.
+ */
+static int
+instance_pick_victim(void)
+{
+	int			n = instance_shared->nslots;
+
+	/* two rounds: the first may only clear marks */
+	for (int step = 0; step < 2 * n; step++)
+	{
+		int			i = instance_shared->clock_hand;
+		InstanceSlot *slot = &instance_shared->slots[i];
+		bool		take;
+
+		instance_shared->clock_hand = (i + 1) % n;
+		SpinLockAcquire(&slot->mutex);
+		take = !slot->fetching && !slot->used;
+		slot->used = false;
+		SpinLockRelease(&slot->mutex);
+		if (take)
+			return i;
+	}
+	return -1;
+}
+
+/* Find the slot of key, or give it one; NULL when every slot is busy */
+static InstanceSlot *
+instance_slot_enter(const InstanceSlotKey *key)
+{
+	InstanceIndexEntry *entry;
+	bool		found;
+	int			index;
+
+	entry = hash_search(instance_table, key, HASH_FIND, NULL);
+	if (entry)
+		return &instance_shared->slots[entry->slot];
+	if (instance_shared->nfree > 0)
+		index = instance_shared->free_list[--instance_shared->nfree];
+	else
+	{
+		InstanceSlot *victim;
+
+		index = instance_pick_victim();
+		if (index < 0)
+			return NULL;
+		victim = &instance_shared->slots[index];
+		hash_search(instance_table, &victim->key, HASH_REMOVE, NULL);
+	}
+	/* the table has a free entry: it holds at most nslots entries */
+	entry = hash_search(instance_table, key, HASH_ENTER, &found);
+	entry->slot = index;
+	instance_rekey(&instance_shared->slots[index], key, false);
+	return &instance_shared->slots[index];
 }
 
 InstanceSlot *
 instance_cache_slot(Oid relid)
 {
 	InstanceSlotKey key;
+	InstanceIndexEntry *entry;
 	InstanceSlot *slot;
-	bool		found;
 
 	instance_cache_check_preloaded();
 	memset(&key, 0, sizeof(key));
@@ -187,28 +297,21 @@ instance_cache_slot(Oid relid)
 	key.relid = relid;
 
 	LWLockAcquire(instance_shared->lock, LW_SHARED);
-	slot = hash_search(instance_table, &key, HASH_FIND, NULL);
+	entry = hash_search(instance_table, &key, HASH_FIND, NULL);
+	slot = entry ? &instance_shared->slots[entry->slot] : NULL;
 	LWLockRelease(instance_shared->lock);
 	if (slot)
 		return slot;
 
 	LWLockAcquire(instance_shared->lock, LW_EXCLUSIVE);
-	slot = hash_search(instance_table, &key, HASH_ENTER_NULL, &found);
-	if (slot && !found)
-	{
-		/* everything after the key starts at zero */
-		memset((char *) slot + sizeof(InstanceSlotKey), 0,
-			   sizeof(InstanceSlot) - sizeof(InstanceSlotKey));
-		SpinLockInit(&slot->mutex);
-		ConditionVariableInit(&slot->cv);
-	}
+	slot = instance_slot_enter(&key);
 	LWLockRelease(instance_shared->lock);
 
 	if (slot == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("seqdist's instance cache is full"),
-				 errdetail("All %d slots are in use.", instance_max_sequences),
+				 errdetail("All %d slots are reserving a block right now.", instance_max_sequences),
 				 errhint("Raise seqdist.max_sequences and restart the server.")));
 	return slot;
 }
@@ -307,6 +410,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 		if (slot->remaining > 0)
 		{
 			instance_give(slot, n, out);
+			slot->used = true;
 			if (waited_from != 0)
 			{
 				slot->stats.waits++;
@@ -336,7 +440,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 	}
 	if (waited_from == 0)
 		waited_from = now;
-	slot->fetching = true;
+	instance_take_token_locked(slot);
 	generation = slot->generation;
 	slot->block_size = block_size_next(slot->block_size, block_size, fixed_size,
 									   slot->last_fetch, now);
@@ -365,7 +469,8 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 	now = GetCurrentTimestamp();
 	instance_fetching = NULL;
 	SpinLockAcquire(&slot->mutex);
-	slot->fetching = false;
+	if (instance_holds_token_locked(slot))
+		slot->fetching = false;
 	dynamo_stats_add(&slot->stats.calls, &calls);
 	slot->stats.blocks_by_backend++;
 	slot->stats.waits++;
@@ -384,6 +489,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 		slot->next = block.first;
 		slot->remaining = block.count;
 		instance_give(slot, n, out);
+		slot->used = true;
 	}
 	else
 	{
@@ -450,7 +556,8 @@ instance_end_fetch(InstanceSlot *slot)
 {
 	instance_fetching = NULL;
 	SpinLockAcquire(&slot->mutex);
-	slot->fetching = false;
+	if (instance_holds_token_locked(slot))
+		slot->fetching = false;
 	SpinLockRelease(&slot->mutex);
 	ConditionVariableBroadcast(&slot->cv);
 }
@@ -486,7 +593,7 @@ instance_cache_begin_move(InstanceSlot *slot, Oid relid)
 		}
 		if (!slot->fetching)
 		{
-			slot->fetching = true;
+			instance_take_token_locked(slot);
 			SpinLockRelease(&slot->mutex);
 			instance_note_fetching(slot);
 			break;
@@ -522,7 +629,7 @@ void
 instance_cache_forget(Oid dbid, Oid relid)
 {
 	InstanceSlotKey key;
-	InstanceSlot *slot;
+	InstanceIndexEntry *entry;
 
 	if (instance_table == NULL)
 		return;
@@ -531,14 +638,16 @@ instance_cache_forget(Oid dbid, Oid relid)
 	key.relid = relid;
 
 	LWLockAcquire(instance_shared->lock, LW_EXCLUSIVE);
-	slot = hash_search(instance_table, &key, HASH_FIND, NULL);
-	if (slot)
+	entry = hash_search(instance_table, &key, HASH_FIND, NULL);
+	if (entry)
 	{
-		SpinLockAcquire(&slot->mutex);
-		slot->dead = true;
-		slot->remaining = 0;
-		SpinLockRelease(&slot->mutex);
+		InstanceSlotKey none;
+		int			index = entry->slot;
+
+		memset(&none, 0, sizeof(none));
 		hash_search(instance_table, &key, HASH_REMOVE, NULL);
+		instance_rekey(&instance_shared->slots[index], &none, true);
+		instance_shared->free_list[instance_shared->nfree++] = index;
 	}
 	LWLockRelease(instance_shared->lock);
 }

@@ -10,7 +10,6 @@
 #define SEQDIST_INSTANCE_CACHE_H
 
 #include "datatype/timestamp.h"
-#include "utils/hsearch.h"
 
 #include "counter.h"
 #include "refill_policy.h"
@@ -110,14 +109,12 @@ typedef struct InstanceView
 typedef struct InstanceScan
 {
 	int			flags;
-	bool		done;
-	HASH_SEQ_STATUS status;
+	int			next;			/* index of the next slot to look at */
 } InstanceScan;
 
 /*
- * Visit every slot in use.  The table stays locked in shared mode from
- * begin to end, so keep what happens in between short.  begin returns how
- * many slots next can return at most.
+ * Visit every slot in use, each copied under its spinlock; no lock is held
+ * in between.  begin returns how many slots next can return at most.
  */
 extern long instance_cache_scan_begin(InstanceScan *scan, int flags);
 extern bool instance_cache_scan_next(InstanceScan *scan, InstanceView *view);

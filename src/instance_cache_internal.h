@@ -12,6 +12,7 @@
 #ifndef SEQDIST_INSTANCE_CACHE_INTERNAL_H
 #define SEQDIST_INSTANCE_CACHE_INTERNAL_H
 
+#include "miscadmin.h"
 #include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 #include "storage/spin.h"
@@ -25,11 +26,31 @@ typedef struct InstanceSlotKey
 	Oid			relid;
 } InstanceSlotKey;
 
-struct InstanceSlot
+/* An entry of the lookup table: which slot a sequence has */
+typedef struct InstanceIndexEntry
 {
 	InstanceSlotKey key;		/* hash key; must be first */
-	slock_t		mutex;			/* protects everything below */
-	bool		dead;			/* removed from the table */
+	int			slot;			/* index into InstanceShared.slots */
+} InstanceIndexEntry;
+
+/*
+ * A slot.  Slots live in a fixed array and are never freed: a slot of a
+ * dropped or evicted sequence is given to another one by rewriting its key
+ * under the spinlock, so a backend that still holds a pointer to it, spins
+ * on its mutex or sleeps on its condition variable is never left holding
+ * freed or reinitialised memory; it re-checks the key and looks again.
+ */
+struct InstanceSlot
+{
+	slock_t		mutex;			/* protects everything below; never reinitialised */
+	ConditionVariable cv;		/* waiters for the fetching token; likewise */
+	uint64		generation;		/* bumped whenever cached values are dropped,
+								 * and when the slot changes hands */
+	/* everything below is cleared when the slot changes hands */
+	InstanceSlotKey key;		/* whose slot it is */
+	bool		dead;			/* free: nobody's slot */
+	int			fetcher;		/* pid holding the fetching token */
+	bool		used;			/* taken from since the clock hand passed */
 	InstanceDef def;			/* definition the cached blocks belong to */
 	char		counter_key[INSTANCE_KEY_MAX];	/* for the worker and stats */
 	bool		key_complete;	/* counter_key holds the whole key */
@@ -38,11 +59,9 @@ struct InstanceSlot
 	int64		spare_first;	/* a block reserved ahead of need */
 	int64		spare_count;
 	bool		fetching;		/* the fetching token is taken */
-	uint64		generation;		/* bumped whenever cached values are dropped */
 	int64		block_size;		/* size of the next block; adapts to demand */
 	bool		fixed_size;		/* block_size is the sequence's own */
 	TimestampTz last_fetch;		/* when the last block was reserved */
-	ConditionVariable cv;		/* waiters for the fetching token */
 	int64		high;			/* last value of the newest block held */
 	bool		has_high;		/* high is set: a block came since the last move */
 	uint64		taken;			/* values handed out, ever */
@@ -52,13 +71,33 @@ struct InstanceSlot
 
 typedef struct InstanceShared
 {
-	LWLock	   *lock;			/* protects the hash table */
+	LWLock	   *lock;			/* protects the lookup table and free list */
 	slock_t		mutex;			/* protects worker_latch */
 	Latch	   *worker_latch;	/* the refill worker's, or NULL */
+	int			nslots;
+	int			nfree;			/* free_list[0 .. nfree-1] are free slots */
+	int			clock_hand;		/* where the search for a slot to take goes on */
+	int		   *free_list;
+	InstanceSlot *slots;
 } InstanceShared;
 
 extern InstanceShared *instance_shared;
 extern HTAB *instance_table;
+
+/* Take or give back the fetching token; the spinlock is held */
+static inline void
+instance_take_token_locked(InstanceSlot *slot)
+{
+	slot->fetching = true;
+	slot->fetcher = MyProcPid;
+}
+
+/* Does this process hold the slot's token?  Spinlock held. */
+static inline bool
+instance_holds_token_locked(InstanceSlot *slot)
+{
+	return slot->fetching && slot->fetcher == MyProcPid;
+}
 
 /* Does the slot still belong to this sequence?  Spinlock held. */
 static inline bool

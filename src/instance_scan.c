@@ -4,8 +4,9 @@
  *		Tier 2 seen from outside: a copy of every slot for the refill worker
  *		and the stats view, and the worker's use of the fetching token.
  *
- * A scan holds the table's LWLock in shared mode, so slots are neither
- * added nor removed meanwhile, and copies each slot under its spinlock.
+ * A scan walks the fixed array of slots and copies each one in use under its
+ * spinlock; it takes no other lock, since slots never move or go away (they
+ * change hands, which the copy's ticket records).
  * The worker plans from those copies and comes back with an
  * InstanceTicket: refill_start takes the token only if the slot is still in
  * the state the plan saw (same sequence, generation and definition), and
@@ -28,19 +29,16 @@ instance_cache_scan_begin(InstanceScan *scan, int flags)
 {
 	instance_cache_check_preloaded();
 	scan->flags = flags;
-	scan->done = false;
-	LWLockAcquire(instance_shared->lock, LW_SHARED);
-	hash_seq_init(&scan->status, instance_table);
-	return hash_get_num_entries(instance_table);
+	scan->next = 0;
+	return instance_shared->nslots;
 }
 
 bool
 instance_cache_scan_next(InstanceScan *scan, InstanceView *view)
 {
-	InstanceSlot *slot;
-
-	while ((slot = hash_seq_search(&scan->status)) != NULL)
+	while (scan->next < instance_shared->nslots)
 	{
+		InstanceSlot *slot = &instance_shared->slots[scan->next++];
 		bool		used;
 
 		SpinLockAcquire(&slot->mutex);
@@ -73,16 +71,12 @@ instance_cache_scan_next(InstanceScan *scan, InstanceView *view)
 		if (used)
 			return true;
 	}
-	scan->done = true;
 	return false;
 }
 
 void
 instance_cache_scan_end(InstanceScan *scan)
 {
-	if (!scan->done)
-		hash_seq_term(&scan->status);
-	LWLockRelease(instance_shared->lock);
 }
 
 /*---- the refill worker's side ----*/
@@ -124,7 +118,7 @@ instance_cache_refill_start(const InstanceTicket *ticket, char *key)
 		!slot->fetching && slot->spare_count == 0;
 	if (go)
 	{
-		slot->fetching = true;
+		instance_take_token_locked(slot);
 		memcpy(key, slot->counter_key, INSTANCE_KEY_MAX);
 	}
 	SpinLockRelease(&slot->mutex);
@@ -139,7 +133,7 @@ instance_cache_refill_done(const InstanceTicket *ticket, const CounterBlock *blo
 	bool		accepted = true;
 
 	SpinLockAcquire(&slot->mutex);
-	if (instance_slot_is(slot, ticket->dbid, ticket->relid))
+	if (instance_slot_is(slot, ticket->dbid, ticket->relid) && instance_holds_token_locked(slot))
 	{
 		/* the token is ours; the block only if nothing was discarded meanwhile */
 		slot->fetching = false;
@@ -177,7 +171,7 @@ instance_cache_refill_failed(const InstanceTicket *ticket, const char *message,
 	InstanceSlot *slot = ticket->slot;
 
 	SpinLockAcquire(&slot->mutex);
-	if (instance_slot_is(slot, ticket->dbid, ticket->relid))
+	if (instance_slot_is(slot, ticket->dbid, ticket->relid) && instance_holds_token_locked(slot))
 	{
 		slot->fetching = false;
 		dynamo_stats_add(&slot->stats.calls, calls);
