@@ -8,10 +8,11 @@
  *
  * Requests come from a seeded generator, so a run is reproducible: the same
  * seed and count give the same requests.  Each request is signed by smithy
- * and by the C signer (one sigv4_check process fed all requests on stdin)
- * and the Authorization values are compared.  Output is TAP: one test per
- * batch of 100 requests and a summary line; on the first mismatch the
- * request and both canonical requests are printed.
+ * and by the C signer (one sigv4_check process fed all requests on stdin).
+ * Output is TAP: for each batch of 100 requests, one test each for the
+ * canonical request, the string to sign and the Authorization value, then
+ * a summary line; on the first mismatch the request and both sides are
+ * printed.
  *
  * The C signer adds no header of its own, smithy adds some; so the C side is
  * given exactly the headers smithy signs: X-Amz-Date always,
@@ -487,6 +488,12 @@ class CapturingSigner extends SignatureV4 {
 		this.lastCanonicalRequest = canonical;
 		return canonical;
 	}
+
+	async createStringToSign(longDate, credentialScope, canonicalRequest, algorithmIdentifier) {
+		const sts = await super.createStringToSign(longDate, credentialScope, canonicalRequest, algorithmIdentifier);
+		this.lastStringToSign = sts;
+		return sts;
+	}
 }
 
 async function signWithSmithy(s) {
@@ -502,6 +509,7 @@ async function signWithSmithy(s) {
 	return {
 		authorization: signed.headers.authorization,
 		canonical_request: signer.lastCanonicalRequest,
+		string_to_sign: signer.lastStringToSign,
 		headers: Object.keys(signed.headers).map((h) => h.toLowerCase()),
 	};
 }
@@ -541,45 +549,59 @@ async function main() {
 		smithy.push(await signWithSmithy(q.smithy));
 	const c = await signWithC(opts.driver, requests);
 
+	/*
+	 * The three results are compared apart, so that a failure names the
+	 * step that differs; the Authorization check also requires that smithy
+	 * sent no header the C side was not given.
+	 */
+	const checks = [
+		['canonical request', (mine, theirs) => mine.canonical_request === theirs.canonical_request],
+		['string to sign', (mine, theirs) => mine.string_to_sign === theirs.string_to_sign],
+		['Authorization', (mine, theirs, i) => mine.authorization === theirs.authorization &&
+			theirs.headers.filter((h) => h !== 'authorization')
+				.every((h) => requests[i].c.headers.some((ch) => ch[0].toLowerCase() === h))],
+	];
 	const nbatches = Math.ceil(opts.count / BATCH);
-	let agree = 0;
-	let failedBatches = 0;
+	const agree = new Array(opts.count).fill(true);
+	let failed = 0;
 	let reported = false;
-	console.log(`1..${nbatches}`);
+	let testno = 0;
+	console.log(`1..${nbatches * checks.length}`);
 	for (let b = 0; b < nbatches; b++) {
 		const first = b * BATCH;
 		const last = Math.min(opts.count, first + BATCH) - 1;
-		let batchOk = true;
-		for (let i = first; i <= last; i++) {
-			const mine = c.results[i] || { error: 'no output' };
-			const theirs = smithy[i];
-			const signedNames = new Set(requests[i].c.headers.map((h) => h[0].toLowerCase()));
-			const sameHeaders = theirs.headers.filter((h) => h !== 'authorization')
-				.every((h) => signedNames.has(h));
-			if (mine.authorization === theirs.authorization && sameHeaders) {
-				agree++;
-				continue;
+		for (const [what, same] of checks) {
+			let ok = true;
+			for (let i = first; i <= last; i++) {
+				const mine = c.results[i] || { error: 'no output' };
+				const theirs = smithy[i];
+				if (same(mine, theirs, i))
+					continue;
+				ok = false;
+				agree[i] = false;
+				if (!reported) {
+					reported = true;
+					console.log(`# request ${i} (seed ${opts.seed}) differs`);
+					diag('request given to the C signer', JSON.stringify(requests[i].c));
+					diag('headers smithy sent', theirs.headers.join(', '));
+					diag('smithy canonical request', theirs.canonical_request);
+					diag('C canonical request', mine.canonical_request || mine.error);
+					diag('smithy string to sign', theirs.string_to_sign);
+					diag('C string to sign', mine.string_to_sign || mine.error);
+					diag('smithy Authorization', theirs.authorization);
+					diag('C Authorization', mine.authorization || mine.error);
+				}
 			}
-			batchOk = false;
-			if (!reported) {
-				reported = true;
-				console.log(`# request ${i} (seed ${opts.seed}) differs`);
-				diag('request given to the C signer', JSON.stringify(requests[i].c));
-				diag('headers smithy sent', theirs.headers.join(', '));
-				diag('smithy canonical request', theirs.canonical_request);
-				diag('C canonical request', mine.canonical_request || mine.error);
-				diag('smithy Authorization', theirs.authorization);
-				diag('C Authorization', mine.authorization || mine.error);
-			}
+			if (!ok)
+				failed++;
+			testno++;
+			console.log(`${ok ? 'ok' : 'not ok'} ${testno} - requests ${first + 1}..${last + 1}: ${what} agrees with @smithy/signature-v4`);
 		}
-		if (!batchOk)
-			failedBatches++;
-		console.log(`${batchOk ? 'ok' : 'not ok'} ${b + 1} - requests ${first + 1}..${last + 1}: Authorization agrees with @smithy/signature-v4`);
 	}
 	if (c.code !== 0)
 		console.log(`# sigv4_check exited with status ${c.code}`);
-	console.log(`# seed ${opts.seed}: ${agree} of ${opts.count} requests agree, ${failedBatches} of ${nbatches} batches failed`);
-	process.exitCode = failedBatches === 0 && c.code === 0 ? 0 : 1;
+	console.log(`# seed ${opts.seed}: ${agree.filter((a) => a).length} of ${opts.count} requests agree, ${failed} of ${testno} tests failed`);
+	process.exitCode = failed === 0 && c.code === 0 ? 0 : 1;
 }
 
 main().catch((err) => {
