@@ -8,11 +8,12 @@
 #
 # Tests:
 #	1  build test/sigv4/sigv4_check, warnings as errors
-#	2  AWS's published test vectors (subtest)
-#	3  cross-check against @smithy/signature-v4 (subtest)
-#	4  test vectors under valgrind: no error, no leak
-#	5  cross-check under valgrind: no error, no leak
-#	6  test vectors and cross-check built with AddressSanitizer and
+#	2  AWS's published POST test vectors (subtest)
+#	3  the signer's own rules (subtest)
+#	4  cross-check against @smithy/signature-v4 (subtest)
+#	5  test vectors and rules under valgrind: no error, no leak
+#	6  cross-check under valgrind: no error, no leak
+#	7  test vectors, rules and cross-check built with AddressSanitizer and
 #	   UndefinedBehaviorSanitizer
 #
 # Exits non-zero if any test fails.  Environment: CC (default cc).
@@ -38,8 +39,8 @@ done
 cflags="-std=gnu99 -Wall -Wextra -Werror -O2 -Wmissing-prototypes \
 	-Wdeclaration-after-statement -Wpointer-arith -Wformat-security"
 sources="$root/src/sigv4.c $here/sigv4_check.c"
-# the checker injects allocation failures into the signer (see sigv4_check.c)
-libs="-Wl,--wrap=malloc -Wl,--wrap=calloc -lcrypto -ljansson"
+# the checker tracks and fails the signer's allocations (see sigv4_check.c)
+libs="-Wl,--wrap=malloc -Wl,--wrap=free -lcrypto -ljansson"
 driver=$here/sigv4_check
 vectors=$here/vectors
 
@@ -110,7 +111,13 @@ crosscheck()
 	node "$here/crosscheck.js" $crosscheck_args "$@"
 }
 
-echo "1..6"
+# Run the vector and rule checks with the checker given as "$@".
+vectors_and_rules()
+{
+	"$@" vectors "$vectors" && "$@" rules
+}
+
+echo "1..7"
 
 # shellcheck disable=SC2086
 quiet "build sigv4_check with $cc -Wall -Wextra -Werror" \
@@ -118,24 +125,26 @@ quiet "build sigv4_check with $cc -Wall -Wextra -Werror" \
 built=$status
 
 if [ $built -eq 0 ]; then
-	subtest "published SigV4 test vectors" "$driver" vectors "$vectors"
+	subtest "published SigV4 POST test vectors" "$driver" vectors "$vectors"
+	subtest "the signer's own rules" "$driver" rules
 	subtest "cross-check against @smithy/signature-v4" crosscheck
 else
-	report 1 "published SigV4 test vectors (not built)"
+	report 1 "published SigV4 POST test vectors (not built)"
+	report 1 "the signer's own rules (not built)"
 	report 1 "cross-check against @smithy/signature-v4 (not built)"
 fi
 
 valgrind_opts="--error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible -q"
 if ! command -v valgrind >/dev/null 2>&1; then
-	skip "test vectors under valgrind" "valgrind not installed"
+	skip "test vectors and rules under valgrind" "valgrind not installed"
 	skip "cross-check under valgrind" "valgrind not installed"
 elif [ $built -ne 0 ]; then
-	report 1 "test vectors under valgrind (not built)"
+	report 1 "test vectors and rules under valgrind (not built)"
 	report 1 "cross-check under valgrind (not built)"
 else
 	# shellcheck disable=SC2086
-	quiet "test vectors under valgrind: no error, no leak" \
-		valgrind $valgrind_opts "$driver" vectors "$vectors"
+	quiet "test vectors and rules under valgrind: no error, no leak" \
+		vectors_and_rules valgrind $valgrind_opts "$driver"
 	printf '#!/bin/sh\nexec valgrind %s "%s" "$@"\n' "$valgrind_opts" "$driver" \
 		>"$work/valgrind-driver"
 	chmod +x "$work/valgrind-driver"
@@ -149,10 +158,10 @@ sanitized()
 	$cc $cflags -O1 -g -fno-omit-frame-pointer \
 		-fsanitize=address,undefined -fno-sanitize-recover=all \
 		-I"$root/src" $sources -o "$work/sigv4_check_asan" $libs &&
-		"$work/sigv4_check_asan" vectors "$vectors" &&
+		vectors_and_rules "$work/sigv4_check_asan" &&
 		crosscheck --driver "$work/sigv4_check_asan"
 }
-quiet "test vectors and cross-check under -fsanitize=address,undefined" sanitized
+quiet "test vectors, rules and cross-check under -fsanitize=address,undefined" sanitized
 
 if [ $failed -ne 0 ]; then
 	echo "# $failed of $testno tests failed"
