@@ -1,7 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * sigv4.h
- *		AWS Signature Version 4 request signing.
+ *		AWS Signature Version 4 signing of seqdist's DynamoDB requests.
+ *
+ * The signer takes the one kind of request seqdist sends, a POST of a JSON
+ * document to a fixed path with no query string, and refuses any other.
  *
  * Pure C on top of OpenSSL: no PostgreSQL headers, so the signer can be
  * linked into a standalone test program and checked against AWS's published
@@ -16,17 +19,19 @@
 
 typedef struct SigV4Header
 {
-	const char *name;			/* as sent; case is normalised when signing */
-	const char *value;			/* as sent; whitespace is trimmed when signing */
+	const char *name;			/* as sent; lower-cased when signing */
+	const char *value;			/* as sent; white space is trimmed and
+								 * folded when signing */
 } SigV4Header;
 
 typedef struct SigV4Request
 {
-	const char *method;			/* "GET", "POST", ... */
-	const char *path;			/* URI path exactly as sent, e.g. "/" */
-	const char *query;			/* raw query string without '?', or NULL */
-	const SigV4Header *headers; /* every header to sign; must include Host */
-	int			nheaders;
+	const char *method;			/* "POST", the only method signed */
+	const char *path;			/* URI path exactly as sent: "/", "/dynamo" */
+	const char *query;			/* NULL: a caller with a query string gets a
+								 * refusal rather than a wrong signature */
+	const SigV4Header *headers; /* every header to sign, each name once */
+	int			nheaders;		/* a handful: the work is quadratic in it */
 	const unsigned char *payload;
 	size_t		payload_len;
 } SigV4Request;
@@ -59,20 +64,23 @@ typedef struct SigV4Result
  * Returns 0 on success, -1 on failure (out of memory or bad input); on
  * failure *result holds no allocations.
  *
- * Bad input is: amz_date not in yyyymmddThhmmssZ form; an empty region,
- * service, method, access key id or secret; a region or service holding
- * "/", white space or a non-ASCII byte; an access key id holding "/", ","
- * or white space; a method or header name that is not an HTTP token; a
- * path not starting with "/"; a NULL payload with a non-zero length; a
- * header list without exactly one Host, exactly one X-Amz-Date equal to
- * amz_date and, when the credentials carry a session token, exactly one
- * X-Amz-Security-Token equal to it.
+ * Bad input is: a NULL req, cred or result; a method other than "POST"; a
+ * non-NULL query (even "");
+ * a path not starting with "/", holding "?" or "#", or with a "." or ".."
+ * segment or an empty segment other than a trailing one (such a path would
+ * need normalising); a NULL payload with a non-zero length; amz_date not in
+ * yyyymmddThhmmssZ form; an empty region, service, access key id or
+ * secret; a region, service or access key id holding "/", white space, a
+ * control character or a non-ASCII byte, or an access key id holding ",";
+ * a header name that is not an HTTP token, or a NULL header value; a header
+ * name given twice, in any case; a header list without Host, without
+ * X-Amz-Date equal to amz_date or, when the credentials carry a session
+ * token, without X-Amz-Security-Token equal to it.
  *
  * The signer adds no header and never reads X-Amz-Content-Sha256: the
  * payload hash in the canonical request is always computed from payload.
- * The path is normalised and encoded as for every service except S3, and
- * the query is decoded and re-encoded ("+" is a literal plus); see the
- * comment at the top of sigv4.c.
+ * The path is encoded as for every service except S3; see the comment at
+ * the top of sigv4.c.
  */
 extern int	sigv4_sign(const SigV4Request *req, const SigV4Credentials *cred,
 					   const char *region, const char *service,

@@ -3,102 +3,137 @@
  * sigv4_check.c
  *		Standalone checker for the SigV4 signer in src/sigv4.c.
  *
- * Two modes:
+ * Three modes, each printing TAP (README.md describes the checks):
  *
  *	sigv4_check vectors DIR
- *		Replays every case directory under DIR (AWS's published SigV4 test
- *		suite, see README.md) and prints TAP: for each case the canonical
- *		request, the string to sign, the signature and the Authorization
- *		header are compared with the published ones.  A few checks of the
- *		signer's input validation and query re-encoding follow.
+ *		Replays the POST cases of AWS's published SigV4 test suite under DIR.
+ *		For each case the canonical request, the string to sign, the
+ *		signature and the Authorization header are compared with the
+ *		published ones; a case whose request has a query string must be
+ *		refused, since seqdist never sends one.
+ *
+ *	sigv4_check rules
+ *		The signer's own rules: every class of bad input it refuses, what
+ *		the canonical request makes of the inputs it accepts, and each of
+ *		its allocations failing in turn.
  *
  *	sigv4_check stdin
  *		Reads one JSON request per line and writes one JSON line per request
  *		with the Authorization, canonical request and string to sign the
- *		signer computes (or an "error" member).  crosscheck.js drives this
- *		mode to compare the signer with an independent implementation.
- *		Input members: method, path, query (string or null), headers
- *		(array of [name, value] pairs, sent as given), payload (hex),
- *		access_key_id, secret_access_key, session_token (string or null),
- *		region, service, amz_date.
+ *		signer computes (or an "error" member); crosscheck.js drives it.
+ *		Input members: method, path, headers (array of [name, value] pairs,
+ *		sent as given), payload (hex), access_key_id, secret_access_key,
+ *		session_token (string or null), region, service, amz_date.
  *
- * Each case directory holds context.json (credentials, region, service,
- * timestamp, whether the payload hash is sent as X-Amz-Content-Sha256 and
- * whether the session token is signed), request.txt (the request before
- * signing) and the expected header-canonical-request.txt,
- * header-string-to-sign.txt, header-signature.txt and
- * header-signed-request.txt.  As in the suite, the signing client adds
- * X-Amz-Date, X-Amz-Security-Token and X-Amz-Content-Sha256; here the
- * checker adds them to the header list it hands to the signer.
- *
- * The checker is linked with -Wl,--wrap=malloc -Wl,--wrap=calloc so that it
- * can make the n-th allocation fail and check every error path of the
- * signer (run it under valgrind or AddressSanitizer to see leaks there).
+ * The checker is linked with -Wl,--wrap=malloc -Wl,--wrap=free, so that
+ * while the rules mode is inside the signer it sees every block the signer
+ * allocates and frees: it can make any allocation fail, tell what is still
+ * allocated afterwards and check that each block is wiped before it is
+ * freed.
  *
  *-------------------------------------------------------------------------
  */
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
 #include "sigv4.h"
 
-/* A header list that owns its strings. */
-typedef struct HeaderList
-{
-	SigV4Header *items;
-	int			n;
-	int			cap;
-} HeaderList;
-
-/* A request read from a case's request.txt. */
-typedef struct ParsedRequest
-{
-	char	   *method;
-	char	   *path;
-	char	   *query;
-	HeaderList	headers;
-	unsigned char *payload;
-	size_t		payload_len;
-} ParsedRequest;
+/* the tables of variations leave out the members they do not use */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 static int	tap_count = 0;
 static int	tap_failed = 0;
 
-/*---- allocation failure injection ----*/
+/*---- allocation tracking ----*/
 
 void	   *__real_malloc(size_t size);
-void	   *__real_calloc(size_t nmemb, size_t size);
+void		__real_free(void *ptr);
 void	   *__wrap_malloc(size_t size);
-void	   *__wrap_calloc(size_t nmemb, size_t size);
+void		__wrap_free(void *ptr);
 
-/* Allocations left before one fails; negative: none fails. */
-static long alloc_countdown = -1;
+#define MAX_BLOCKS 64
 
-static bool
-alloc_should_fail(void)
+static bool tracking = false;	/* inside the signer, called by the rules */
+static long fail_countdown = -1;	/* allocations left before one fails */
+static int	nallocs = 0;		/* allocations made while tracking */
+static int	unwiped = 0;		/* blocks freed while tracking, not zeroed */
+static int	nblocks = 0;		/* blocks allocated while tracking, not freed */
+static struct
 {
-	if (alloc_countdown < 0)
-		return false;
-	if (alloc_countdown-- == 0)
-		return true;
-	return false;
-}
+	void	   *ptr;
+	size_t		size;
+}			blocks[MAX_BLOCKS];
 
 void *
 __wrap_malloc(size_t size)
 {
-	return alloc_should_fail() ? NULL : __real_malloc(size);
+	void	   *ptr;
+
+	if (!tracking)
+		return __real_malloc(size);
+	if (fail_countdown >= 0 && fail_countdown-- == 0)
+		return NULL;
+	ptr = __real_malloc(size);
+	nallocs++;
+	if (ptr != NULL && nblocks < MAX_BLOCKS)
+	{
+		blocks[nblocks].ptr = ptr;
+		blocks[nblocks].size = size;
+		nblocks++;
+	}
+	return ptr;
 }
 
-void *
-__wrap_calloc(size_t nmemb, size_t size)
+void
+__wrap_free(void *ptr)
 {
-	return alloc_should_fail() ? NULL : __real_calloc(nmemb, size);
+	int			i;
+	size_t		k;
+
+	for (i = 0; tracking && ptr != NULL && i < nblocks; i++)
+	{
+		if (blocks[i].ptr != ptr)
+			continue;
+		for (k = 0; k < blocks[i].size; k++)
+		{
+			if (((unsigned char *) ptr)[k] != 0)
+			{
+				unwiped++;
+				break;
+			}
+		}
+		blocks[i] = blocks[--nblocks];
+		break;
+	}
+	__real_free(ptr);
+}
+
+static int
+tracked_sign(const SigV4Request *req, const SigV4Credentials *cred,
+			 const char *region, const char *service, const char *amz_date,
+			 SigV4Result *res)
+{
+	int			rc;
+
+	tracking = true;
+	rc = sigv4_sign(req, cred, region, service, amz_date, res);
+	tracking = false;
+	return rc;
+}
+
+static void
+tracked_result_free(SigV4Result *res)
+{
+	tracking = true;
+	sigv4_result_free(res);
+	tracking = false;
 }
 
 /*---- helpers ----*/
@@ -128,106 +163,66 @@ xstrndup(const char *s, size_t len)
 
 /* Whole file as a NUL-terminated string; NULL if it cannot be read. */
 static char *
-read_file(const char *path, size_t *lenp)
+read_file(const char *dir, const char *name, const char *file, size_t *lenp)
 {
-	FILE	   *f = fopen(path, "rb");
-	char	   *data = NULL;
-	size_t		len = 0;
-	size_t		cap = 0;
+	char		path[4096];
+	FILE	   *f;
+	long		len;
+	char	   *data;
 
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, name, file);
+	f = fopen(path, "rb");
 	if (f == NULL)
 		return NULL;
-	for (;;)
+	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
+		fseek(f, 0, SEEK_SET) != 0)
 	{
-		size_t		got;
-
-		if (cap - len < 4096)
-		{
-			char	   *bigger;
-
-			cap = cap > 0 ? cap * 2 : 8192;
-			bigger = realloc(data, cap);
-			if (bigger == NULL)
-			{
-				free(data);
-				fclose(f);
-				return NULL;
-			}
-			data = bigger;
-		}
-		got = fread(data + len, 1, cap - len - 1, f);
-		len += got;
-		if (got == 0)
-			break;
+		fclose(f);
+		return NULL;
+	}
+	data = xmalloc((size_t) len + 1);
+	if (fread(data, 1, (size_t) len, f) != (size_t) len)
+	{
+		free(data);
+		fclose(f);
+		return NULL;
 	}
 	fclose(f);
 	data[len] = '\0';
 	if (lenp != NULL)
-		*lenp = len;
+		*lenp = (size_t) len;
 	return data;
 }
 
+/* An expected result file, without the trailing newline. */
 static char *
-path_join(const char *dir, const char *name, const char *file)
+read_expected(const char *dir, const char *name, const char *file)
 {
-	size_t		len = strlen(dir) + strlen(name) + strlen(file) + 3;
-	char	   *p = xmalloc(len);
+	char	   *data = read_file(dir, name, file, NULL);
+	size_t		len = data != NULL ? strlen(data) : 0;
 
-	snprintf(p, len, "%s/%s/%s", dir, name, file);
-	return p;
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	return data;
 }
 
-static void
-strip_trailing_newlines(char *s)
+/* A header list that owns its strings. */
+typedef struct HeaderList
 {
-	size_t		len = strlen(s);
+	SigV4Header items[32];
+	int			n;
+} HeaderList;
 
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-		s[--len] = '\0';
-}
-
-static void
+static bool
 headers_add(HeaderList *list, const char *name, size_t namelen,
 			const char *value, size_t valuelen)
 {
-	if (list->n == list->cap)
-	{
-		SigV4Header *bigger;
-
-		list->cap = list->cap > 0 ? list->cap * 2 : 8;
-		bigger = realloc(list->items, (size_t) list->cap * sizeof(SigV4Header));
-		if (bigger == NULL)
-		{
-			fprintf(stderr, "sigv4_check: out of memory\n");
-			exit(2);
-		}
-		list->items = bigger;
-	}
+	if (list->n == (int) (sizeof(list->items) / sizeof(list->items[0])))
+		return false;
 	list->items[list->n].name = xstrndup(name, namelen);
 	list->items[list->n].value = xstrndup(value, valuelen);
 	list->n++;
-}
-
-static void
-headers_add_str(HeaderList *list, const char *name, const char *value)
-{
-	headers_add(list, name, strlen(name), value, strlen(value));
-}
-
-/* Continuation of a folded header line: append "\n" + line to the value. */
-static void
-headers_extend_last(HeaderList *list, const char *line, size_t len)
-{
-	const char *old = list->items[list->n - 1].value;
-	size_t		oldlen = strlen(old);
-	char	   *joined = xmalloc(oldlen + 1 + len + 1);
-
-	memcpy(joined, old, oldlen);
-	joined[oldlen] = '\n';
-	memcpy(joined + oldlen + 1, line, len);
-	joined[oldlen + 1 + len] = '\0';
-	free((char *) old);
-	list->items[list->n - 1].value = joined;
+	return true;
 }
 
 static void
@@ -240,9 +235,137 @@ headers_free(HeaderList *list)
 		free((char *) list->items[i].name);
 		free((char *) list->items[i].value);
 	}
-	free(list->items);
-	list->items = NULL;
-	list->n = list->cap = 0;
+	list->n = 0;
+}
+
+/*---- TAP ----*/
+
+static bool tap_ok(bool ok, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+static bool
+tap_ok(bool ok, const char *fmt,...)
+{
+	va_list		ap;
+
+	tap_count++;
+	if (!ok)
+		tap_failed++;
+	printf("%s %d - ", ok ? "ok" : "not ok", tap_count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	return ok;
+}
+
+static void
+tap_diag_block(const char *label, const char *text)
+{
+	const char *p = text != NULL ? text : "(null)";
+	const char *nl;
+
+	printf("#   %s:\n", label);
+	do
+	{
+		nl = strchr(p, '\n');
+		printf("#     |%.*s\n", nl != NULL ? (int) (nl - p) : (int) strlen(p), p);
+		p = nl + 1;
+	} while (nl != NULL);
+}
+
+static void tap_compare(const char *expected, const char *got,
+						const char *fmt,...) __attribute__((format(printf, 3, 4)));
+
+static void
+tap_compare(const char *expected, const char *got, const char *fmt,...)
+{
+	bool		ok = expected != NULL && got != NULL && strcmp(expected, got) == 0;
+	char		what[256];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	tap_ok(ok, "%s", what);
+	if (!ok)
+	{
+		tap_diag_block("expected", expected);
+		tap_diag_block("got", got);
+	}
+}
+
+static bool
+result_empty(const SigV4Result *res)
+{
+	return res->canonical_request == NULL && res->string_to_sign == NULL &&
+		res->signature == NULL && res->authorization == NULL;
+}
+
+/*---- vectors mode ----*/
+
+/* A request read from a case's request.txt. */
+typedef struct ParsedRequest
+{
+	char	   *method;
+	char	   *path;
+	char	   *query;
+	HeaderList	headers;
+	const char *payload;		/* points into the file's text */
+	size_t		payload_len;
+} ParsedRequest;
+
+static const char *
+line_end(const char *line, const char *end)
+{
+	const char *eol = memchr(line, '\n', (size_t) (end - line));
+
+	return eol != NULL ? eol : end;
+}
+
+/*
+ * "METHOD target HTTP/1.1", "Name:value" lines, an empty line and the body.
+ * The POST cases have neither folded header lines nor spaces in the target.
+ */
+static bool
+parse_request(const char *text, size_t len, ParsedRequest *pr)
+{
+	const char *end = text + len;
+	const char *eol = line_end(text, end);
+	const char *sp1 = memchr(text, ' ', (size_t) (eol - text));
+	const char *sp2 = sp1 != NULL ? memchr(sp1 + 1, ' ', (size_t) (eol - sp1 - 1)) : NULL;
+	const char *qmark;
+	const char *line;
+
+	memset(pr, 0, sizeof(ParsedRequest));
+	if (sp2 == NULL)
+		return false;
+	pr->method = xstrndup(text, (size_t) (sp1 - text));
+	qmark = memchr(sp1 + 1, '?', (size_t) (sp2 - sp1 - 1));
+	pr->path = xstrndup(sp1 + 1, (size_t) ((qmark != NULL ? qmark : sp2) - sp1 - 1));
+	if (qmark != NULL)
+		pr->query = xstrndup(qmark + 1, (size_t) (sp2 - qmark - 1));
+
+	line = eol < end ? eol + 1 : end;
+	while (line < end)
+	{
+		const char *colon;
+
+		eol = line_end(line, end);
+		if (eol == line)
+		{
+			line++;				/* the empty line before the body */
+			break;
+		}
+		colon = memchr(line, ':', (size_t) (eol - line));
+		if (colon == NULL ||
+			!headers_add(&pr->headers, line, (size_t) (colon - line), colon + 1,
+						 (size_t) (eol - colon - 1)))
+			return false;
+		line = eol < end ? eol + 1 : end;
+	}
+	pr->payload = line;
+	pr->payload_len = (size_t) (end - line);
+	return true;
 }
 
 static void
@@ -252,137 +375,7 @@ parsed_request_free(ParsedRequest *pr)
 	free(pr->path);
 	free(pr->query);
 	headers_free(&pr->headers);
-	free(pr->payload);
-	memset(pr, 0, sizeof(ParsedRequest));
 }
-
-/*
- * Parse "METHOD target HTTP/1.1", header lines (folded lines start with
- * white space), an empty line and the body.  The target may contain spaces.
- */
-static bool
-parse_request(const char *text, size_t textlen, ParsedRequest *pr)
-{
-	const char *end = text + textlen;
-	const char *line = text;
-	const char *eol;
-	const char *sp1;
-	const char *sp2;
-	const char *target;
-	const char *qmark;
-	size_t		linelen;
-
-	memset(pr, 0, sizeof(ParsedRequest));
-
-	eol = memchr(line, '\n', (size_t) (end - line));
-	if (eol == NULL)
-		eol = end;
-	linelen = (size_t) (eol - line);
-	if (linelen > 0 && line[linelen - 1] == '\r')
-		linelen--;
-	sp1 = memchr(line, ' ', linelen);
-	sp2 = line + linelen;
-	while (sp2 > line && sp2[-1] != ' ')
-		sp2--;
-	if (sp1 == NULL || sp2 <= sp1 + 1)
-		return false;
-	sp2--;
-	pr->method = xstrndup(line, (size_t) (sp1 - line));
-	target = sp1 + 1;
-	qmark = memchr(target, '?', (size_t) (sp2 - target));
-	if (qmark != NULL)
-	{
-		pr->path = xstrndup(target, (size_t) (qmark - target));
-		pr->query = xstrndup(qmark + 1, (size_t) (sp2 - qmark - 1));
-	}
-	else
-		pr->path = xstrndup(target, (size_t) (sp2 - target));
-
-	line = eol < end ? eol + 1 : end;
-	while (line < end)
-	{
-		const char *colon;
-
-		eol = memchr(line, '\n', (size_t) (end - line));
-		if (eol == NULL)
-			eol = end;
-		linelen = (size_t) (eol - line);
-		if (linelen > 0 && line[linelen - 1] == '\r')
-			linelen--;
-		if (linelen == 0)
-		{
-			line = eol < end ? eol + 1 : end;
-			break;
-		}
-		if (line[0] == ' ' || line[0] == '\t')
-		{
-			if (pr->headers.n == 0)
-				return false;
-			headers_extend_last(&pr->headers, line, linelen);
-		}
-		else
-		{
-			colon = memchr(line, ':', linelen);
-			if (colon == NULL)
-				return false;
-			headers_add(&pr->headers, line, (size_t) (colon - line), colon + 1,
-						linelen - (size_t) (colon - line) - 1);
-		}
-		line = eol < end ? eol + 1 : end;
-	}
-
-	pr->payload_len = (size_t) (end - line);
-	pr->payload = xmalloc(pr->payload_len);
-	memcpy(pr->payload, line, pr->payload_len);
-	return true;
-}
-
-/*---- TAP ----*/
-
-static void
-tap_diag_block(const char *label, const char *text)
-{
-	const char *p = text != NULL ? text : "(null)";
-
-	printf("#   %s:\n", label);
-	for (;;)
-	{
-		const char *nl = strchr(p, '\n');
-		int			len = nl != NULL ? (int) (nl - p) : (int) strlen(p);
-
-		printf("#     |%.*s\n", len, p);
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
-}
-
-static void
-tap_result(bool ok, const char *name, const char *what)
-{
-	tap_count++;
-	if (!ok)
-		tap_failed++;
-	printf("%s %d - %s %s\n", ok ? "ok" : "not ok", tap_count, name, what);
-}
-
-static void
-tap_compare(const char *name, const char *what, const char *expected,
-			const char *got)
-{
-	bool		ok = expected != NULL && got != NULL && strcmp(expected, got) == 0;
-
-	tap_result(ok, name, what);
-	if (!ok)
-	{
-		tap_diag_block("expected", expected);
-		tap_diag_block("got", got);
-	}
-}
-
-/*---- vector mode ----*/
-
-#define CHECKS_PER_CASE 4
 
 static const char *
 json_member_string(json_t *obj, const char *key)
@@ -392,376 +385,139 @@ json_member_string(json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* "2015-08-30T12:36:00Z" -> "20150830T123600Z" */
-static void
-amz_date_from_timestamp(const char *ts, char out[17])
-{
-	int			n = 0;
-
-	for (; *ts != '\0' && n < 16; ts++)
-	{
-		if (*ts != '-' && *ts != ':')
-			out[n++] = *ts;
-	}
-	out[n] = '\0';
-}
-
 static char *
 authorization_from_signed_request(const char *text)
 {
-	const char *p = text;
+	const char *p = text != NULL ? strstr(text, "\nAuthorization:") : NULL;
 
-	while (p != NULL && *p != '\0')
-	{
-		if (strncmp(p, "Authorization:", 14) == 0)
-		{
-			const char *eol = strchr(p, '\n');
-			size_t		len = eol != NULL ? (size_t) (eol - p) : strlen(p);
-			char	   *value;
-
-			value = xstrndup(p + 14, len - 14);
-			strip_trailing_newlines(value);
-			return value;
-		}
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	return NULL;
+	return p != NULL ? xstrndup(p + 15, strcspn(p + 15, "\r\n")) : NULL;
 }
 
-static char *
-read_expected(const char *dir, const char *name, const char *file)
+/*
+ * A case whose request has a query string: the signer must refuse it, and
+ * sign the same request once the query is dropped, so that it is the query
+ * that is refused.
+ */
+static void
+check_refused_case(const char *name, SigV4Request *req,
+				   const SigV4Credentials *cred, json_t *ctx,
+				   const char *amz_date)
 {
-	char	   *path = path_join(dir, name, file);
-	char	   *data = read_file(path, NULL);
+	SigV4Result res;
+	int			with_query;
+	int			without_query;
 
-	free(path);
-	if (data != NULL)
-		strip_trailing_newlines(data);
-	return data;
+	memset(&res, 0x5a, sizeof(res));
+	with_query = sigv4_sign(req, cred, json_member_string(ctx, "region"),
+							json_member_string(ctx, "service"), amz_date, &res);
+	with_query = with_query == -1 && result_empty(&res) ? 0 : 1;
+	req->query = NULL;
+	without_query = sigv4_sign(req, cred, json_member_string(ctx, "region"),
+							   json_member_string(ctx, "service"), amz_date,
+							   &res);
+	if (without_query == 0)
+		sigv4_result_free(&res);
+	tap_ok(with_query == 0 && without_query == 0,
+		   "%s: refused for its query string, signed without it", name);
 }
 
 static void
 run_case(const char *dir, const char *name)
 {
-	char	   *ctx_path = path_join(dir, name, "context.json");
-	char	   *req_path = path_join(dir, name, "request.txt");
-	json_t	   *ctx = NULL;
 	json_error_t jerr;
-	char	   *raw = NULL;
+	char		ctx_path[4096];
+	json_t	   *ctx;
+	json_t	   *creds;
+	char	   *raw;
 	size_t		rawlen = 0;
 	ParsedRequest pr;
 	SigV4Request req;
 	SigV4Credentials cred;
 	SigV4Result res;
-	const char *token = NULL;
-	bool		sign_body;
-	bool		omit_token;
-	char		amz_date[17];
+	const char *ts;
+	const char *token;
+	char		amz_date[17] = "";
 	char		payload_hash[65];
-	char	   *exp_creq = NULL;
-	char	   *exp_sts = NULL;
-	char	   *exp_sig = NULL;
-	char	   *exp_signed = NULL;
-	char	   *exp_auth = NULL;
-	bool		parsed = false;
+	char	   *exp_signed;
+	char	   *exp[4];
 	int			rc = -1;
+	int			i;
+	int			n;
 
+	snprintf(ctx_path, sizeof(ctx_path), "%s/%s/context.json", dir, name);
+	ctx = json_load_file(ctx_path, 0, &jerr);
+	raw = read_file(dir, name, "request.txt", &rawlen);
 	memset(&pr, 0, sizeof(pr));
 	memset(&res, 0, sizeof(res));
-	memset(&cred, 0, sizeof(cred));
-
-	ctx = json_load_file(ctx_path, 0, &jerr);
-	raw = read_file(req_path, &rawlen);
-	if (ctx != NULL && raw != NULL)
-		parsed = parse_request(raw, rawlen, &pr);
-
-	if (parsed)
+	if (ctx == NULL || raw == NULL || !parse_request(raw, rawlen, &pr))
 	{
-		json_t	   *creds = json_object_get(ctx, "credentials");
-		const char *ts = json_member_string(ctx, "timestamp");
-
-		cred.access_key_id = json_member_string(creds, "access_key_id");
-		cred.secret_access_key = json_member_string(creds, "secret_access_key");
-		token = json_member_string(creds, "token");
-		sign_body = json_is_true(json_object_get(ctx, "sign_body"));
-		omit_token = json_is_true(json_object_get(ctx, "omit_session_token"));
-		amz_date_from_timestamp(ts != NULL ? ts : "", amz_date);
-
-		/* The headers the signing client adds, as the suite expects them. */
-		headers_add_str(&pr.headers, "X-Amz-Date", amz_date);
-		if (token != NULL && !omit_token)
-		{
-			headers_add_str(&pr.headers, "X-Amz-Security-Token", token);
-			cred.session_token = token;
-		}
-		if (sign_body &&
-			sigv4_sha256_hex(pr.payload, pr.payload_len, payload_hash) == 0)
-			headers_add_str(&pr.headers, "X-Amz-Content-Sha256", payload_hash);
-
-		req.method = pr.method;
-		req.path = pr.path;
-		req.query = pr.query;
-		req.headers = pr.headers.items;
-		req.nheaders = pr.headers.n;
-		req.payload = pr.payload;
-		req.payload_len = pr.payload_len;
-
-		rc = sigv4_sign(&req, &cred, json_member_string(ctx, "region"),
-						json_member_string(ctx, "service"), amz_date, &res);
+		tap_ok(false, "%s: cannot read context.json or request.txt", name);
+		goto cleanup;
 	}
+
+	creds = json_object_get(ctx, "credentials");
+	cred.access_key_id = json_member_string(creds, "access_key_id");
+	cred.secret_access_key = json_member_string(creds, "secret_access_key");
+	cred.session_token = NULL;
+	token = json_member_string(creds, "token");
+	/* "2015-08-30T12:36:00Z" -> "20150830T123600Z" */
+	ts = json_member_string(ctx, "timestamp");
+	for (n = 0; ts != NULL && *ts != '\0' && n < 16; ts++)
+	{
+		if (*ts != '-' && *ts != ':')
+			amz_date[n++] = *ts;
+	}
+	amz_date[n] = '\0';
+
+	/* the headers the suite expects the signing client to add */
+	headers_add(&pr.headers, "X-Amz-Date", 10, amz_date, strlen(amz_date));
+	if (token != NULL && !json_is_true(json_object_get(ctx, "omit_session_token")))
+	{
+		headers_add(&pr.headers, "X-Amz-Security-Token", 20, token, strlen(token));
+		cred.session_token = token;
+	}
+	if (json_is_true(json_object_get(ctx, "sign_body")) &&
+		sigv4_sha256_hex((const unsigned char *) pr.payload, pr.payload_len,
+						 payload_hash) == 0)
+		headers_add(&pr.headers, "X-Amz-Content-Sha256", 20, payload_hash, 64);
+
+	req.method = pr.method;
+	req.path = pr.path;
+	req.query = pr.query;
+	req.headers = pr.headers.items;
+	req.nheaders = pr.headers.n;
+	req.payload = (const unsigned char *) pr.payload;
+	req.payload_len = pr.payload_len;
+
+	if (pr.query != NULL)
+	{
+		check_refused_case(name, &req, &cred, ctx, amz_date);
+		goto cleanup;
+	}
+
+	rc = sigv4_sign(&req, &cred, json_member_string(ctx, "region"),
+					json_member_string(ctx, "service"), amz_date, &res);
 	if (rc != 0)
-		printf("# %s: %s\n", name,
-			   ctx == NULL ? "cannot read context.json" :
-			   raw == NULL ? "cannot read request.txt" :
-			   !parsed ? "cannot parse request.txt" : "sigv4_sign failed");
-
-	exp_creq = read_expected(dir, name, "header-canonical-request.txt");
-	exp_sts = read_expected(dir, name, "header-string-to-sign.txt");
-	exp_sig = read_expected(dir, name, "header-signature.txt");
-	exp_signed = read_expected(dir, name, "header-signed-request.txt");
-	if (exp_signed != NULL)
-		exp_auth = authorization_from_signed_request(exp_signed);
-
-	tap_compare(name, "canonical request", exp_creq, res.canonical_request);
-	tap_compare(name, "string to sign", exp_sts, res.string_to_sign);
-	tap_compare(name, "signature", exp_sig, res.signature);
-	tap_compare(name, "authorization", exp_auth, res.authorization);
-
+		printf("# %s: sigv4_sign failed\n", name);
+	exp[0] = read_expected(dir, name, "header-canonical-request.txt");
+	exp[1] = read_expected(dir, name, "header-string-to-sign.txt");
+	exp[2] = read_expected(dir, name, "header-signature.txt");
+	exp_signed = read_file(dir, name, "header-signed-request.txt", NULL);
+	exp[3] = authorization_from_signed_request(exp_signed);
+	tap_compare(exp[0], res.canonical_request, "%s: canonical request", name);
+	tap_compare(exp[1], res.string_to_sign, "%s: string to sign", name);
+	tap_compare(exp[2], res.signature, "%s: signature", name);
+	tap_compare(exp[3], res.authorization, "%s: Authorization", name);
+	for (i = 0; i < 4; i++)
+		free(exp[i]);
+	free(exp_signed);
 	sigv4_result_free(&res);
+
+cleanup:
 	parsed_request_free(&pr);
 	if (ctx != NULL)
 		json_decref(ctx);
 	free(raw);
-	free(ctx_path);
-	free(req_path);
-	free(exp_creq);
-	free(exp_sts);
-	free(exp_sig);
-	free(exp_signed);
-	free(exp_auth);
-}
-
-/*---- checks of the signer's own rules ----*/
-
-enum ApiMutation
-{
-	API_NONE,
-	API_NO_HOST,
-	API_TWO_HOSTS,
-	API_NO_DATE,
-	API_WRONG_DATE,
-	API_TOKEN_UNSIGNED,
-	API_BAD_AMZ_DATE,
-	API_BAD_HEADER_NAME,
-	API_RELATIVE_PATH,
-	API_BAD_REGION,
-	API_NULL_PAYLOAD,
-	API_NMUTATIONS
-};
-
-static const char *const api_names[API_NMUTATIONS] = {
-	"valid request signs",
-	"missing Host is rejected",
-	"two Host headers are rejected",
-	"missing X-Amz-Date is rejected",
-	"X-Amz-Date differing from the signing date is rejected",
-	"session token not sent as a header is rejected",
-	"malformed signing date is rejected",
-	"header name with a space is rejected",
-	"path without a leading slash is rejected",
-	"region containing a slash is rejected",
-	"NULL payload with a length is rejected",
-};
-
-static int
-api_sign(enum ApiMutation m, const char *query, SigV4Result *res)
-{
-	SigV4Header headers[4];
-	int			n = 0;
-	SigV4Request req;
-	SigV4Credentials cred;
-	const char *amz_date = "20150830T123600Z";
-	const char *region = "us-east-1";
-
-	cred.access_key_id = "AKIDEXAMPLE";
-	cred.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-	cred.session_token = m == API_TOKEN_UNSIGNED ? "token" : NULL;
-
-	if (m != API_NO_HOST)
-	{
-		headers[n].name = "Host";
-		headers[n++].value = "example.amazonaws.com";
-	}
-	if (m == API_TWO_HOSTS)
-	{
-		headers[n].name = "host";
-		headers[n++].value = "other.amazonaws.com";
-	}
-	if (m != API_NO_DATE)
-	{
-		headers[n].name = "X-Amz-Date";
-		headers[n++].value = m == API_WRONG_DATE ? "20150830T123601Z" : amz_date;
-	}
-	if (m == API_BAD_HEADER_NAME)
-	{
-		headers[n].name = "My Header";
-		headers[n++].value = "x";
-	}
-	if (m == API_BAD_AMZ_DATE)
-		amz_date = "2015-08-30T12:36:00Z";
-	if (m == API_BAD_REGION)
-		region = "us-east-1/evil";
-
-	req.method = "GET";
-	req.path = m == API_RELATIVE_PATH ? "example" : "/";
-	req.query = query;
-	req.headers = headers;
-	req.nheaders = n;
-	req.payload = NULL;
-	req.payload_len = m == API_NULL_PAYLOAD ? 3 : 0;
-
-	return sigv4_sign(&req, &cred, region, "service", amz_date, res);
-}
-
-/* Second line of the canonical request, from a signing of the base request. */
-static char *
-api_canonical_query(const char *query)
-{
-	SigV4Result res;
-	char	   *out = NULL;
-
-	if (api_sign(API_NONE, query, &res) == 0)
-	{
-		const char *start = strchr(res.canonical_request, '\n');
-
-		start = start != NULL ? strchr(start + 1, '\n') : NULL;
-		if (start != NULL)
-		{
-			const char *end = strchr(start + 1, '\n');
-
-			out = xstrndup(start + 1, end != NULL ? (size_t) (end - start - 1) : 0);
-		}
-		sigv4_result_free(&res);
-	}
-	return out;
-}
-
-static void
-api_query_case(const char *query, const char *expected, const char *what)
-{
-	char	   *got = api_canonical_query(query);
-
-	tap_compare("api:", what, expected, got);
-	free(got);
-}
-
-/*
- * Sign a request that takes every path of the signer (query, repeated
- * headers, session token, payload) while the n-th allocation fails, for
- * n = 0, 1, ... until signing succeeds.  Every failed signing must return
- * -1 and leave the result empty; leaks show under valgrind and ASan.
- */
-static void
-api_allocation_failures(void)
-{
-	static const SigV4Header headers[] = {
-		{"Host", "example.amazonaws.com"},
-		{"X-Amz-Date", "20150830T123600Z"},
-		{"X-Amz-Security-Token", "token"},
-		{"My-Header", "  a   b  "},
-		{"my-header", "c"},
-		{"Content-Type", "application/x-amz-json-1.0"},
-	};
-	static const unsigned char payload[] = "{\"TableName\":\"counters\"}";
-	SigV4Request req;
-	SigV4Credentials cred;
-	SigV4Result res;
-	long		n;
-	bool		ok = true;
-	char		what[128];
-
-	req.method = "POST";
-	req.path = "/a/./b/../c d/";
-	req.query = "z=1&a=%7e&a=2&b";
-	req.headers = headers;
-	req.nheaders = (int) (sizeof(headers) / sizeof(headers[0]));
-	req.payload = payload;
-	req.payload_len = sizeof(payload) - 1;
-	cred.access_key_id = "AKIDEXAMPLE";
-	cred.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-	cred.session_token = "token";
-
-	for (n = 0;; n++)
-	{
-		int			rc;
-
-		memset(&res, 0x5a, sizeof(res));
-		alloc_countdown = n;
-		rc = sigv4_sign(&req, &cred, "us-east-1", "dynamodb",
-						"20150830T123600Z", &res);
-		alloc_countdown = -1;
-		if (rc == 0)
-		{
-			sigv4_result_free(&res);
-			break;
-		}
-		if (rc != -1 || res.canonical_request != NULL ||
-			res.string_to_sign != NULL || res.signature != NULL ||
-			res.authorization != NULL)
-		{
-			printf("# allocation %ld failing: rc %d or result not empty\n", n, rc);
-			ok = false;
-			break;
-		}
-	}
-	snprintf(what, sizeof(what),
-			 "each of the %ld allocations failing returns -1 with an empty result", n);
-	tap_result(ok && n > 0, "api:", what);
-}
-
-#define API_QUERY_CHECKS 4
-#define API_CHECKS (API_NMUTATIONS + API_QUERY_CHECKS + 2)
-
-static void
-run_api_checks(void)
-{
-	int			m;
-	char		hex[65];
-
-	for (m = 0; m < API_NMUTATIONS; m++)
-	{
-		SigV4Result res;
-		int			rc;
-		bool		ok;
-
-		memset(&res, 0x5a, sizeof(res));
-		rc = api_sign((enum ApiMutation) m, NULL, &res);
-		if (m == API_NONE)
-			ok = rc == 0 && res.authorization != NULL;
-		else
-			ok = rc == -1 && res.canonical_request == NULL &&
-				res.string_to_sign == NULL && res.signature == NULL &&
-				res.authorization == NULL;
-		tap_result(ok, "api:", api_names[m]);
-		if (rc == 0)
-			sigv4_result_free(&res);
-	}
-
-	api_query_case("a=%7e&a=~&a=%7E", "a=~&a=~&a=~",
-				   "every spelling of an unreserved query byte signs the same");
-	api_query_case("b=1+2&a=x%2By", "a=x%2By&b=1%2B2",
-				   "a plus sign in the query is a literal plus");
-	api_query_case("k=%zz&j=%4&i=%", "i=%25&j=%254&k=%25zz",
-				   "a malformed escape in the query is literal");
-	api_query_case("a-b=1&a=2&&a&a=1", "a=&a=1&a=2&a-b=1",
-				   "query sorted by name then value, a bare name signs as name=");
-
-	tap_compare("api:", "sha256 of empty input",
-				"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-				sigv4_sha256_hex(NULL, 0, hex) == 0 ? hex : NULL);
-	api_allocation_failures();
 }
 
 static int
@@ -778,20 +534,456 @@ run_vectors(const char *dir)
 	int			i;
 
 	n = scandir(dir, &names, case_filter, alphasort);
-	if (n < 0)
+	if (n <= 0)
 	{
-		printf("1..0 # Skipped: cannot read %s\n", dir);
+		printf("Bail out! no test case under %s\n", dir);
 		return 1;
 	}
-	printf("1..%d\n", n * CHECKS_PER_CASE + API_CHECKS);
 	for (i = 0; i < n; i++)
 	{
 		run_case(dir, names[i]->d_name);
 		free(names[i]);
 	}
 	free(names);
-	run_api_checks();
-	printf("# %d cases, %d checks, %d failed\n", n, tap_count, tap_failed);
+	printf("1..%d\n# %d cases, %d checks, %d failed\n",
+		   tap_count, n, tap_count, tap_failed);
+	return tap_failed == 0 ? 0 : 1;
+}
+
+/*---- rules mode ----*/
+
+#define FIXTURE_DATE	"20150830T123600Z"
+#define FIXTURE_TOKEN	"FQoGZXIvYXdzEXAMPLETOKEN"
+#define FIXTURE_BODY	"{\"TableName\":\"seqdist\",\"Key\":{\"name\":{\"S\":\"orders\"}}}"
+
+/* A request as dynamo_send_once builds it; each rule varies one thing. */
+typedef struct Fixture
+{
+	SigV4Header headers[8];
+	SigV4Request req;
+	SigV4Credentials cred;
+	const char *region;
+	const char *service;
+	const char *amz_date;
+	bool		no_request;
+	bool		no_credentials;
+	bool		no_result;
+} Fixture;
+
+static void
+fixture_init(Fixture *f)
+{
+	static const SigV4Header headers[] = {
+		{"Host", "dynamodb.us-east-1.amazonaws.com"},
+		{"Content-Type", "application/x-amz-json-1.0"},
+		{"X-Amz-Date", FIXTURE_DATE},
+		{"X-Amz-Target", "DynamoDB_20120810.UpdateItem"},
+		{"X-Amz-Security-Token", FIXTURE_TOKEN},
+	};
+
+	memset(f, 0, sizeof(Fixture));
+	memcpy(f->headers, headers, sizeof(headers));
+	f->req.method = "POST";
+	f->req.path = "/";
+	f->req.query = NULL;
+	f->req.headers = f->headers;
+	f->req.nheaders = (int) (sizeof(headers) / sizeof(headers[0]));
+	f->req.payload = (const unsigned char *) FIXTURE_BODY;
+	f->req.payload_len = strlen(FIXTURE_BODY);
+	f->cred.access_key_id = "AKIDEXAMPLE";
+	f->cred.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+	f->cred.session_token = FIXTURE_TOKEN;
+	f->region = "us-east-1";
+	f->service = "dynamodb";
+	f->amz_date = FIXTURE_DATE;
+}
+
+static int
+fixture_sign(const Fixture *f, SigV4Result *res)
+{
+	return tracked_sign(f->no_request ? NULL : &f->req,
+						f->no_credentials ? NULL : &f->cred,
+						f->region, f->service, f->amz_date,
+						f->no_result ? NULL : res);
+}
+
+typedef enum
+{
+	METHOD, QUERY, PATH, PAYLOAD, NULL_PAYLOAD, DATE, REGION, SERVICE,
+	KEY_ID, SECRET, TOKEN, SET_HEADER, ADD_HEADER, DROP_HEADER,
+	RENAME_HEADER, NHEADERS, NULL_HEADERS, NO_REQUEST, NO_CREDENTIALS,
+	NO_RESULT
+} Change;
+
+/*
+ * One variation of the fixture: set a field to a (for PAYLOAD, NULL_PAYLOAD
+ * and NHEADERS, strlen(a) or atoi(a)), or change the header named a (in any
+ * case) to value b, add a header a: b, drop header a or rename it b.
+ */
+typedef struct Variation
+{
+	const char *what;
+	Change		change;
+	const char *a;
+	const char *b;
+	const char *expect;			/* accepted: text in the canonical request */
+} Variation;
+
+static SigV4Header *
+fixture_header(Fixture *f, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < f->req.nheaders; i++)
+	{
+		if (strcasecmp(f->headers[i].name, name) == 0)
+			return &f->headers[i];
+	}
+	fprintf(stderr, "sigv4_check: the fixture has no header %s\n", name);
+	exit(2);
+}
+
+static void
+fixture_vary(Fixture *f, const Variation *v)
+{
+	SigV4Header *h;
+
+	switch (v->change)
+	{
+		case METHOD: f->req.method = v->a; break;
+		case QUERY: f->req.query = v->a; break;
+		case PATH: f->req.path = v->a; break;
+		case PAYLOAD:
+			f->req.payload = (const unsigned char *) v->a;
+			f->req.payload_len = v->a != NULL ? strlen(v->a) : 0;
+			break;
+		case NULL_PAYLOAD:
+			f->req.payload = NULL;
+			f->req.payload_len = strlen(v->a);
+			break;
+		case DATE: f->amz_date = v->a; break;
+		case REGION: f->region = v->a; break;
+		case SERVICE: f->service = v->a; break;
+		case KEY_ID: f->cred.access_key_id = v->a; break;
+		case SECRET: f->cred.secret_access_key = v->a; break;
+		case TOKEN: f->cred.session_token = v->a; break;
+		case SET_HEADER: fixture_header(f, v->a)->value = v->b; break;
+		case ADD_HEADER:
+			f->headers[f->req.nheaders].name = v->a;
+			f->headers[f->req.nheaders].value = v->b;
+			f->req.nheaders++;
+			break;
+		case DROP_HEADER:
+			h = fixture_header(f, v->a);
+			*h = f->headers[--f->req.nheaders];
+			break;
+		case RENAME_HEADER: fixture_header(f, v->a)->name = v->b; break;
+		case NHEADERS: f->req.nheaders = atoi(v->a); break;
+		case NULL_HEADERS: f->req.headers = NULL; break;
+		case NO_REQUEST: f->no_request = true; break;
+		case NO_CREDENTIALS: f->no_credentials = true; break;
+		case NO_RESULT: f->no_result = true; break;
+	}
+}
+
+static const Variation refusals[] = {
+	{"a NULL result", NO_RESULT},
+	{"a NULL request", NO_REQUEST},
+	{"NULL credentials", NO_CREDENTIALS},
+	{"a NULL method", METHOD, NULL},
+	{"method GET", METHOD, "GET"},
+	{"method post (methods are case-sensitive)", METHOD, "post"},
+	{"method POSTS (POST as a prefix)", METHOD, "POSTS"},
+	{"an empty query string (only NULL means none)", QUERY, ""},
+	{"a query string", QUERY, "Param1=value1"},
+	{"a NULL path", PATH, NULL},
+	{"an empty path", PATH, ""},
+	{"a relative path", PATH, "dynamo"},
+	{"path /.", PATH, "/."},
+	{"path /..", PATH, "/.."},
+	{"a . segment first", PATH, "/./dynamo"},
+	{"a .. segment inside", PATH, "/a/../dynamo"},
+	{"a . segment last", PATH, "/dynamo/."},
+	{"a .. segment before a trailing slash", PATH, "/dynamo/../"},
+	{"path //", PATH, "//"},
+	{"an empty segment inside", PATH, "/a//dynamo"},
+	{"a query in the path", PATH, "/dynamo?x=1"},
+	{"a fragment in the path", PATH, "/dynamo#x"},
+	{"a NULL payload with a length", NULL_PAYLOAD, "abc"},
+	{"a NULL amz_date", DATE, NULL},
+	{"an empty amz_date", DATE, ""},
+	{"amz_date one digit short", DATE, "20150830T12360Z"},
+	{"amz_date with a character too many", DATE, "20150830T123600ZZ"},
+	{"amz_date in extended ISO 8601 form", DATE, "2015-08-30T12:36:00Z"},
+	{"amz_date without T", DATE, "20150830 123600Z"},
+	{"amz_date with a lower-case z", DATE, "20150830T123600z"},
+	{"amz_date with a letter for a digit", DATE, "2015083OT123600Z"},
+	{"a NULL region", REGION, NULL},
+	{"an empty region", REGION, ""},
+	{"a region holding /", REGION, "us-east-1/x"},
+	{"a region holding a space", REGION, "us east-1"},
+	{"a region holding a control character", REGION, "us-east-1\x7f"},
+	{"a region holding a non-ASCII byte", REGION, "us-\xc3\xa9" "ast-1"},
+	{"a NULL service", SERVICE, NULL},
+	{"an empty service", SERVICE, ""},
+	{"a service holding /", SERVICE, "dynamodb/x"},
+	{"a service holding a space", SERVICE, "dynamo db"},
+	{"a service holding a control character", SERVICE, "dynamodb\t"},
+	{"a service holding a non-ASCII byte", SERVICE, "dynamod\xc3\xa9"},
+	{"a NULL access key id", KEY_ID, NULL},
+	{"an empty access key id", KEY_ID, ""},
+	{"an access key id holding /", KEY_ID, "AKID/EXAMPLE"},
+	{"an access key id holding ,", KEY_ID, "AKID,EXAMPLE"},
+	{"an access key id holding a space", KEY_ID, "AKID EXAMPLE"},
+	{"an access key id holding a control character", KEY_ID, "AKID\x01" "EXAMPLE"},
+	{"an access key id holding a non-ASCII byte", KEY_ID, "AKID\xc3\x89XAMPLE"},
+	{"a NULL secret", SECRET, NULL},
+	{"an empty secret", SECRET, ""},
+	{"a negative header count", NHEADERS, "-1"},
+	{"a NULL header list with a count", NULL_HEADERS},
+	{"a NULL header name", ADD_HEADER, NULL, "x"},
+	{"an empty header name", ADD_HEADER, "", "x"},
+	{"a header name holding a space", ADD_HEADER, "My Header", "x"},
+	{"a header name holding a colon", ADD_HEADER, "My:Header", "x"},
+	{"a header name holding a control character", ADD_HEADER, "My\x01Header", "x"},
+	{"a header name holding a non-ASCII byte", ADD_HEADER, "My-H\xc3\xa9" "ader", "x"},
+	{"a NULL header value", ADD_HEADER, "My-Header", NULL},
+	{"no Host", DROP_HEADER, "Host"},
+	{"Host twice, in another case", ADD_HEADER, "host", "other.example"},
+	{"no X-Amz-Date", DROP_HEADER, "X-Amz-Date"},
+	{"X-Amz-Date other than amz_date", SET_HEADER, "X-Amz-Date", "20150830T123601Z"},
+	{"X-Amz-Date twice", ADD_HEADER, "x-amz-date", FIXTURE_DATE},
+	{"a session token not sent as a header", DROP_HEADER, "X-Amz-Security-Token"},
+	{"X-Amz-Security-Token other than the session token", SET_HEADER,
+	"X-Amz-Security-Token", FIXTURE_TOKEN "x"},
+	{"X-Amz-Security-Token twice", ADD_HEADER, "x-amz-security-token", FIXTURE_TOKEN},
+	{"Content-Type twice", ADD_HEADER, "content-type", "application/json"},
+	{"X-Amz-Target twice", ADD_HEADER, "X-AMZ-TARGET", "DynamoDB_20120810.GetItem"},
+};
+
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+static const Variation accepted[] = {
+	{"path /dynamo is signed as is", PATH, "/dynamo", NULL, "POST\n/dynamo\n\n"},
+	{"a trailing slash is kept", PATH, "/dynamo/", NULL, "POST\n/dynamo/\n\n"},
+	{"an escape in the path is encoded again", PATH, "/a%20b", NULL,
+	"POST\n/a%2520b\n\n"},
+	{"unreserved characters are not encoded", PATH, "/-_.~AZaz09", NULL,
+	"POST\n/-_.~AZaz09\n\n"},
+	{"reserved characters are encoded in upper-case hex", PATH,
+		"/!$&'()*+,;=:@", NULL,
+	"POST\n/%21%24%26%27%28%29%2A%2B%2C%3B%3D%3A%40\n\n"},
+	{"space, control and non-ASCII bytes are encoded", PATH,
+		"/a b\t\xc3\xa9", NULL, "POST\n/a%20b%09%C3%A9\n\n"},
+	{"segments that only look like dot segments are kept", PATH,
+	"/.../.a/a.", NULL, "POST\n/.../.a/a.\n\n"},
+	{"a header value is trimmed and its white space folded", ADD_HEADER,
+	"My-Header", " \t a \t\r\n\v\f b  c ", "\nmy-header:a b c\n"},
+	{"an empty header value signs as name:", ADD_HEADER, "My-Header", "",
+	"\nmy-header:\n"},
+	{"a value of white space only signs as name:", ADD_HEADER, "My-Header",
+	" \t ", "\nmy-header:\n"},
+	{"non-ASCII bytes in a value are signed as given", ADD_HEADER,
+	"My-Header", "caf\xc3\xa9", "\nmy-header:caf\xc3\xa9\n"},
+	{"headers sort by their lower-case names", ADD_HEADER, "X-Amz-_", "v",
+	"\nx-amz-_:v\nx-amz-date:"},
+	{"Host is found in any case", RENAME_HEADER, "Host", "HOST",
+	"\nhost:dynamodb.us-east-1.amazonaws.com\n"},
+	{"X-Amz-Date is found in any case", RENAME_HEADER, "X-Amz-Date",
+	"x-amz-date", "\nx-amz-date:" FIXTURE_DATE "\n"},
+	{"no session token: X-Amz-Security-Token is an ordinary header", TOKEN,
+	NULL, NULL, "\nx-amz-security-token:" FIXTURE_TOKEN "\n"},
+	{"an empty session token is no session token", TOKEN, "", NULL,
+	"\nx-amz-security-token:" FIXTURE_TOKEN "\n"},
+	{"an empty payload hashes as the empty string", PAYLOAD, "", NULL,
+	"\n" EMPTY_SHA256},
+	{"a NULL payload of length 0 hashes as the empty string", PAYLOAD, NULL,
+	NULL, "\n" EMPTY_SHA256},
+};
+
+#define NELEMS(a) ((int) (sizeof(a) / sizeof((a)[0])))
+
+static void
+check_refusals(void)
+{
+	int			i;
+
+	for (i = 0; i < NELEMS(refusals); i++)
+	{
+		Fixture		f;
+		SigV4Result res;
+		int			rc;
+
+		fixture_init(&f);
+		fixture_vary(&f, &refusals[i]);
+		memset(&res, 0x5a, sizeof(res));
+		nblocks = 0;
+		rc = fixture_sign(&f, &res);
+		tap_ok(rc == -1 && (f.no_result || result_empty(&res)) && nblocks == 0,
+			   "refused: %s", refusals[i].what);
+	}
+}
+
+static void
+check_accepted(void)
+{
+	int			i;
+
+	for (i = 0; i < NELEMS(accepted); i++)
+	{
+		Fixture		f;
+		SigV4Result res;
+		bool		ok;
+
+		fixture_init(&f);
+		fixture_vary(&f, &accepted[i]);
+		ok = fixture_sign(&f, &res) == 0;
+		if (!tap_ok(ok && strstr(res.canonical_request, accepted[i].expect) != NULL,
+					"accepted: %s", accepted[i].what))
+		{
+			tap_diag_block("expected within", accepted[i].expect);
+			tap_diag_block("canonical request", ok ? res.canonical_request : NULL);
+		}
+		if (ok)
+			tracked_result_free(&res);
+	}
+}
+
+/* dynamo_send_once's request, signed by @smithy/signature-v4 */
+#define FIXTURE_AUTHORIZATION "AWS4-HMAC-SHA256 " \
+	"Credential=AKIDEXAMPLE/20150830/us-east-1/dynamodb/aws4_request, " \
+	"SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, " \
+	"Signature=cfe785c9d9a8b73471051eec4dc5bc95f0652d3ab9a09c30ebb4d594d7311774"
+
+static void
+check_fixture(void)
+{
+	static const char canonical[] =
+		"POST\n/\n\n"
+		"content-type:application/x-amz-json-1.0\n"
+		"host:dynamodb.us-east-1.amazonaws.com\n"
+		"x-amz-date:" FIXTURE_DATE "\n"
+		"x-amz-security-token:" FIXTURE_TOKEN "\n"
+		"x-amz-target:DynamoDB_20120810.UpdateItem\n\n"
+		"content-type;host;x-amz-date;x-amz-security-token;x-amz-target\n"
+		"292e59c89de0763c32ef4b3b6a44dab10a9eb4c80d18b5a72bba9a48393e70d2";
+	static const unsigned char binary[] = {'a', '\0', 'b'};
+	Fixture		f;
+	Fixture		reversed;
+	SigV4Result res;
+	SigV4Result res2;
+	bool		ok;
+	int			i;
+
+	memset(&res2, 0, sizeof(res2));
+	fixture_init(&f);
+	ok = fixture_sign(&f, &res) == 0;
+	tap_compare(canonical, ok ? res.canonical_request : NULL,
+				"dynamo_send_once's request: canonical request");
+	tap_compare(FIXTURE_AUTHORIZATION, ok ? res.authorization : NULL,
+				"dynamo_send_once's request: Authorization as smithy signs it");
+
+	reversed = f;
+	reversed.req.headers = reversed.headers;
+	for (i = 0; i < f.req.nheaders; i++)
+		reversed.headers[i] = f.headers[f.req.nheaders - 1 - i];
+	tap_ok(ok && fixture_sign(&reversed, &res2) == 0 &&
+		   strcmp(res.authorization, res2.authorization) == 0,
+		   "the order headers are given in does not change the signature");
+	if (ok)
+		tracked_result_free(&res);
+	tracked_result_free(&res2);
+
+	f.req.payload = binary;
+	f.req.payload_len = sizeof(binary);
+	ok = fixture_sign(&f, &res) == 0;
+	tap_ok(ok && strstr(res.canonical_request,
+						"\n59b271ae1bbcb1d31d41929817f4b16fb439eb4f31520b5ad1d5ce98920a7138") != NULL,
+		   "a payload is hashed to its length, past a NUL byte");
+	if (ok)
+		tracked_result_free(&res);
+}
+
+static void
+check_sha256_and_free(void)
+{
+	char		hex[65];
+	SigV4Result res;
+
+	tap_compare(EMPTY_SHA256, sigv4_sha256_hex(NULL, 0, hex) == 0 ? hex : NULL,
+				"sigv4_sha256_hex of nothing");
+	tap_compare("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+				sigv4_sha256_hex((const unsigned char *) "abc", 3, hex) == 0 ? hex : NULL,
+				"sigv4_sha256_hex of \"abc\" (FIPS 180-2)");
+	tap_ok(sigv4_sha256_hex(NULL, 1, hex) == -1,
+		   "sigv4_sha256_hex refuses NULL data with a length");
+
+	memset(&res, 0, sizeof(res));
+	sigv4_result_free(NULL);
+	sigv4_result_free(&res);
+	sigv4_result_free(&res);
+	tap_ok(result_empty(&res),
+		   "sigv4_result_free takes NULL and an emptied result");
+}
+
+/*
+ * The signer's allocations, in the order it makes them when signing the
+ * fixture.  A new one must be added here, which makes it fail in turn too.
+ */
+static const char *const allocation_sites[] = {
+	"the canonical request",
+	"the string to sign",
+	"\"AWS4\" + secret",
+	"the signature",
+	"the Authorization value",
+};
+
+static void
+check_allocation_failures(void)
+{
+	Fixture		f;
+	SigV4Result res;
+	int			i;
+	int			rc;
+
+	fixture_init(&f);
+	for (i = 0; i < NELEMS(allocation_sites); i++)
+	{
+		memset(&res, 0x5a, sizeof(res));
+		nblocks = 0;
+		fail_countdown = i;
+		rc = fixture_sign(&f, &res);
+		fail_countdown = -1;
+		tap_ok(rc == -1 && result_empty(&res) && nblocks == 0,
+			   "allocation %d (%s) failing: -1, empty result, nothing left allocated",
+			   i + 1, allocation_sites[i]);
+	}
+
+	nblocks = 0;
+	nallocs = 0;
+	rc = fixture_sign(&f, &res);
+	i = nblocks;
+	if (rc == 0)
+		tracked_result_free(&res);
+	tap_ok(rc == 0 && nallocs == NELEMS(allocation_sites) && i == 4 &&
+		   nblocks == 0,
+		   "signing allocates %d blocks, keeps the 4 result strings, "
+		   "sigv4_result_free releases them (%d allocated, %d kept)",
+		   NELEMS(allocation_sites), nallocs, i);
+}
+
+static int
+run_rules(void)
+{
+	check_refusals();
+	check_accepted();
+	check_fixture();
+	check_sha256_and_free();
+	check_allocation_failures();
+	tap_ok(unwiped == 0,
+		   "every block the signer freed in these checks was wiped first "
+		   "(%d were not)", unwiped);
+	printf("1..%d\n# %d checks, %d failed\n", tap_count, tap_count, tap_failed);
 	return tap_failed == 0 ? 0 : 1;
 }
 
@@ -803,14 +995,13 @@ hex_decode(const char *hex, size_t *lenp)
 	size_t		len = strlen(hex);
 	unsigned char *out;
 	size_t		i;
+	unsigned int byte;
 
 	if (len % 2 != 0)
 		return NULL;
 	out = xmalloc(len / 2);
 	for (i = 0; i < len / 2; i++)
 	{
-		unsigned int byte;
-
 		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
 		{
 			free(out);
@@ -833,38 +1024,29 @@ sign_json_request(json_t *in)
 	SigV4Result res;
 	unsigned char *payload = NULL;
 	size_t		payload_len = 0;
-	json_t	   *out;
+	json_t	   *out = NULL;
 	size_t		i;
 
-	memset(&list, 0, sizeof(list));
-	if (!json_is_array(headers))
-		return json_pack("{s:s}", "error", "headers must be an array");
+	list.n = 0;
 	for (i = 0; i < json_array_size(headers); i++)
 	{
-		json_t	   *pair = json_array_get(headers, i);
-		json_t	   *name = json_array_get(pair, 0);
-		json_t	   *value = json_array_get(pair, 1);
+		json_t	   *name = json_array_get(json_array_get(headers, i), 0);
+		json_t	   *value = json_array_get(json_array_get(headers, i), 1);
 
-		if (!json_is_string(name) || !json_is_string(value))
-		{
-			headers_free(&list);
-			return json_pack("{s:s}", "error", "header must be [name, value]");
-		}
-		headers_add_str(&list, json_string_value(name), json_string_value(value));
+		if (!json_is_string(name) || !json_is_string(value) ||
+			!headers_add(&list, json_string_value(name), json_string_length(name),
+						 json_string_value(value), json_string_length(value)))
+			out = json_pack("{s:s}", "error", "headers: up to 32 [name, value]");
 	}
-	if (payload_hex != NULL)
-	{
-		payload = hex_decode(payload_hex, &payload_len);
-		if (payload == NULL)
-		{
-			headers_free(&list);
-			return json_pack("{s:s}", "error", "payload must be hex");
-		}
-	}
+	if (out == NULL && payload_hex != NULL &&
+		(payload = hex_decode(payload_hex, &payload_len)) == NULL)
+		out = json_pack("{s:s}", "error", "payload must be hex");
+	if (out != NULL)
+		goto cleanup;
 
 	req.method = json_member_string(in, "method");
 	req.path = json_member_string(in, "path");
-	req.query = json_member_string(in, "query");
+	req.query = NULL;
 	req.headers = list.items;
 	req.nheaders = list.n;
 	req.payload = payload;
@@ -887,6 +1069,8 @@ sign_json_request(json_t *in)
 			out = json_pack("{s:s}", "error", "result is not valid UTF-8");
 		sigv4_result_free(&res);
 	}
+
+cleanup:
 	headers_free(&list);
 	free(payload);
 	return out;
@@ -935,8 +1119,11 @@ main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "vectors") == 0)
 		return run_vectors(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "rules") == 0)
+		return run_rules();
 	if (argc == 2 && strcmp(argv[1], "stdin") == 0)
 		return run_stdin();
-	fprintf(stderr, "usage: %s vectors DIR\n       %s stdin\n", argv[0], argv[0]);
+	fprintf(stderr, "usage: %s vectors DIR\n       %s rules\n       %s stdin\n",
+			argv[0], argv[0], argv[0]);
 	return 2;
 }
