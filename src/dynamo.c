@@ -269,8 +269,9 @@ dynamo_send_once(const SeqdistStore *store, const char *operation,
 	{
 		credentials_release(&creds);
 		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("could not sign a DynamoDB %s request", operation)));
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not sign a DynamoDB %s request", operation),
+				 errdetail("The signer refused the request or ran out of memory.")));
 	}
 
 	for (nlines = 0; nlines < nhdrs; nlines++)

@@ -166,6 +166,14 @@ store_check_endpoint(char **newval, void **extra, GucSource source)
 			return false;
 		}
 	}
+	/* the path is signed as sent, so it must need no normalising */
+	if (strstr(host, "//") || strstr(host, "/./") || strstr(host, "/../") ||
+		(strlen(host) >= 2 && strcmp(host + strlen(host) - 2, "/.") == 0) ||
+		(strlen(host) >= 3 && strcmp(host + strlen(host) - 3, "/..") == 0))
+	{
+		GUC_check_errdetail("The endpoint's path may not contain empty, \".\" or \"..\" segments.");
+		return false;
+	}
 	return true;
 }
 
