@@ -162,6 +162,8 @@ $$;
 REVOKE ALL ON FUNCTION forget_dropped_sequences() FROM PUBLIC;
 CREATE EVENT TRIGGER seqdist_forget_dropped_sequences ON sql_drop
     EXECUTE FUNCTION forget_dropped_sequences();
+-- also under session_replication_role = replica (logical replication apply, pg_restore --disable-triggers)
+ALTER EVENT TRIGGER seqdist_forget_dropped_sequences ENABLE ALWAYS;
 
 -- Keep counter items in step with ALTER SEQUENCE of registered sequences.
 CREATE FUNCTION on_alter_sequence()
@@ -170,5 +172,6 @@ AS 'MODULE_PATHNAME', 'seqdist_on_alter_sequence'
 LANGUAGE C;
 REVOKE ALL ON FUNCTION on_alter_sequence() FROM PUBLIC;
 CREATE EVENT TRIGGER seqdist_alter_sequence ON ddl_command_end
-    WHEN TAG IN ('ALTER SEQUENCE')
+    WHEN TAG IN ('ALTER SEQUENCE', 'ALTER TABLE')
     EXECUTE FUNCTION on_alter_sequence();
+ALTER EVENT TRIGGER seqdist_alter_sequence ENABLE ALWAYS;

@@ -41,6 +41,7 @@
 
 #include "block_size.h"
 #include "credentials.h"
+#include "ddl_triggers.h"
 #include "dynamo.h"
 #include "http.h"
 #include "instance_cache.h"
@@ -71,6 +72,7 @@ _PG_init(void)
 	refill_policy_init();
 	refill_worker_init(preloading);
 	nextval_init();
+	ddl_triggers_init(preloading);
 
 	MarkGUCPrefixReserved("seqdist");
 }
