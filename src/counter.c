@@ -34,7 +34,6 @@
 
 #include "counter.h"
 #include "counter_internal.h"
-#include "counter_share.h"
 #include "dynamo.h"
 
 static void
@@ -113,13 +112,8 @@ counter_reserve_slowly(const CounterRef *ref, const CounterParams *params,
 		int128		first;
 
 		CHECK_FOR_INTERRUPTS();
-		counter_read(ref, &state, stats);
-		counter_check_increment(ref, params, &state);
-		if (!state.member)
-		{
-			counter_join(ref, params, &state, stats);
+		if (!counter_read_as_member(ref, params, &state, stats))
 			continue;
-		}
 
 		/*
 		 * A counter shared with a sequence of other bounds may lie before our

@@ -91,6 +91,13 @@ extern json_t *counter_update(const CounterRef *ref, const char *update,
 
 extern bool counter_attr_int128(json_t *attrs, const char *name, int128 *out);
 
+/*
+ * Read the item as counter_read does and check its increment; when the
+ * client is not a member, join and return false (read again then).
+ */
+extern bool counter_read_as_member(const CounterRef *ref, const CounterParams *params,
+								   CounterState *state, DynamoStats *stats);
+
 /* Errors every file of tier 1 raises */
 extern void counter_check_increment(const CounterRef *ref, const CounterParams *params,
 									const CounterState *state);

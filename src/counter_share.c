@@ -37,7 +37,6 @@
 
 #include "counter.h"
 #include "counter_internal.h"
-#include "counter_share.h"
 #include "dynamo.h"
 
 static bool
@@ -46,7 +45,12 @@ counter_behind(const CounterParams *params, int128 position, int128 target)
 	return params->increment > 0 ? position < target : position > target;
 }
 
-void
+/*
+ * Add ref->client to the clients of the counter read into state, if its
+ * definition can share the counter (an ERROR otherwise).  The caller reads
+ * the item again afterwards, whether or not another client moved first.
+ */
+static void
 counter_join(const CounterRef *ref, const CounterParams *params, const CounterState *state,
 			 DynamoStats *stats)
 {
@@ -60,6 +64,18 @@ counter_join(const CounterRef *ref, const CounterParams *params, const CounterSt
 	(void) counter_write(ref, "ADD #cl :me SET #dv = :ndv",
 						 psprintf("%s AND #inc = :inc", counter_version_condition(state)),
 						 values, stats);
+}
+
+bool
+counter_read_as_member(const CounterRef *ref, const CounterParams *params,
+					   CounterState *state, DynamoStats *stats)
+{
+	counter_read(ref, state, stats);
+	counter_check_increment(ref, params, state);
+	if (state->member)
+		return true;
+	counter_join(ref, params, state, stats);
+	return false;
 }
 
 CounterRegistration
@@ -180,13 +196,8 @@ counter_set_position(const CounterRef *ref, const CounterParams *params, int128 
 		json_t	   *values;
 
 		CHECK_FOR_INTERRUPTS();
-		counter_read(ref, &state, NULL);
-		counter_check_increment(ref, params, &state);
-		if (!state.member)
-		{
-			counter_join(ref, params, &state, NULL);
+		if (!counter_read_as_member(ref, params, &state, NULL))
 			continue;
-		}
 		if (counter_behind(params, position, state.last_value))
 		{
 			char	   *theirs = counter_int128_text(state.last_value);
@@ -244,24 +255,24 @@ counter_check_position_in_bounds(const CounterRef *ref, const CounterParams *par
 								 const CounterState *state)
 {
 	int128		pos = state->last_value;
-	char	   *text = counter_int128_text(pos);
 	bool		reserved = state->has_bounds &&
 		(params->increment > 0 ? pos >= state->min_value : pos <= state->max_value);
+	bool		above = pos > params->max_value && (params->increment > 0 || reserved);
+	bool		below = pos < params->min_value && (params->increment < 0 || reserved);
+	char	   *text;
 
-	if (pos > params->max_value && (params->increment > 0 || reserved))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("RESTART value (%s) cannot be greater than MAXVALUE (%lld)",
-						text, (long long) params->max_value),
-				 errdetail("Counter \"%s\" of sequence \"%s\" has reserved values up to %s.",
-						   ref->key, ref->seqname, text)));
-	if (pos < params->min_value && (params->increment < 0 || reserved))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("RESTART value (%s) cannot be less than MINVALUE (%lld)",
-						text, (long long) params->min_value),
-				 errdetail("Counter \"%s\" of sequence \"%s\" has reserved values up to %s.",
-						   ref->key, ref->seqname, text)));
+	if (!above && !below)
+		return;
+	text = counter_int128_text(pos);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 above ?
+			 errmsg("RESTART value (%s) cannot be greater than MAXVALUE (%lld)",
+					text, (long long) params->max_value) :
+			 errmsg("RESTART value (%s) cannot be less than MINVALUE (%lld)",
+					text, (long long) params->min_value),
+			 errdetail("Counter \"%s\" of sequence \"%s\" has reserved values up to %s.",
+					   ref->key, ref->seqname, text)));
 }
 
 void

@@ -173,12 +173,15 @@ seqdist_lastval(PG_FUNCTION_ARGS)
 }
 
 /*
- * Move the counter of a registered sequence; values cached before the move
- * are not handed out after it (a strict sequence may have a slot from before
- * it was made strict).
+ * Change the counter of a registered sequence under the instance cache
+ * slot's fetching token, so that no block reservation of this instance
+ * races the change: record seq's definition in the counter (redefine),
+ * move it to position (move), or neither, only emptying the cache.  Values
+ * cached before are not handed out after (a strict sequence may have a slot
+ * from before it was made strict), and the slot takes seq's definition.
  */
-void
-nextval_move_counter(BackendSeq *seq, int128 position)
+static void
+nextval_change_counter(BackendSeq *seq, bool redefine, bool move, int128 position)
 {
 	InstanceSlot *slot = instance_cache_slot(seq->relid);
 	CounterRef	ref = backend_seq_counter(seq, store_current());
@@ -186,7 +189,10 @@ nextval_move_counter(BackendSeq *seq, int128 position)
 	instance_cache_begin_move(slot, seq->relid);
 	PG_TRY();
 	{
-		counter_set_position(&ref, &seq->params, position, nextval_allow_rewind);
+		if (redefine)
+			counter_update_definition(&ref, &seq->params, move);
+		if (move)
+			counter_set_position(&ref, &seq->params, position, nextval_allow_rewind);
 	}
 	PG_FINALLY();
 	{
@@ -195,39 +201,24 @@ nextval_move_counter(BackendSeq *seq, int128 position)
 	PG_END_TRY();
 	seq->slot = slot;
 	backend_cache_forget(seq);
+}
+
+void
+nextval_move_counter(BackendSeq *seq, int128 position)
+{
+	nextval_change_counter(seq, false, true, position);
 }
 
 void
 nextval_discard_cached(BackendSeq *seq)
 {
-	InstanceSlot *slot = instance_cache_slot(seq->relid);
-
-	instance_cache_begin_move(slot, seq->relid);
-	instance_cache_end_move(slot, seq->relid, &seq->idef, seq->key);
-	seq->slot = slot;
-	backend_cache_forget(seq);
+	nextval_change_counter(seq, false, false, 0);
 }
 
 void
 nextval_alter_counter(BackendSeq *seq, bool restart, int128 restart_position)
 {
-	InstanceSlot *slot = instance_cache_slot(seq->relid);
-	CounterRef	ref = backend_seq_counter(seq, store_current());
-
-	instance_cache_begin_move(slot, seq->relid);
-	PG_TRY();
-	{
-		counter_update_definition(&ref, &seq->params, restart);
-		if (restart)
-			counter_set_position(&ref, &seq->params, restart_position, nextval_allow_rewind);
-	}
-	PG_FINALLY();
-	{
-		instance_cache_end_move(slot, seq->relid, &seq->idef, seq->key);
-	}
-	PG_END_TRY();
-	seq->slot = slot;
-	backend_cache_forget(seq);
+	nextval_change_counter(seq, true, restart, restart_position);
 }
 
 static int64

@@ -635,7 +635,8 @@ SELECT tap(try($q$SELECT seqdist.seqdist_nextval('st')$q$), '08006', 'TLS to a p
 SELECT set_config('seqdist.ca_file', :'work' || '/no-such-ca.pem', false) IS NOT NULL AS ca;
 SELECT tap(try($q$SELECT seqdist.seqdist_nextval('st')$q$), '08006', 'missing CA file');
 RESET seqdist.ca_file;
-SELECT set_config('seqdist.endpoint', 'http://127.0.0.1:' || :'port' || '/some/./odd/../path%20x/', false) IS NOT NULL AS path;
+SELECT tap(try(format($q$SET seqdist.endpoint = 'http://127.0.0.1:%s/some/./odd/../path/'$q$, :'port')), '22023', 'an endpoint path that needs normalising is refused');
+SELECT set_config('seqdist.endpoint', 'http://127.0.0.1:' || :'port' || '/some/odd/path%20x/', false) IS NOT NULL AS path;
 SELECT try($q$SELECT seqdist.seqdist_nextval('st')$q$) AS endpoint_with_path;
 RESET seqdist.endpoint;
 RESET seqdist.max_attempts;
