@@ -830,7 +830,7 @@ q -c "ALTER SEQUENCE pb_cache10 MAXVALUE 9000000000000000000" >/dev/null 2>>"$WO
 sleep 1
 faults '{"target":"UpdateItem","mode":"delay","ms":30,"count":40}'
 q -c "SELECT seqdist.seqdist_setval('pb_cached', 2000000000)" >/dev/null 2>>"$WORK/racers.out"
-q -c "ALTER SEQUENCE pb_cycle MAXVALUE 40" >/dev/null 2>>"$WORK/racers.out"
+q -c "ALTER SEQUENCE pb_cycle MAXVALUE 60" >/dev/null 2>>"$WORK/racers.out"
 wait "$bench"
 status=$?
 ctl reset
