@@ -7,7 +7,8 @@ SEQDIST_PG_MAJOR=15
 SEQDIST_PG_BIN=/usr/lib/postgresql/$SEQDIST_PG_MAJOR/bin
 SEQDIST_APT_PACKAGES="build-essential perl curl ca-certificates valgrind
  postgresql-$SEQDIST_PG_MAJOR postgresql-server-dev-$SEQDIST_PG_MAJOR
- libcurl4-openssl-dev libjansson-dev libssl-dev libipc-run-perl nodejs npm"
+ libcurl4-openssl-dev libjansson-dev libssl-dev libipc-run-perl nodejs npm
+ clang libclang-rt-14-dev"
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -4,7 +4,7 @@
 # and a real DynamoDB implementation (dynalite) on 127.0.0.1.  Ends with one
 # line "N passed, N failed" and exits non-zero if anything failed.
 # Arguments, if any, name the suites to run: sigv4 local_dynamodb pg_regress
-# memcheck tap
+# memcheck fuzz tap
 # (tap:NNN runs the TAP files whose name starts with NNN).
 #
 # Installs what it needs first (Debian packages, the pinned npm packages),
@@ -127,6 +127,7 @@ wanted sigv4 && run_tap sigv4 bash "$SEQDIST_ROOT/test/sigv4/run.sh"
 wanted local_dynamodb && run_tap local_dynamodb node "$SEQDIST_ROOT/test/local_dynamodb_selftest.js"
 wanted pg_regress && run_regress
 wanted memcheck && run_tap memcheck bash "$SEQDIST_ROOT/test/memcheck.sh"
+wanted fuzz && run_tap fuzz bash "$SEQDIST_ROOT/test/fuzz/run.sh"
 wanted tap && run_tap_files
 
 echo
