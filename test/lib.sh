@@ -152,10 +152,11 @@ seqdist_stop_local_stack() {
 	rm -rf "$WORK"
 }
 
-# Test credentials: the local DynamoDB accepts exactly these.
+# Export the test credentials (test/credentials.env), and unset what would
+# send the AWS credential chain elsewhere.
 seqdist_test_credentials() {
-	export AWS_ACCESS_KEY_ID=AKIDSEQDISTLOCAL01
-	export AWS_SECRET_ACCESS_KEY=seqdist-local-secret-0123456789abcdef
-	export AWS_REGION=us-east-1
 	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE
+	set -a
+	. "$SEQDIST_ROOT/test/credentials.env"
+	set +a
 }

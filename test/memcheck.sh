@@ -111,10 +111,10 @@ TREE_VG=$WORK/tree-valgrind
 BUILD_VG=$WORK/build-valgrind
 VG_COPT='-O1 -g -fno-omit-frame-pointer'
 
-# a second key pair, with a session token, that the local DynamoDB accepts
-TMP_AKID=ASIAMEMCHECKTEMP01
-TMP_SECRET=memcheck-temporary-secret-0123456789
-TMP_TOKEN=memcheck-session-token-FQoGZXIvYXdzEXAMPLE
+# the second key pair of test/credentials.env, valid with its session token
+TMP_AKID=$SEQDIST_TEMP_ACCESS_KEY_ID
+TMP_SECRET=$SEQDIST_TEMP_SECRET_ACCESS_KEY
+TMP_TOKEN=$SEQDIST_TEMP_SESSION_TOKEN
 
 PG_PID=
 DYNAMO_PID=

@@ -18,16 +18,39 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(start_dynamo dynamo_faults dynamo_stats dynamo_reset new_node
-  test_credentials);
+  test_credentials temporary_credentials);
 
 my @started;
+
+# test/credentials.env, which the shell scripts read too
+my %credentials;
+{
+	my $file = "$ENV{SEQDIST_ROOT}/test/credentials.env";
+	open(my $fh, '<', $file) or die "$file: $!";
+	while (<$fh>)
+	{
+		next if /^\s*(#|$)/;
+		/^(\w+)=(\S*)$/ or die "$file:$.: not NAME=value";
+		$credentials{$1} = $2;
+	}
+	close $fh;
+}
 
 # The key pair every test cluster uses unless a test says otherwise.
 sub test_credentials
 {
 	return (
-		AWS_ACCESS_KEY_ID => 'AKIDSEQDISTLOCAL01',
-		AWS_SECRET_ACCESS_KEY => 'seqdist-local-secret-0123456789abcdef');
+		AWS_ACCESS_KEY_ID => $credentials{AWS_ACCESS_KEY_ID},
+		AWS_SECRET_ACCESS_KEY => $credentials{AWS_SECRET_ACCESS_KEY});
+}
+
+# A second key pair that is valid only with its session token.
+sub temporary_credentials
+{
+	return (
+		AWS_ACCESS_KEY_ID => $credentials{SEQDIST_TEMP_ACCESS_KEY_ID},
+		AWS_SECRET_ACCESS_KEY => $credentials{SEQDIST_TEMP_SECRET_ACCESS_KEY},
+		AWS_SESSION_TOKEN => $credentials{SEQDIST_TEMP_SESSION_TOKEN});
 }
 
 # start_dynamo(credentials => ['AKID:SECRET[:TOKEN]', ...]) -> { port, pid }
@@ -40,7 +63,7 @@ sub start_dynamo
 	my $dir = tempdir(DIR => $PostgreSQL::Test::Utils::tmp_check, CLEANUP => 1);
 	my $script = "$ENV{SEQDIST_ROOT}/test/local_dynamodb.js";
 	my @cmd = ('node', $script, '--port', '0', '--port-file', "$dir/port",
-		'--region', 'us-east-1', map { ('--credentials', $_) } @creds);
+		'--region', $credentials{AWS_REGION}, map { ('--credentials', $_) } @creds);
 
 	my $pid = fork();
 	die "fork: $!" unless defined $pid;
@@ -102,7 +125,7 @@ sub new_node
 	$node->append_conf('postgresql.conf',
 		($preload ? "shared_preload_libraries = 'seqdist'\n" : '')
 		  . ($dynamo ? "seqdist.endpoint = 'http://127.0.0.1:$dynamo->{port}'\n" : '')
-		  . "seqdist.region = 'us-east-1'\n"
+		  . "seqdist.region = '$credentials{AWS_REGION}'\n"
 		  . "seqdist.table_name = 'seqdist_tap'\n"
 		  . ($opts{conf} // ''));
 	my %env = (test_credentials(), %{ $opts{env} // {} });
