@@ -152,6 +152,28 @@ seqdist_stop_local_stack() {
 	rm -rf "$WORK"
 }
 
+# Print a template with every @NAME@ replaced by the value of the shell
+# variable NAME; a placeholder without a value (or an empty one) is an error.
+# $1: the template; the rest: the names.
+seqdist_fill() {
+	local template=$1 name values=(); shift
+	for name; do values+=("$name=${!name}"); done
+	perl -e '
+		my $file = shift;
+		my %value = map { split /=/, $_, 2 } @ARGV;
+		open(my $fh, "<", $file) or die "$file: $!\n";
+		while (<$fh>) {
+			s/\@(\w+)\@/length($value{$1} \/\/ "") ? $value{$1} : die "$file: no value for \@$1\@\n"/ge;
+			print;
+		}' "$template" "${values[@]}"
+}
+
+# The settings the pg_regress suite expects, for the local DynamoDB on
+# $DYNAMO_PORT.
+seqdist_regress_conf() {
+	seqdist_fill "$SEQDIST_ROOT/test/regress.conf" DYNAMO_PORT AWS_REGION
+}
+
 # Export the test credentials (test/credentials.env), and unset what would
 # send the AWS credential chain elsewhere.
 seqdist_test_credentials() {

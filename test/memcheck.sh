@@ -334,11 +334,9 @@ seqdist.region = '$AWS_REGION'
 seqdist.table_name = 'seqdist_regress'
 include_if_exists = 'memcheck_regress.conf'
 CONF
-# The pg_regress phase uses the settings test/run_all.sh gives its pg_regress
-# instance (stable counter positions); they are removed for the rest.
-sed -n '/cat >"\$conf" <<CONF$/,/^CONF$/p' "$SEQDIST_ROOT/test/run_all.sh" | sed '1d;$d' |
-	grep -v '^shared_preload_libraries' |
-	sed -e "s/\$DYNAMO_PORT/$DYNAMO_PORT/g" -e "s/\$AWS_REGION/$AWS_REGION/g" >"$DATA/memcheck_regress.conf"
+# The pg_regress phase uses the settings of test/regress.conf (stable counter
+# positions); they are removed for the rest.
+seqdist_regress_conf >"$DATA/memcheck_regress.conf"
 
 # The server reads its credentials from a shared credentials file (so the
 # file parser runs under ASan on every request); sessions override them with
@@ -404,7 +402,7 @@ PGTZ=PST8PDT PGDATESTYLE='Postgres, MDY' "$PG_REGRESS" --use-existing --host=127
 	$REGRESS_TESTS >"$WORK/regress/pg_regress.log" 2>&1
 status=$?
 grep -E '^(test| ) ' "$WORK/regress/pg_regress.log" | diag
-echo "# with the settings of test/run_all.sh:" $(grep -v '^#' "$DATA/memcheck_regress.conf")
+echo "# with the settings of test/regress.conf:" $(grep -v '^#' "$DATA/memcheck_regress.conf")
 if [ "$status" -eq 0 ]; then
 	ok "pg_regress ($REGRESS_TESTS) passes against the instrumented build"
 else

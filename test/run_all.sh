@@ -71,16 +71,7 @@ run_regress() {
 	seqdist_start_dynamo "$dir/dynamo"
 	STARTED_PIDS+=("$DYNAMO_PID")
 	conf=$dir/regress.conf
-	cat >"$conf" <<CONF
-shared_preload_libraries = 'seqdist'
-seqdist.endpoint = 'http://127.0.0.1:$DYNAMO_PORT'
-seqdist.region = '$AWS_REGION'
-seqdist.table_name = 'seqdist_regress'
-# blocks of exactly seqdist.block_size and none reserved ahead of need, so
-# that the counter positions the tests show are stable
-seqdist.max_block_size = 1
-seqdist.refill = off
-CONF
+	{ echo "shared_preload_libraries = 'seqdist'"; seqdist_regress_conf; } >"$conf"
 	port=$(seqdist_free_port)
 	"$PG_REGRESS" --temp-instance="$dir/instance" --temp-config="$conf" \
 		--bindir="$SEQDIST_PG_BIN" --inputdir="$SEQDIST_ROOT" --outputdir="$dir" \
