@@ -269,7 +269,7 @@ echo "    seqdist: $SO, $(date -u -r "$SO" '+%Y-%m-%d %H:%M:%S UTC'), sha256 $(s
 echo "    options: --seconds $PGB_SECONDS --repeats $REPEATS --values $VALUES --seqdist-budget $SEQDIST_BUDGET --latency-ms $LATENCY_MS"
 
 say "starting a local DynamoDB (dynalite) on 127.0.0.1"
-seqdist_start_dynamo "$WORK/dynamo"
+seqdist_start_dynamo "$WORK/dynamo" || die "the local DynamoDB did not start"
 echo "    http://127.0.0.1:$DYNAMO_PORT"
 if [ "$LATENCY_MS" -gt 0 ]; then
 	FAULT_JSON="{\"rules\":[{\"target\":\"*\",\"mode\":\"delay\",\"ms\":$LATENCY_MS}]}"

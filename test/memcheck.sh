@@ -171,23 +171,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_dynamo() {
-	local dir=$WORK/dynamo i
-	mkdir -p "$dir"
-	node "$SEQDIST_ROOT/test/local_dynamodb.js" --port 0 --port-file "$dir/port" \
-		--credentials "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-		--credentials "$TMP_AKID:$TMP_SECRET:$TMP_TOKEN" \
-		--region "$AWS_REGION" >"$dir/dynamo.log" 2>&1 &
-	DYNAMO_PID=$!
-	for i in $(seq 1 100); do
-		[ -s "$dir/port" ] && break
-		kill -0 "$DYNAMO_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	[ -s "$dir/port" ] || return 1
-	DYNAMO_PORT=$(cat "$dir/port")
-}
-
 ctl() { sh "$SEQDIST_ROOT/test/dynamo_control.sh" "$DYNAMO_PORT" "$@" >/dev/null; }
 
 psql_() { "$PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" "$@"; }
@@ -313,7 +296,8 @@ else
 fi
 
 #---- 2. the local DynamoDB and the instrumented cluster ----------------------
-start_dynamo || { diag <"$WORK/dynamo/dynamo.log"; bail "start the local DynamoDB"; }
+seqdist_start_dynamo "$WORK/dynamo" "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$TMP_AKID:$TMP_SECRET:$TMP_TOKEN" \
+	2>"$WORK/dynamo.err" || { diag <"$WORK/dynamo.err"; bail "start the local DynamoDB"; }
 
 DATA=$WORK/data
 "$PG_BINDIR/initdb" -D "$DATA" -A trust --no-sync -E UTF8 --locale=C >"$WORK/initdb.log" 2>&1 ||

@@ -68,7 +68,7 @@ run_tap() {
 run_regress() {
 	local dir=$WORK/regress port conf status ok notok
 	say "pg_regress"
-	seqdist_start_dynamo "$dir/dynamo"
+	seqdist_start_dynamo "$dir/dynamo" || die "cannot run pg_regress without the local DynamoDB"
 	STARTED_PIDS+=("$DYNAMO_PID")
 	conf=$dir/regress.conf
 	{ echo "shared_preload_libraries = 'seqdist'"; seqdist_regress_conf; } >"$conf"

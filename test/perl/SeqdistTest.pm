@@ -2,7 +2,8 @@
 #
 # start_dynamo() runs test/local_dynamodb.js (dynalite behind a proxy that
 # checks signatures and injects faults) on a free 127.0.0.1 port; the process
-# is stopped by pid when the test ends, whatever happens.  new_node() makes a
+# is stopped by pid when the test ends, whatever happens.  The credentials
+# come from test/credentials.env, as the shell scripts' do.  new_node() makes a
 # PostgreSQL::Test::Cluster with seqdist preloaded and pointed at it.
 package SeqdistTest;
 
@@ -10,10 +11,8 @@ use strict;
 use warnings;
 
 use Exporter 'import';
-use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use JSON::PP;
-use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
@@ -54,35 +53,34 @@ sub temporary_credentials
 }
 
 # start_dynamo(credentials => ['AKID:SECRET[:TOKEN]', ...]) -> { port, pid }
+# (default: the test key pair).  The server is this process's child, which
+# announces its port and pid once it listens; its log is dynamo.log in the
+# test's log directory.
 sub start_dynamo
 {
 	my (%opts) = @_;
 	my %cred = test_credentials();
-	my @creds = @{ $opts{credentials}
+	my @pairs = @{ $opts{credentials}
 		  // ["$cred{AWS_ACCESS_KEY_ID}:$cred{AWS_SECRET_ACCESS_KEY}"] };
-	my $dir = tempdir(DIR => $PostgreSQL::Test::Utils::tmp_check, CLEANUP => 1);
-	my $script = "$ENV{SEQDIST_ROOT}/test/local_dynamodb.js";
-	my @cmd = ('node', $script, '--port', '0', '--port-file', "$dir/port",
-		'--region', $credentials{AWS_REGION}, map { ('--credentials', $_) } @creds);
-
-	my $pid = fork();
-	die "fork: $!" unless defined $pid;
-	if ($pid == 0)
-	{
-		open(STDOUT, '>>', "$PostgreSQL::Test::Utils::log_path/dynamo.log");
-		open(STDERR, '>&', \*STDOUT);
-		exec(@cmd) or die "exec node: $!";
-	}
-	push @started, $pid;
-	for (1 .. 200)
-	{
-		last if -s "$dir/port";
-		usleep(50_000);
-	}
-	die "local DynamoDB did not start" unless -s "$dir/port";
-	my $port = PostgreSQL::Test::Utils::slurp_file("$dir/port");
-	chomp $port;
-	return { port => $port, pid => $pid };
+	my $log = "$PostgreSQL::Test::Utils::log_path/dynamo.log";
+	my $pid = open(my $announce, '-|', 'node',
+		"$ENV{SEQDIST_ROOT}/test/local_dynamodb.js", '--port', '0',
+		'--announce', '--log-file', $log, '--region', $credentials{AWS_REGION},
+		map { ('--credentials', $_) } @pairs)
+	  or die "cannot run node: $!";
+	my $dynamo = { pid => $pid, announce => $announce };
+	push @started, $dynamo;
+	my $line = eval {
+		local $SIG{ALRM} = sub { die "timed out\n" };
+		alarm 30;
+		my $l = <$announce>;
+		alarm 0;
+		$l;
+	};
+	die "local DynamoDB did not start (see $log)"
+	  unless defined $line && $line =~ /^(\d+) (\d+)$/;
+	@$dynamo{qw(port pid)} = ($1, $2);
+	return $dynamo;
 }
 
 sub _control
@@ -145,10 +143,11 @@ sub new_node
 
 END
 {
-	for my $pid (@started)
+	local $?;    # the test's exit status: close sets $? to the server's
+	for my $dynamo (@started)
 	{
-		kill 'TERM', $pid;
-		waitpid($pid, 0);
+		kill 'TERM', $dynamo->{pid};
+		close $dynamo->{announce};    # and wait for it to exit
 	}
 }
 
