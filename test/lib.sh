@@ -113,6 +113,12 @@ seqdist_start_dynamo() {
 	fi
 }
 
+# The control API of the local DynamoDB on $DYNAMO_PORT (faults, stats, reset:
+# see test/dynamo_control.sh, the one client of it).
+seqdist_dynamo_control() {
+	sh "$SEQDIST_ROOT/test/dynamo_control.sh" "$DYNAMO_PORT" "$@"
+}
+
 # Stop a process we started, by pid, and wait for it.
 seqdist_stop_pid() {
 	local pid=$1

@@ -192,15 +192,22 @@ async function ddb(op, payload, opts = {}) {
   return send({ headers: await signedHeaders(op, body, opts), body, timeoutMs: opts.timeoutMs });
 }
 
-function control(method, what, payload) {
-  return send({
-    method, urlPath: `/__control/${what}`, body: payload === undefined ? '' : JSON.stringify(payload),
-    headers: { 'Content-Type': 'application/json' }, agent: false,
-  }).then((r) => r.json);
+function runControlScript(onPort, ...args) {
+  return new Promise((resolve) => {
+    execFile(path.join(HERE, 'dynamo_control.sh'), [String(onPort), ...args], { timeout: 15000 },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr }));
+  });
 }
-const setFaults = (rules) => control('POST', 'faults', { rules });
-const getStats = () => control('GET', 'stats');
-const resetControl = () => control('POST', 'reset');
+
+/* The control API through dynamo_control.sh, the client the test scripts use. */
+async function control(...args) {
+  const c = await runControlScript(port, ...args);
+  if (c.code !== 0) throw new Error(`dynamo_control.sh ${args.join(' ')}: exit ${c.code}: ${c.stderr}${c.stdout}`);
+  return JSON.parse(c.stdout);
+}
+const setFaults = (rules) => control('faults', JSON.stringify({ rules }));
+const getStats = () => control('stats');
+const resetControl = () => control('reset');
 
 function crc32(buf) {
   let c = 0xFFFFFFFF;
@@ -242,13 +249,6 @@ const addOne = () => ddb('UpdateItem', {
 const isAwsError = (r, status, shortName) => r.status === status && r.json &&
   typeof r.json.__type === 'string' && r.json.__type.endsWith(`#${shortName}`);
 const transportFailed = (r) => r.error !== undefined;
-
-function runControlScript(onPort, ...args) {
-  return new Promise((resolve) => {
-    execFile(path.join(HERE, 'dynamo_control.sh'), [String(onPort), ...args], { timeout: 15000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr }));
-  });
-}
 
 /* ------------------------------------------------------------------------ */
 /* The tests                                                                 */
@@ -422,7 +422,7 @@ async function main() {
   ok(isAwsError(a1, 500, 'InternalServerError') && a1.json.__type === 'com.amazonaws.dynamodb.v20120810#InternalServerError' &&
      isAwsError(a2, 500, 'InternalServerError') && a3.status === 200,
   'http500 count 2: two 500 InternalServerError, then forwarded', [a1.text, a2.text, a3.text]);
-  let f = await control('GET', 'faults');
+  let f = await control('faults');
   ok(f.rules[0].remaining === 0 && f.rules[0].applied === 2, 'rule shows remaining 0, applied 2', f);
 
   for (const [mode, type] of [['throttle', 'ProvisionedThroughputExceededException'],

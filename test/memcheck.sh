@@ -171,7 +171,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ctl() { sh "$SEQDIST_ROOT/test/dynamo_control.sh" "$DYNAMO_PORT" "$@" >/dev/null; }
+ctl() { "${CTL[@]}" "$@" >/dev/null; }
 
 psql_() { "$PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" "$@"; }
 q() { psql_ -d memcheck "$@"; }
@@ -298,6 +298,9 @@ fi
 #---- 2. the local DynamoDB and the instrumented cluster ----------------------
 seqdist_start_dynamo "$WORK/dynamo" "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$TMP_AKID:$TMP_SECRET:$TMP_TOKEN" \
 	2>"$WORK/dynamo.err" || { diag <"$WORK/dynamo.err"; bail "start the local DynamoDB"; }
+# The one client of its control API, for this script and for SQL (COPY FROM
+# PROGRAM, run by the instrumented server: without the sanitizer environment)
+CTL=(env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS sh "$SEQDIST_ROOT/test/dynamo_control.sh" "$DYNAMO_PORT")
 
 DATA=$WORK/data
 "$PG_BINDIR/initdb" -D "$DATA" -A trust --no-sync -E UTF8 --locale=C >"$WORK/initdb.log" 2>&1 ||
@@ -405,8 +408,7 @@ sleep 0.5
 # lines ("ok - ..." / "not ok - ..."), numbered here.
 phase "functional and fault workload"
 psql_ -d postgres -c "CREATE DATABASE memcheck" >/dev/null
-CTL="env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS sh $SEQDIST_ROOT/test/dynamo_control.sh $DYNAMO_PORT"
-q -v ctl="$CTL" -v port="$DYNAMO_PORT" -v work="$WORK" -v secret="$AWS_SECRET_ACCESS_KEY" \
+q -v ctl="${CTL[*]}" -v port="$DYNAMO_PORT" -v work="$WORK" -v secret="$AWS_SECRET_ACCESS_KEY" \
 	-v tmp_akid="$TMP_AKID" -v tmp_secret="$TMP_SECRET" -v tmp_token="$TMP_TOKEN" -v san_lib="$SAN_LIB" \
 	>"$WORK/workload.out" 2>&1 <<'SQL'
 CREATE EXTENSION seqdist;
@@ -945,7 +947,7 @@ check "positive control: LSan attributes memory leaked inside libjansson and lib
 phase "valgrind"
 NV="SELECT seqdist.seqdist_nextval(''f'')"
 cat >"$WORK/valgrind.sql" <<SQL
-SET memcheck.ctl TO '$CTL'
+SET memcheck.ctl TO '${CTL[*]}'
 CREATE FUNCTION memcheck_vg_canary_leak() RETURNS void AS '$WORK/memcheck_canary_plain.so', 'memcheck_canary_leak' LANGUAGE C
 CREATE FUNCTION memcheck_vg_canary_overflow(int) RETURNS int AS '$WORK/memcheck_canary_plain.so', 'memcheck_canary_overflow' LANGUAGE C
 SELECT tap(count(DISTINCT v)::text, '500', 'valgrind: 500 cached values') FROM (SELECT seqdist.seqdist_nextval('c1') v FROM generate_series(1, 500)) s

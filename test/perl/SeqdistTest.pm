@@ -11,7 +11,6 @@ use strict;
 use warnings;
 
 use Exporter 'import';
-use HTTP::Tiny;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -83,31 +82,28 @@ sub start_dynamo
 	return $dynamo;
 }
 
+# The control API through test/dynamo_control.sh, the client the shell
+# scripts use; returns its JSON answer, decoded.
 sub _control
 {
-	my ($dynamo, $method, $path, $body) = @_;
-	my $res = HTTP::Tiny->new(timeout => 10)->request($method,
-		"http://127.0.0.1:$dynamo->{port}/__control/$path",
-		{
-			defined $body
-			? (content => encode_json($body),
-				headers => { 'content-type' => 'application/json' })
-			: ()
-		});
-	die "control $path failed: $res->{status} $res->{content}"
-	  unless $res->{success};
-	return $res->{content} ? decode_json($res->{content}) : {};
+	my ($dynamo, @args) = @_;
+	open(my $fh, '-|', 'sh', "$ENV{SEQDIST_ROOT}/test/dynamo_control.sh",
+		$dynamo->{port}, @args)
+	  or die "cannot run dynamo_control.sh: $!";
+	my $answer = do { local $/; <$fh> };
+	close $fh or die "dynamo_control.sh $args[0] failed: $answer";
+	return decode_json($answer);
 }
 
 # dynamo_faults($dynamo, {target => 'UpdateItem', mode => 'http500', count => 2}, ...)
 sub dynamo_faults
 {
 	my ($dynamo, @rules) = @_;
-	return _control($dynamo, 'POST', 'faults', { rules => \@rules });
+	return _control($dynamo, 'faults', encode_json({ rules => \@rules }));
 }
 
-sub dynamo_stats { return _control($_[0], 'GET', 'stats'); }
-sub dynamo_reset { return _control($_[0], 'POST', 'reset', {}); }
+sub dynamo_stats { return _control($_[0], 'stats'); }
+sub dynamo_reset { return _control($_[0], 'reset'); }
 
 # new_node($name, $dynamo, %opts): a cluster with seqdist preloaded, started
 # with the test credentials in its environment unless opts say otherwise.
