@@ -180,10 +180,11 @@ q() { psql_ -d memcheck "$@"; }
 phase "build"
 # build_into DIR COPT DESTDIR
 build_into() {
-	mkdir -p "$1/src" "$1/sql"
-	cp "$SRC/Makefile" "$SRC/seqdist.control" "$1/"
-	cp "$SRC"/src/*.c "$SRC"/src/*.h "$1/src/"
-	cp "$SRC"/sql/seqdist--*.sql "$1/sql/"
+	mkdir -p "$1"
+	# src/ and sql/ whole, whatever files they hold now, without the
+	# source tree's own build products
+	tar -C "$SRC" --exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - Makefile seqdist.control src sql |
+		tar -C "$1" -xf - || return 1
 	make -C "$1" -s -j2 with_llvm=no PG_CONFIG="$PG_CONFIG" COPT="$2" >>"$WORK/build.log" 2>&1 &&
 		make -C "$1" -s with_llvm=no PG_CONFIG="$PG_CONFIG" COPT="$2" install DESTDIR="$3" \
 			>>"$WORK/build.log" 2>&1
@@ -872,7 +873,7 @@ fi
 # A frame is seqdist's when it names one of its source files (symbolized
 # frames give the path as compiled, "src/http.c:152", and no module) or the
 # library itself (unsymbolized frames).
-srcs=$(cd "$BUILD/src" && ls *.c | sed 's/\.c$//' | paste -sd'|')
+srcs=$(find "$BUILD/src" -name '*.c' -printf '%f\n' | sed 's/\.c$//' | paste -sd'|')
 perl - "$SANLOG" "$WORK/postmaster.log" "$SAN_LIB" "$srcs" >"$WORK/scan.out" <<'PERL'
 use strict; use warnings;
 my ($dir, $stderr, $lib, $srcs) = @ARGV;
