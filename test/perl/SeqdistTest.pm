@@ -58,9 +58,8 @@ sub temporary_credentials
 sub start_dynamo
 {
 	my (%opts) = @_;
-	my %cred = test_credentials();
 	my @pairs = @{ $opts{credentials}
-		  // ["$cred{AWS_ACCESS_KEY_ID}:$cred{AWS_SECRET_ACCESS_KEY}"] };
+		  // ["$credentials{AWS_ACCESS_KEY_ID}:$credentials{AWS_SECRET_ACCESS_KEY}"] };
 	my $log = "$PostgreSQL::Test::Utils::log_path/dynamo.log";
 	my $pid = open(my $announce, '-|', 'node',
 		"$ENV{SEQDIST_ROOT}/test/local_dynamodb.js", '--port', '0',
