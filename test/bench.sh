@@ -109,13 +109,11 @@ psql_() { "$PSQL_BIN" -X -q -At -v ON_ERROR_STOP=1 -h "$WORK" -p "$PGPORT" -U po
 # ---------------------------------------------------------------------------
 # The local DynamoDB's control API
 # ---------------------------------------------------------------------------
-dyn_url() { echo "http://127.0.0.1:$DYNAMO_PORT/__control/$1"; }
-dyn_curl() { curl --silent --show-error --fail --noproxy '*' --max-time 10 "$@"; }
 FAULT_JSON=
 LATENCY_APPLIED=0
 # The number of UpdateItem requests since the last reset (reads the stats JSON).
 dyn_updates() {
-	dyn_curl "$(dyn_url stats)" | node -e '
+	seqdist_dynamo_control stats | node -e '
 		let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
 			const j = JSON.parse(s); const u = (j.by_operation || {}).UpdateItem;
 			console.log(u ? u.total : 0); });'
@@ -126,9 +124,9 @@ write_reset_script() {
 	{
 		echo '#!/bin/sh'
 		echo 'set -e'
-		echo "curl --silent --show-error --fail --noproxy '*' --max-time 10 -X POST '$(dyn_url reset)' >/dev/null"
+		echo "sh '$SEQDIST_ROOT/test/dynamo_control.sh' $DYNAMO_PORT reset >/dev/null"
 		if [ "$LATENCY_APPLIED" = 1 ]; then
-			echo "curl --silent --show-error --fail --noproxy '*' --max-time 10 -X POST -H 'Content-Type: application/json' --data-binary '$FAULT_JSON' '$(dyn_url faults)' >/dev/null"
+			echo "sh '$SEQDIST_ROOT/test/dynamo_control.sh' $DYNAMO_PORT faults '$FAULT_JSON' >/dev/null"
 		fi
 		echo "echo 'reset|ok'"
 	} >"$WORK/dyn_reset.sh"
@@ -269,12 +267,12 @@ echo "    seqdist: $SO, $(date -u -r "$SO" '+%Y-%m-%d %H:%M:%S UTC'), sha256 $(s
 echo "    options: --seconds $PGB_SECONDS --repeats $REPEATS --values $VALUES --seqdist-budget $SEQDIST_BUDGET --latency-ms $LATENCY_MS"
 
 say "starting a local DynamoDB (dynalite) on 127.0.0.1"
-seqdist_start_dynamo "$WORK/dynamo"
+seqdist_start_dynamo "$WORK/dynamo" || die "the local DynamoDB did not start"
 echo "    http://127.0.0.1:$DYNAMO_PORT"
 if [ "$LATENCY_MS" -gt 0 ]; then
 	FAULT_JSON="{\"rules\":[{\"target\":\"*\",\"mode\":\"delay\",\"ms\":$LATENCY_MS}]}"
-	if dyn_curl -X POST -H 'Content-Type: application/json' --data-binary "$FAULT_JSON" "$(dyn_url faults)" >/dev/null 2>&1 &&
-	   dyn_curl "$(dyn_url faults)" 2>/dev/null | grep -q '"delay"'; then
+	if seqdist_dynamo_control faults "$FAULT_JSON" >/dev/null 2>&1 &&
+	   seqdist_dynamo_control faults 2>/dev/null | grep -q '"delay"'; then
 		LATENCY_APPLIED=1
 		echo "    added latency: $LATENCY_MS ms on every DynamoDB request, for the whole run (fault rule 'delay', target '*')"
 	else

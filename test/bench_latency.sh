@@ -31,12 +31,10 @@ seqdist_start_local_stack latency
 PORT=$PGPORT_LOCAL
 
 psql_() { "$SEQDIST_PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres -d postgres "$@"; }
-control() { curl --silent --show-error --fail --noproxy '*' --max-time 10 "$@"; }
 set_delay() {
 	local rules='{"rules":[]}'
 	[ "$1" -gt 0 ] && rules="{\"rules\":[{\"target\":\"*\",\"mode\":\"delay\",\"ms\":$1}]}"
-	control -X POST -H 'content-type: application/json' -d "$rules" \
-		"http://127.0.0.1:$DYNAMO_PORT/__control/faults" >/dev/null
+	seqdist_dynamo_control faults "$rules" >/dev/null
 }
 
 psql_ >/dev/null <<'SQL'

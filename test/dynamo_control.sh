@@ -8,6 +8,10 @@
 #
 # Talks to 127.0.0.1 only (never through a configured HTTP proxy).  Prints the
 # JSON answer; exits non-zero if the request fails or is refused.
+#
+# The one client of the control API: the shell scripts (seqdist_dynamo_control
+# in lib.sh), the TAP tests (SeqdistTest.pm), memcheck.sh (also from SQL) and
+# the self-test all go through it.
 set -eu
 
 usage() {

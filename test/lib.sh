@@ -93,23 +93,30 @@ seqdist_free_port() {
 		'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0) or die; print $s->sockport, "\n";'
 }
 
-# Start the local DynamoDB (dynalite behind the signature-checking proxy).
-# Sets DYNAMO_PORT and DYNAMO_PID.  $1: a directory for its files.
+# Start the local DynamoDB (dynalite behind the signature-checking proxy)
+# as a child of this shell and wait until it listens.  Sets DYNAMO_PORT and
+# DYNAMO_PID; if it does not start, prints its log and returns non-zero.
+# $1: a directory for its log (dynamo.log); the rest: the key pairs it
+# accepts, AKID:SECRET[:TOKEN] (default: the test key pair).
 seqdist_start_dynamo() {
-	local dir=$1 i
+	local dir=$1 pair args=(); shift
+	[ $# -gt 0 ] || set -- "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
+	for pair; do args+=(--credentials "$pair"); done
 	mkdir -p "$dir"
-	rm -f "$dir/dynamo.port"
-	node "$SEQDIST_ROOT/test/local_dynamodb.js" --port 0 --port-file "$dir/dynamo.port" \
-		--credentials "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" --region "$AWS_REGION" \
-		>"$dir/dynamo.log" 2>&1 &
-	DYNAMO_PID=$!
-	for i in $(seq 1 100); do
-		[ -s "$dir/dynamo.port" ] && break
-		kill -0 "$DYNAMO_PID" 2>/dev/null || { cat "$dir/dynamo.log"; die "local DynamoDB did not start"; }
-		sleep 0.1
-	done
-	[ -s "$dir/dynamo.port" ] || die "local DynamoDB did not report its port"
-	DYNAMO_PORT=$(cat "$dir/dynamo.port")
+	if ! read -r -t 30 DYNAMO_PORT DYNAMO_PID < <(exec node "$SEQDIST_ROOT/test/local_dynamodb.js" \
+		--port 0 --announce --log-file "$dir/dynamo.log" --region "$AWS_REGION" "${args[@]}" </dev/null); then
+		# the process substitution's pid: the server, if it hangs instead of exiting
+		seqdist_stop_pid "$!"
+		cat "$dir/dynamo.log" >&2
+		echo "local DynamoDB did not start" >&2
+		return 1
+	fi
+}
+
+# The control API of the local DynamoDB on $DYNAMO_PORT (faults, stats, reset:
+# see test/dynamo_control.sh, the one client of it).
+seqdist_dynamo_control() {
+	sh "$SEQDIST_ROOT/test/dynamo_control.sh" "$DYNAMO_PORT" "$@"
 }
 
 # Stop a process we started, by pid, and wait for it.
@@ -129,7 +136,7 @@ seqdist_start_local_stack() {
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/seqdist-$1.XXXXXX")
 	SEQDIST_PG_STARTED=
 	trap seqdist_stop_local_stack EXIT
-	seqdist_start_dynamo "$WORK/dynamo"
+	seqdist_start_dynamo "$WORK/dynamo" || exit 1
 	PGPORT_LOCAL=$(seqdist_free_port)
 	"$SEQDIST_PG_BIN/initdb" -D "$WORK/pgdata" -A trust -U postgres >/dev/null
 	cat >>"$WORK/pgdata/postgresql.conf" <<CONF
@@ -152,10 +159,33 @@ seqdist_stop_local_stack() {
 	rm -rf "$WORK"
 }
 
-# Test credentials: the local DynamoDB accepts exactly these.
+# Print a template with every @NAME@ replaced by the value of the shell
+# variable NAME; a placeholder without a value (or an empty one) is an error.
+# $1: the template; the rest: the names.
+seqdist_fill() {
+	local template=$1 name values=(); shift
+	for name; do values+=("$name=${!name}"); done
+	perl -e '
+		my $file = shift;
+		my %value = map { split /=/, $_, 2 } @ARGV;
+		open(my $fh, "<", $file) or die "$file: $!\n";
+		while (<$fh>) {
+			s/\@(\w+)\@/length($value{$1} \/\/ "") ? $value{$1} : die "$file: no value for \@$1\@\n"/ge;
+			print;
+		}' "$template" "${values[@]}"
+}
+
+# The settings the pg_regress suite expects, for the local DynamoDB on
+# $DYNAMO_PORT.
+seqdist_regress_conf() {
+	seqdist_fill "$SEQDIST_ROOT/test/regress.conf" DYNAMO_PORT AWS_REGION
+}
+
+# Export the test credentials (test/credentials.env), and unset what would
+# send the AWS credential chain elsewhere.
 seqdist_test_credentials() {
-	export AWS_ACCESS_KEY_ID=AKIDSEQDISTLOCAL01
-	export AWS_SECRET_ACCESS_KEY=seqdist-local-secret-0123456789abcdef
-	export AWS_REGION=us-east-1
 	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE
+	set -a
+	. "$SEQDIST_ROOT/test/credentials.env"
+	set +a
 }

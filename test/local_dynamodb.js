@@ -19,6 +19,7 @@
  *
  * Usage:
  *   node local_dynamodb.js [--port N] [--port-file PATH] [--pid-file PATH]
+ *       [--announce] [--log-file PATH]
  *       [--credentials AKID:SECRET[:SESSIONTOKEN]]... [--region R]
  *       [--create-table-ms N] [--max-skew-s N] [--keepalive-ms N] [--verbose]
  *
@@ -50,6 +51,11 @@
  *                       connection instead of answering: a lost response
  * Authentication is checked before every mode except down.
  *
+ * --announce: once listening, print "PORT PID" on stdout, and nothing more.
+ * The test scripts start it as their own child and read that line (they
+ * stop it by pid and reap it; a server that detached itself would be left
+ * to whatever reaps orphans, and some containers' init reaps none).
+ * --log-file: append the log to PATH instead of stderr.
  * --max-skew-s: accepted clock skew of X-Amz-Date (default 900, as AWS; 0 = off).
  * --keepalive-ms: idle timeout of client connections (default 0 = never).
  * The pid and port files are removed on a clean exit.
@@ -97,6 +103,7 @@ function usage(msg, exitCode = 2) {
   if (msg) process.stderr.write(`local_dynamodb: ${msg}\n`);
   process.stderr.write(
     'usage: local_dynamodb.js [--port N] [--port-file PATH] [--pid-file PATH]\n' +
+    '         [--announce] [--log-file PATH]\n' +
     '         [--credentials AKID:SECRET[:SESSIONTOKEN]]... [--region R]\n' +
     '         [--create-table-ms N] [--max-skew-s N] [--keepalive-ms N] [--verbose]\n');
   process.exit(exitCode);
@@ -112,6 +119,8 @@ function parseArgs(argv) {
     port: 0,
     portFile: null,
     pidFile: null,
+    announce: false,
+    logFile: null,
     credentials: new Map(),     // access key id -> { secret, token }
     region: 'us-east-1',
     createTableMs: 0,
@@ -136,6 +145,8 @@ function parseArgs(argv) {
       case '--port': opts.port = parseNonNegInt(arg, next()); break;
       case '--port-file': opts.portFile = next(); break;
       case '--pid-file': opts.pidFile = next(); break;
+      case '--announce': opts.announce = true; break;
+      case '--log-file': opts.logFile = next(); break;
       case '--region': opts.region = next(); break;
       case '--create-table-ms': opts.createTableMs = parseNonNegInt(arg, next()); break;
       case '--max-skew-s': opts.maxSkewS = parseNonNegInt(arg, next()); break;
@@ -165,8 +176,19 @@ function parseArgs(argv) {
 
 const opts = parseArgs(process.argv.slice(2));
 
+let logFd = null;
+if (opts.logFile) {
+  try { logFd = fs.openSync(opts.logFile, 'a'); }
+  catch (err) {
+    process.stderr.write(`local_dynamodb: cannot open --log-file: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
 function log(msg) {
-  process.stderr.write(`local_dynamodb[${process.pid}]: ${msg}\n`);
+  const line = `local_dynamodb[${process.pid}]: ${msg}\n`;
+  if (logFd === null) process.stderr.write(line);
+  else fs.writeSync(logFd, line);
 }
 function vlog(msg) {
   if (opts.verbose) log(msg);
@@ -882,5 +904,6 @@ dynaliteServer.listen(0, LISTEN_HOST, () => {
     }
     if (opts.credentials.size === 0) log('warning: no --credentials given, every request will be refused');
     log(`listening on ${LISTEN_HOST}:${port} (dynalite on ${LISTEN_HOST}:${dynalitePort}, region ${opts.region})`);
+    if (opts.announce) fs.writeSync(1, `${port} ${process.pid}\n`);
   });
 });

@@ -81,10 +81,15 @@ function startChild() {
   childExit = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
 }
 
-/* Stop the child by its pid if it still runs (used on every exit path). */
+/* Servers started with --announce, as the test scripts start them. */
+const announced = [];
+
+/* Stop the children by their pids if they still run (used on every exit path). */
 function killChild() {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  for (const c of [child, ...announced]) {
+    if (c && c.exitCode === null && c.signalCode === null) {
+      try { process.kill(c.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
   }
 }
 process.on('exit', () => {
@@ -93,6 +98,23 @@ process.on('exit', () => {
 });
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => { killChild(); process.exit(1); });
+}
+
+/*
+ * Start local_dynamodb.js with --announce and the given arguments; resolves
+ * once it has printed a line or exited: {proc, stdout, stderr, exit}, exit
+ * a promise of {code, signal}.
+ */
+function startAnnounced(args) {
+  const proc = spawn(process.execPath, [path.join(HERE, 'local_dynamodb.js'), '--announce', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  announced.push(proc);
+  const run = { proc, stdout: '', stderr: '' };
+  run.exit = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  proc.stdout.on('data', (d) => { run.stdout += d; });
+  proc.stderr.on('data', (d) => { run.stderr += d; });
+  return Promise.race([waitFor(() => run.stdout.includes('\n'), 15000, 'the announcement'), run.exit])
+    .then(() => run);
 }
 
 async function waitFor(pred, timeoutMs, what) {
@@ -170,15 +192,22 @@ async function ddb(op, payload, opts = {}) {
   return send({ headers: await signedHeaders(op, body, opts), body, timeoutMs: opts.timeoutMs });
 }
 
-function control(method, what, payload) {
-  return send({
-    method, urlPath: `/__control/${what}`, body: payload === undefined ? '' : JSON.stringify(payload),
-    headers: { 'Content-Type': 'application/json' }, agent: false,
-  }).then((r) => r.json);
+function runControlScript(onPort, ...args) {
+  return new Promise((resolve) => {
+    execFile(path.join(HERE, 'dynamo_control.sh'), [String(onPort), ...args], { timeout: 15000 },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr }));
+  });
 }
-const setFaults = (rules) => control('POST', 'faults', { rules });
-const getStats = () => control('GET', 'stats');
-const resetControl = () => control('POST', 'reset');
+
+/* The control API through dynamo_control.sh, the client the test scripts use. */
+async function control(...args) {
+  const c = await runControlScript(port, ...args);
+  if (c.code !== 0) throw new Error(`dynamo_control.sh ${args.join(' ')}: exit ${c.code}: ${c.stderr}${c.stdout}`);
+  return JSON.parse(c.stdout);
+}
+const setFaults = (rules) => control('faults', JSON.stringify({ rules }));
+const getStats = () => control('stats');
+const resetControl = () => control('reset');
 
 function crc32(buf) {
   let c = 0xFFFFFFFF;
@@ -221,13 +250,6 @@ const isAwsError = (r, status, shortName) => r.status === status && r.json &&
   typeof r.json.__type === 'string' && r.json.__type.endsWith(`#${shortName}`);
 const transportFailed = (r) => r.error !== undefined;
 
-function runControlScript(...args) {
-  return new Promise((resolve) => {
-    execFile(path.join(HERE, 'dynamo_control.sh'), [String(port), ...args], { timeout: 15000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr }));
-  });
-}
-
 /* ------------------------------------------------------------------------ */
 /* The tests                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -239,6 +261,25 @@ async function main() {
   }, 15000, 'the port file'));
   ok(port > 0, `listening, port file says ${port}`);
   ok(fs.readFileSync(pidFile, 'utf8').trim() === String(child.pid), 'pid file holds the child pid');
+
+  /* --- Start-up as the test scripts do it: --announce, --log-file ------ */
+
+  const logFile = path.join(tmpDir, 'announced.log');
+  const a = await startAnnounced(['--port', '0', '--log-file', logFile, '--credentials', `${KEY.akid}:${KEY.secret}`]);
+  const [aPort, aPid] = a.stdout.trim().split(' ').map(Number);
+  ok(/^\d+ \d+\n$/.test(a.stdout) && aPid === a.proc.pid && aPort > 0 && aPort !== port,
+    `--announce: "PORT PID" once listening (${a.stdout.trim()})`, a);
+  const aStats = await runControlScript(aPort, 'stats');
+  ok(aStats.code === 0 && JSON.parse(aStats.stdout).total === 0, '--announce: the announced port answers', aStats);
+  process.kill(aPid, 'SIGTERM');
+  const aExit = await a.exit;
+  const aLog = fs.readFileSync(logFile, 'utf8');
+  ok(aExit.code === 0 && a.stderr === '' && /listening on/.test(aLog) && /SIGTERM: shutting down/.test(aLog),
+    '--log-file: the log goes to the file, none to stderr', { aExit, stderr: a.stderr, aLog });
+  const busy = await startAnnounced(['--port', String(port), '--log-file', logFile]);
+  const busyExit = await busy.exit;
+  ok(busyExit.code === 1 && busy.stdout === '' && /cannot listen/.test(fs.readFileSync(logFile, 'utf8')),
+    '--announce: a server that cannot listen exits 1 and announces nothing', { busyExit, stdout: busy.stdout });
 
   /* --- DynamoDB operations through the proxy, valid signatures --------- */
 
@@ -381,7 +422,7 @@ async function main() {
   ok(isAwsError(a1, 500, 'InternalServerError') && a1.json.__type === 'com.amazonaws.dynamodb.v20120810#InternalServerError' &&
      isAwsError(a2, 500, 'InternalServerError') && a3.status === 200,
   'http500 count 2: two 500 InternalServerError, then forwarded', [a1.text, a2.text, a3.text]);
-  let f = await control('GET', 'faults');
+  let f = await control('faults');
   ok(f.rules[0].remaining === 0 && f.rules[0].applied === 2, 'rule shows remaining 0, applied 2', f);
 
   for (const [mode, type] of [['throttle', 'ProvisionedThroughputExceededException'],
@@ -483,11 +524,11 @@ async function main() {
   r = await send({ method: 'POST', urlPath: '/__control/faults', body: '{"rules":[{"mode":"explode"}]}', agent: false });
   ok(r.status === 400 && /mode/.test(r.json.error), 'control: invalid rule refused', r.text);
 
-  let c = await runControlScript('faults', '{"rules":[{"target":"GetItem","mode":"delay","ms":1}]}');
+  let c = await runControlScript(port, 'faults', '{"rules":[{"target":"GetItem","mode":"delay","ms":1}]}');
   ok(c.code === 0 && JSON.parse(c.stdout).rules[0].mode === 'delay', 'dynamo_control.sh faults', c);
-  c = await runControlScript('stats');
+  c = await runControlScript(port, 'stats');
   ok(c.code === 0 && JSON.parse(c.stdout).total === 3, 'dynamo_control.sh stats', c);
-  c = await runControlScript('reset');
+  c = await runControlScript(port, 'reset');
   const after = await getStats();
   ok(c.code === 0 && after.total === 0 && after.rules.length === 0, 'dynamo_control.sh reset zeroes stats and clears rules', c);
 

@@ -68,19 +68,10 @@ run_tap() {
 run_regress() {
 	local dir=$WORK/regress port conf status ok notok
 	say "pg_regress"
-	seqdist_start_dynamo "$dir/dynamo"
+	seqdist_start_dynamo "$dir/dynamo" || die "cannot run pg_regress without the local DynamoDB"
 	STARTED_PIDS+=("$DYNAMO_PID")
 	conf=$dir/regress.conf
-	cat >"$conf" <<CONF
-shared_preload_libraries = 'seqdist'
-seqdist.endpoint = 'http://127.0.0.1:$DYNAMO_PORT'
-seqdist.region = '$AWS_REGION'
-seqdist.table_name = 'seqdist_regress'
-# blocks of exactly seqdist.block_size and none reserved ahead of need, so
-# that the counter positions the tests show are stable
-seqdist.max_block_size = 1
-seqdist.refill = off
-CONF
+	{ echo "shared_preload_libraries = 'seqdist'"; seqdist_regress_conf; } >"$conf"
 	port=$(seqdist_free_port)
 	"$PG_REGRESS" --temp-instance="$dir/instance" --temp-config="$conf" \
 		--bindir="$SEQDIST_PG_BIN" --inputdir="$SEQDIST_ROOT" --outputdir="$dir" \

@@ -2,7 +2,8 @@
 #
 # start_dynamo() runs test/local_dynamodb.js (dynalite behind a proxy that
 # checks signatures and injects faults) on a free 127.0.0.1 port; the process
-# is stopped by pid when the test ends, whatever happens.  new_node() makes a
+# is stopped by pid when the test ends, whatever happens.  The credentials
+# come from test/credentials.env, as the shell scripts' do.  new_node() makes a
 # PostgreSQL::Test::Cluster with seqdist preloaded and pointed at it.
 package SeqdistTest;
 
@@ -10,83 +11,98 @@ use strict;
 use warnings;
 
 use Exporter 'import';
-use File::Temp qw(tempdir);
-use HTTP::Tiny;
 use JSON::PP;
-use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(start_dynamo dynamo_faults dynamo_stats dynamo_reset new_node
-  test_credentials);
+  test_credentials temporary_credentials);
 
 my @started;
+
+# test/credentials.env, which the shell scripts read too
+my %credentials;
+{
+	my $file = "$ENV{SEQDIST_ROOT}/test/credentials.env";
+	open(my $fh, '<', $file) or die "$file: $!";
+	while (<$fh>)
+	{
+		next if /^\s*(#|$)/;
+		/^(\w+)=(\S*)$/ or die "$file:$.: not NAME=value";
+		$credentials{$1} = $2;
+	}
+	close $fh;
+}
 
 # The key pair every test cluster uses unless a test says otherwise.
 sub test_credentials
 {
 	return (
-		AWS_ACCESS_KEY_ID => 'AKIDSEQDISTLOCAL01',
-		AWS_SECRET_ACCESS_KEY => 'seqdist-local-secret-0123456789abcdef');
+		AWS_ACCESS_KEY_ID => $credentials{AWS_ACCESS_KEY_ID},
+		AWS_SECRET_ACCESS_KEY => $credentials{AWS_SECRET_ACCESS_KEY});
+}
+
+# A second key pair that is valid only with its session token.
+sub temporary_credentials
+{
+	return (
+		AWS_ACCESS_KEY_ID => $credentials{SEQDIST_TEMP_ACCESS_KEY_ID},
+		AWS_SECRET_ACCESS_KEY => $credentials{SEQDIST_TEMP_SECRET_ACCESS_KEY},
+		AWS_SESSION_TOKEN => $credentials{SEQDIST_TEMP_SESSION_TOKEN});
 }
 
 # start_dynamo(credentials => ['AKID:SECRET[:TOKEN]', ...]) -> { port, pid }
+# (default: the test key pair).  The server is this process's child, which
+# announces its port and pid once it listens; its log is dynamo.log in the
+# test's log directory.
 sub start_dynamo
 {
 	my (%opts) = @_;
-	my %cred = test_credentials();
-	my @creds = @{ $opts{credentials}
-		  // ["$cred{AWS_ACCESS_KEY_ID}:$cred{AWS_SECRET_ACCESS_KEY}"] };
-	my $dir = tempdir(DIR => $PostgreSQL::Test::Utils::tmp_check, CLEANUP => 1);
-	my $script = "$ENV{SEQDIST_ROOT}/test/local_dynamodb.js";
-	my @cmd = ('node', $script, '--port', '0', '--port-file', "$dir/port",
-		'--region', 'us-east-1', map { ('--credentials', $_) } @creds);
-
-	my $pid = fork();
-	die "fork: $!" unless defined $pid;
-	if ($pid == 0)
-	{
-		open(STDOUT, '>>', "$PostgreSQL::Test::Utils::log_path/dynamo.log");
-		open(STDERR, '>&', \*STDOUT);
-		exec(@cmd) or die "exec node: $!";
-	}
-	push @started, $pid;
-	for (1 .. 200)
-	{
-		last if -s "$dir/port";
-		usleep(50_000);
-	}
-	die "local DynamoDB did not start" unless -s "$dir/port";
-	my $port = PostgreSQL::Test::Utils::slurp_file("$dir/port");
-	chomp $port;
-	return { port => $port, pid => $pid };
+	my @pairs = @{ $opts{credentials}
+		  // ["$credentials{AWS_ACCESS_KEY_ID}:$credentials{AWS_SECRET_ACCESS_KEY}"] };
+	my $log = "$PostgreSQL::Test::Utils::log_path/dynamo.log";
+	my $pid = open(my $announce, '-|', 'node',
+		"$ENV{SEQDIST_ROOT}/test/local_dynamodb.js", '--port', '0',
+		'--announce', '--log-file', $log, '--region', $credentials{AWS_REGION},
+		map { ('--credentials', $_) } @pairs)
+	  or die "cannot run node: $!";
+	my $dynamo = { pid => $pid, announce => $announce };
+	push @started, $dynamo;
+	my $line = eval {
+		local $SIG{ALRM} = sub { die "timed out\n" };
+		alarm 30;
+		my $l = <$announce>;
+		alarm 0;
+		$l;
+	};
+	die "local DynamoDB did not start (see $log)"
+	  unless defined $line && $line =~ /^(\d+) (\d+)$/;
+	@$dynamo{qw(port pid)} = ($1, $2);
+	return $dynamo;
 }
 
+# The control API through test/dynamo_control.sh, the client the shell
+# scripts use; returns its JSON answer, decoded.
 sub _control
 {
-	my ($dynamo, $method, $path, $body) = @_;
-	my $res = HTTP::Tiny->new(timeout => 10)->request($method,
-		"http://127.0.0.1:$dynamo->{port}/__control/$path",
-		{
-			defined $body
-			? (content => encode_json($body),
-				headers => { 'content-type' => 'application/json' })
-			: ()
-		});
-	die "control $path failed: $res->{status} $res->{content}"
-	  unless $res->{success};
-	return $res->{content} ? decode_json($res->{content}) : {};
+	my ($dynamo, @args) = @_;
+	open(my $fh, '-|', 'sh', "$ENV{SEQDIST_ROOT}/test/dynamo_control.sh",
+		$dynamo->{port}, @args)
+	  or die "cannot run dynamo_control.sh: $!";
+	my $answer = do { local $/; <$fh> };
+	close $fh or die "dynamo_control.sh $args[0] failed: $answer";
+	return decode_json($answer);
 }
 
 # dynamo_faults($dynamo, {target => 'UpdateItem', mode => 'http500', count => 2}, ...)
 sub dynamo_faults
 {
 	my ($dynamo, @rules) = @_;
-	return _control($dynamo, 'POST', 'faults', { rules => \@rules });
+	return _control($dynamo, 'faults', encode_json({ rules => \@rules }));
 }
 
-sub dynamo_stats { return _control($_[0], 'GET', 'stats'); }
-sub dynamo_reset { return _control($_[0], 'POST', 'reset', {}); }
+sub dynamo_stats { return _control($_[0], 'stats'); }
+sub dynamo_reset { return _control($_[0], 'reset'); }
 
 # new_node($name, $dynamo, %opts): a cluster with seqdist preloaded, started
 # with the test credentials in its environment unless opts say otherwise.
@@ -102,7 +118,7 @@ sub new_node
 	$node->append_conf('postgresql.conf',
 		($preload ? "shared_preload_libraries = 'seqdist'\n" : '')
 		  . ($dynamo ? "seqdist.endpoint = 'http://127.0.0.1:$dynamo->{port}'\n" : '')
-		  . "seqdist.region = 'us-east-1'\n"
+		  . "seqdist.region = '$credentials{AWS_REGION}'\n"
 		  . "seqdist.table_name = 'seqdist_tap'\n"
 		  . ($opts{conf} // ''));
 	my %env = (test_credentials(), %{ $opts{env} // {} });
@@ -122,10 +138,11 @@ sub new_node
 
 END
 {
-	for my $pid (@started)
+	local $?;    # the test's exit status: close sets $? to the server's
+	for my $dynamo (@started)
 	{
-		kill 'TERM', $pid;
-		waitpid($pid, 0);
+		kill 'TERM', $dynamo->{pid};
+		close $dynamo->{announce};    # and wait for it to exit
 	}
 }
 

@@ -11,11 +11,11 @@ use File::Temp qw(tempdir);
 use SeqdistTest;
 
 my %good = test_credentials();
-my $token = 'FQoGZXIvYXdzEXAMPLEsessiontoken0123456789';
+my %temp = temporary_credentials();
 my $dynamo = start_dynamo(
 	credentials => [
 		"$good{AWS_ACCESS_KEY_ID}:$good{AWS_SECRET_ACCESS_KEY}",
-		"ASIATEMPORARYKEY01:temporary-secret-abcdef0123456789:$token"
+		"$temp{AWS_ACCESS_KEY_ID}:$temp{AWS_SECRET_ACCESS_KEY}:$temp{AWS_SESSION_TOKEN}"
 	]);
 my @no_env = (
 	AWS_ACCESS_KEY_ID => undef,
@@ -78,18 +78,14 @@ my $token_node = new_node(
 	'token', $dynamo,
 	# one value per request, so that every call shows the credentials at work
 	conf => "seqdist.block_size = 1\nseqdist.max_block_size = 1\nseqdist.refill = off\n",
-	env => {
-		AWS_ACCESS_KEY_ID => 'ASIATEMPORARYKEY01',
-		AWS_SECRET_ACCESS_KEY => 'temporary-secret-abcdef0123456789',
-		AWS_SESSION_TOKEN => $token
-	});
+	env => \%temp);
 $token_node->safe_psql('postgres', $setup);
 is($token_node->safe_psql('postgres', $take),
 	't', 'temporary credentials with a session token');
 my ($ret, $out, $err) = $token_node->psql(
 	'postgres',
-	"SET seqdist.aws_access_key_id = 'ASIATEMPORARYKEY01';
-	 SET seqdist.aws_secret_access_key = 'temporary-secret-abcdef0123456789';
+	"SET seqdist.aws_access_key_id = '$temp{AWS_ACCESS_KEY_ID}';
+	 SET seqdist.aws_secret_access_key = '$temp{AWS_SECRET_ACCESS_KEY}';
 	 SET seqdist.aws_session_token = 'not-the-token';
 	 $take",
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
@@ -99,8 +95,8 @@ like(
 	'a wrong session token is rejected with 28000');
 ($ret, $out, $err) = $token_node->psql(
 	'postgres',
-	"SET seqdist.aws_access_key_id = 'ASIATEMPORARYKEY01';
-	 SET seqdist.aws_secret_access_key = 'temporary-secret-abcdef0123456789';
+	"SET seqdist.aws_access_key_id = '$temp{AWS_ACCESS_KEY_ID}';
+	 SET seqdist.aws_secret_access_key = '$temp{AWS_SECRET_ACCESS_KEY}';
 	 $take");
 like(
 	$err,
@@ -141,7 +137,7 @@ for my $node ($env_node, $file_node, $home_node, $token_node, $none)
 	  split /\n/, PostgreSQL::Test::Utils::slurp_file($node->logfile);
 	unlike(
 		$log,
-		qr/\Q$good{AWS_SECRET_ACCESS_KEY}\E|temporary-secret|\Q$token\E|wrong-default-secret/,
+		qr/\Q$good{AWS_SECRET_ACCESS_KEY}\E|\Q$temp{AWS_SECRET_ACCESS_KEY}\E|\Q$temp{AWS_SESSION_TOKEN}\E|wrong-default-secret/,
 		'no secret in the log of ' . $node->name);
 }
 
