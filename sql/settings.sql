@@ -28,7 +28,11 @@ CREATE ROLE regress_seqdist_plain;
 SET seqdist.aws_secret_access_key = 'super-secret-value';
 SHOW seqdist.aws_secret_access_key;
 SET ROLE regress_seqdist_plain;
+-- a session holding a sequence's single-flight token makes every backend
+-- wait as long as its own timeouts and retries say: those are the server's
 SET seqdist.request_timeout = '2s';
+SET seqdist.max_attempts = 100;
+SET seqdist.retry_base_delay = '60s';
 SET seqdist.endpoint = 'http://127.0.0.1:9';
 SET seqdist.aws_access_key_id = 'AKIDX';
 SHOW seqdist.aws_secret_access_key;

@@ -70,19 +70,19 @@ dynamo_init(void)
 							"Attempts per DynamoDB operation when it fails with a retryable error.",
 							NULL,
 							&dynamo_max_attempts, 5, 1, 100,
-							PGC_USERSET, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("seqdist.retry_base_delay",
 							"First backoff delay between attempts; it doubles with each attempt.",
 							NULL,
 							&dynamo_retry_base_ms, 25, 1, 60000,
-							PGC_USERSET, GUC_UNIT_MS,
+							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("seqdist.retry_max_delay",
 							"Cap on the backoff delay between attempts.",
 							NULL,
 							&dynamo_retry_cap_ms, 1000, 1, 600000,
-							PGC_USERSET, GUC_UNIT_MS,
+							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 }
 

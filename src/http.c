@@ -104,13 +104,13 @@ http_init(void)
 							"Maximum time to establish a connection to DynamoDB.",
 							NULL,
 							&http_connect_timeout_ms, 2000, 10, 600000,
-							PGC_USERSET, GUC_UNIT_MS,
+							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("seqdist.request_timeout",
 							"Maximum time for one DynamoDB request, connection included.",
 							NULL,
 							&http_request_timeout_ms, 5000, 10, 600000,
-							PGC_USERSET, GUC_UNIT_MS,
+							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 }
 
