@@ -5,6 +5,7 @@
 #   dynamo_control.sh PORT faults            # show the current rules
 #   dynamo_control.sh PORT stats             # request counters (JSON)
 #   dynamo_control.sh PORT reset             # zero the counters, clear the rules
+#   dynamo_control.sh PORT put_item '{"TableName":...,"Item":{...}}'  # behind every client's back
 #
 # Talks to 127.0.0.1 only (never through a configured HTTP proxy).  Prints the
 # JSON answer; exits non-zero if the request fails or is refused.
@@ -15,7 +16,7 @@
 set -eu
 
 usage() {
-    echo "usage: $0 PORT faults ['{\"rules\":[...]}'] | PORT stats | PORT reset" >&2
+    echo "usage: $0 PORT faults ['{\"rules\":[...]}'] | PORT stats | PORT reset | PORT put_item JSON" >&2
     exit 2
 }
 
@@ -47,6 +48,10 @@ case "$cmd" in
     reset)
         [ $# -eq 2 ] || usage
         curl_ -X POST "$base/reset"
+        ;;
+    put_item)
+        [ $# -eq 3 ] || usage
+        curl_ -X POST -H 'Content-Type: application/json' --data-binary "$3" "$base/put_item"
         ;;
     *)
         usage

@@ -15,7 +15,7 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT = qw(start_dynamo dynamo_faults dynamo_stats dynamo_reset new_node
+our @EXPORT = qw(start_dynamo dynamo_faults dynamo_stats dynamo_reset dynamo_put_item new_node
   test_credentials temporary_credentials);
 
 my @started;
@@ -102,6 +102,10 @@ sub dynamo_faults
 }
 
 sub dynamo_stats { return _control($_[0], 'stats'); }
+
+# dynamo_put_item($dynamo, {TableName => ..., Item => {...}}): overwrite an
+# item behind every client's back, as an operator could
+sub dynamo_put_item { return _control($_[0], 'put_item', encode_json($_[1])); }
 sub dynamo_reset { return _control($_[0], 'reset'); }
 
 # new_node($name, $dynamo, %opts): a cluster with seqdist preloaded, started

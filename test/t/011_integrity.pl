@@ -8,6 +8,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use JSON::PP;
 use SeqdistTest;
 
 my $dynamo = start_dynamo();
@@ -207,5 +208,37 @@ like($err, qr/cannot move counter "postgres.public.tr_id_seq" of sequence "tr_id
 is($ret, 0, 'with allow_rewind the sole client restarts') or diag($err);
 is(q1(q{SELECT seqdist.seqdist_nextval('tr_id_seq')}), '1',
 	'TRUNCATE ... RESTART IDENTITY restarts the counter, as native does the sequence');
+
+# 14. a counter moved back behind this instance's back is refused, not served
+q1(q{
+	CREATE SEQUENCE moved;
+	SELECT seqdist.register('moved');
+	SELECT seqdist.seqdist_setval('moved', 1000);
+	SELECT seqdist.seqdist_nextval('moved');
+});
+my $item = decode_json(q1(q{SELECT seqdist.counter_item('moved')}));
+dynamo_put_item($dynamo, {
+	TableName => 'seqdist_tap',
+	Item => {
+		counter => { S => $item->{counter} },
+		last_value => { N => '10' },
+		increment => { N => '1' },
+		min_value => { N => '1' },
+		max_value => { N => '9223372036854775807' },
+		start_value => { N => '1' },
+		cycle => { BOOL => JSON::PP::false },
+		clients => { SS => $item->{clients} },
+		def_version => { N => "$item->{def_version}" },
+		format => { N => '2' } } });
+($ret, $out, $err) = $node->psql('postgres', q{SELECT seqdist.seqdist_nextval('moved')},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/XX001: counter "postgres.public.moved" moved backwards under this instance/,
+	'a block behind the last one this instance held is refused');
+like($err, qr/held values up to 1001 and DynamoDB returned a block starting at 11/,
+	'the error says where the instance was and what came back');
+($ret, $out, $err) = $node->psql('postgres', q{SELECT seqdist.seqdist_nextval('moved')});
+like($err, qr/moved backwards under this instance/, 'and it keeps being refused');
+is(q1(q{SELECT seqdist.seqdist_setval('moved', 5000); SELECT seqdist.seqdist_nextval('moved')}),
+	"5000\n5001", 'a setval by this instance is the way out');
 
 done_testing();
