@@ -8,6 +8,7 @@ OBJS = \
 	src/http.o \
 	src/sigv4.o \
 	src/dynamo.o \
+	src/decimal128.o \
 	src/counter_item.o \
 	src/counter.o \
 	src/counter_share.o \

@@ -48,6 +48,7 @@
 
 #include "counter.h"
 #include "counter_internal.h"
+#include "decimal128.h"
 #include "dynamo.h"
 
 /* Placeholders the expressions may use, and the attributes they stand for */
@@ -70,45 +71,15 @@ static const struct
 char *
 counter_int128_text(int128 v)
 {
-	char		buf[48];
-	char	   *p = buf + sizeof(buf) - 1;
-	bool		neg = v < 0;
-	uint128		u = neg ? -(uint128) v : (uint128) v;
+	char		buf[DECIMAL128_BUFSIZE];
 
-	*p = '\0';
-	do
-	{
-		*--p = '0' + (int) (u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (neg)
-		*--p = '-';
-	return pstrdup(p);
+	return pstrdup(decimal128_format(v, buf));
 }
 
-/* Strict decimal integer; DynamoDB returns numbers without exponents here */
 bool
 counter_parse_int128(const char *s, int128 *out)
 {
-	bool		neg = false;
-	int128		v = 0;
-	int			digits = 0;
-
-	if (*s == '-')
-	{
-		neg = true;
-		s++;
-	}
-	for (; *s; s++)
-	{
-		if (*s < '0' || *s > '9' || ++digits > 38)
-			return false;
-		v = v * 10 + (*s - '0');
-	}
-	if (digits == 0)
-		return false;
-	*out = neg ? -v : v;
-	return true;
+	return decimal128_parse(s, out);
 }
 
 char *

@@ -18,8 +18,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 seconds=${1:-${SEQDIST_FUZZ_SECONDS:-20}}
 cc=${FUZZ_CC:-clang}
+pg_includes=$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --includedir-server)
 work=$(mktemp -d "${TMPDIR:-/tmp}/seqdist-fuzz.XXXXXX") || exit 2
-flags="-g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
+# -Wno-ignored-attributes: PostgreSQL's headers were configured for gcc and
+# name its gnu_printf format archetype, which clang does not know
+flags="-g -O1 -Wall -Wextra -Werror -Wno-ignored-attributes -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 testno=0
 failed=0
 
@@ -41,7 +44,8 @@ fuzz()
 	shift
 	bin=$work/$name
 	# shellcheck disable=SC2086
-	$cc $flags -I"$root/src" "$here/${name}_fuzz.c" "$@" -o "$bin" -lcrypto >"$work/$name.build" 2>&1
+	$cc $flags -I"$root/src" -I"$pg_includes" "$here/${name}_fuzz.c" "$@" -o "$bin" -lcrypto \
+		>"$work/$name.build" 2>&1
 	status=$?
 	[ $status -ne 0 ] && sed 's/^/# /' "$work/$name.build" | head -30
 	report $status "build the $name harness with $cc, sanitizers on"
@@ -65,6 +69,7 @@ fuzz()
 }
 
 fuzz sigv4 "$root/src/sigv4.c"
+fuzz decimal128 "$root/src/decimal128.c"
 
 echo "1..$testno"
 if [ $failed -ne 0 ]; then
