@@ -69,6 +69,10 @@ extern void counter_reserve(const CounterRef *ref, const CounterParams *params, 
  * Moving it backwards is refused, with an ERROR, unless allow_rewind and
  * the counter has no other client.
  */
+/* Raise the ERROR counter_set_position would raise, without moving anything */
+extern void counter_check_position(const CounterRef *ref, const CounterParams *params,
+								   int128 position, bool allow_rewind);
+
 extern void counter_set_position(const CounterRef *ref, const CounterParams *params,
 								 int128 position, bool allow_rewind);
 

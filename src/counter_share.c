@@ -186,6 +186,44 @@ counter_sole_client(const CounterState *state)
 	return state->member && state->nclients == 1;
 }
 
+/*
+ * Raise the ERROR that moving the counter from state's position to position
+ * deserves, if any: a rewind needs allow_rewind and the counter's only
+ * client.  Returns false when there is nothing to move.
+ */
+static bool
+counter_move_allowed(const CounterRef *ref, const CounterParams *params,
+					 const CounterState *state, int128 position, bool allow_rewind)
+{
+	if (counter_behind(params, position, state->last_value))
+	{
+		char	   *theirs = counter_int128_text(state->last_value);
+
+		if (!allow_rewind)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot move counter \"%s\" of sequence \"%s\" backwards",
+							ref->key, ref->seqname),
+					 errdetail("The counter has reserved values up to %s; they may have been handed out already, and moving back would hand them out again.",
+							   theirs),
+					 errhint("To reuse values on purpose, a superuser can SET seqdist.allow_rewind = on.")));
+		if (!counter_sole_client(state))
+			counter_refuse_shared(ref, state, "move back");
+	}
+	return position != state->last_value;
+}
+
+void
+counter_check_position(const CounterRef *ref, const CounterParams *params, int128 position,
+					   bool allow_rewind)
+{
+	CounterState state;
+
+	counter_read(ref, &state, NULL);
+	counter_check_increment(ref, params, &state);
+	(void) counter_move_allowed(ref, params, &state, position, allow_rewind);
+}
+
 void
 counter_set_position(const CounterRef *ref, const CounterParams *params, int128 position,
 					 bool allow_rewind)
@@ -198,22 +236,7 @@ counter_set_position(const CounterRef *ref, const CounterParams *params, int128 
 		CHECK_FOR_INTERRUPTS();
 		if (!counter_read_as_member(ref, params, &state, NULL))
 			continue;
-		if (counter_behind(params, position, state.last_value))
-		{
-			char	   *theirs = counter_int128_text(state.last_value);
-
-			if (!allow_rewind)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("cannot move counter \"%s\" of sequence \"%s\" backwards",
-								ref->key, ref->seqname),
-						 errdetail("The counter has reserved values up to %s; they may have been handed out already, and moving back would hand them out again.",
-								   theirs),
-						 errhint("To reuse values on purpose, a superuser can SET seqdist.allow_rewind = on.")));
-			if (!counter_sole_client(&state))
-				counter_refuse_shared(ref, &state, "move back");
-		}
-		else if (position == state.last_value)
+		if (!counter_move_allowed(ref, params, &state, position, allow_rewind))
 			return;
 
 		values = json_pack("{s:o, s:o, s:o}",

@@ -608,18 +608,28 @@ instance_cache_begin_move(InstanceSlot *slot, Oid relid)
 
 void
 instance_cache_end_move(InstanceSlot *slot, Oid relid, const InstanceDef *def,
-						const char *key)
+						const char *key, bool moved, int128 position)
 {
 	size_t		keylen = strlen(key);
 
 	SpinLockAcquire(&slot->mutex);
 	if (instance_slot_is(slot, MyDatabaseId, relid))
 	{
+		if (slot->def.store_id != def->store_id || slot->def.key_hash != def->key_hash)
+			slot->has_high = false;
 		instance_reset_locked(slot);
 		slot->def = *def;
 		instance_set_key_locked(slot, key, keylen);
-		/* we moved the counter: its next blocks may lie anywhere */
-		slot->has_high = false;
+
+		/*
+		 * We moved the counter: the next blocks lie beyond the new position.
+		 * A move that was refused or never made leaves the check as it was.
+		 */
+		if (moved)
+		{
+			slot->has_high = position >= PG_INT64_MIN && position <= PG_INT64_MAX;
+			slot->high = (int64) position;
+		}
 	}
 	SpinLockRelease(&slot->mutex);
 	instance_end_fetch(slot);

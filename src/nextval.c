@@ -176,27 +176,35 @@ seqdist_lastval(PG_FUNCTION_ARGS)
  * Change the counter of a registered sequence under the instance cache
  * slot's fetching token, so that no block reservation of this instance
  * races the change: record seq's definition in the counter (redefine),
- * move it to position (move), or neither, only emptying the cache.  Values
+ * move it to where (move), or neither, only emptying the cache.  Values
  * cached before are not handed out after (a strict sequence may have a slot
  * from before it was made strict), and the slot takes seq's definition.
  */
 static void
-nextval_change_counter(BackendSeq *seq, bool redefine, bool move, int128 position)
+nextval_change_counter(BackendSeq *seq, bool redefine, bool move, int128 where)
 {
 	InstanceSlot *slot = instance_cache_slot(seq->relid);
 	CounterRef	ref = backend_seq_counter(seq, store_current());
+	volatile bool moved = false;
+	volatile int128 target = where;
 
 	instance_cache_begin_move(slot, seq->relid);
 	PG_TRY();
 	{
+		/* every refusal of the move comes before the definition is written */
+		if (move && redefine)
+			counter_check_position(&ref, &seq->params, target, nextval_allow_rewind);
 		if (redefine)
 			counter_update_definition(&ref, &seq->params, move);
 		if (move)
-			counter_set_position(&ref, &seq->params, position, nextval_allow_rewind);
+		{
+			counter_set_position(&ref, &seq->params, target, nextval_allow_rewind);
+			moved = true;
+		}
 	}
 	PG_FINALLY();
 	{
-		instance_cache_end_move(slot, seq->relid, &seq->idef, seq->key);
+		instance_cache_end_move(slot, seq->relid, &seq->idef, seq->key, moved, target);
 	}
 	PG_END_TRY();
 	seq->slot = slot;

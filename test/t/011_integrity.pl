@@ -209,6 +209,13 @@ is($ret, 0, 'with allow_rewind the sole client restarts') or diag($err);
 is(q1(q{SELECT seqdist.seqdist_nextval('tr_id_seq')}), '1',
 	'TRUNCATE ... RESTART IDENTITY restarts the counter, as native does the sequence');
 
+# 15. an ALTER whose RESTART is refused writes no part of itself
+($ret, $out, $err) = $node->psql('postgres', 'ALTER SEQUENCE solo CYCLE RESTART WITH 1');
+like($err, qr/cannot move counter "postgres.public.solo" of sequence "solo" backwards/,
+	'ALTER ... CYCLE RESTART without allow_rewind is refused');
+is(q1(q{SELECT seqdist.counter_item('solo') ->> 'cycle'}), 'false',
+	'and the counter item does not allow CYCLE afterwards');
+
 # 14. a counter moved back behind this instance's back is refused, not served
 q1(q{
 	CREATE SEQUENCE moved;
@@ -238,6 +245,11 @@ like($err, qr/held values up to 1001 and DynamoDB returned a block starting at 1
 	'the error says where the instance was and what came back');
 ($ret, $out, $err) = $node->psql('postgres', q{SELECT seqdist.seqdist_nextval('moved')});
 like($err, qr/moved backwards under this instance/, 'and it keeps being refused');
+($ret, $out, $err) = $node->psql('postgres', q{SELECT seqdist.seqdist_setval('moved', 3)});
+like($err, qr/cannot move counter "postgres.public.moved" of sequence "moved" backwards/,
+	'a refused setval is refused');
+($ret, $out, $err) = $node->psql('postgres', q{SELECT seqdist.seqdist_nextval('moved')});
+like($err, qr/moved backwards under this instance/, 'and does not switch the check off');
 is(q1(q{SELECT seqdist.seqdist_setval('moved', 5000); SELECT seqdist.seqdist_nextval('moved')}),
 	"5000\n5001", 'a setval by this instance is the way out');
 
