@@ -23,19 +23,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/seqdist-fuzz.XXXXXX") || exit 2
 # -Wno-ignored-attributes: PostgreSQL's headers were configured for gcc and
 # name its gnu_printf format archetype, which clang does not know
 flags="-g -O1 -Wall -Wextra -Werror -Wno-ignored-attributes -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
-testno=0
-failed=0
-
-report()
-{
-	testno=$((testno + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $testno - $2"
-	else
-		echo "not ok $testno - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$root/test/tap.sh"
 
 # name, then the sources besides the harness
 fuzz()

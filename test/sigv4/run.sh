@@ -50,20 +50,7 @@ vectors=$here/vectors
 work=$(mktemp -d "${TMPDIR:-/tmp}/sigv4.XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT INT TERM
 
-failed=0
-testno=0
-
-# ok|not ok line; $1 = exit status, $2 = description
-report()
-{
-	testno=$((testno + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $testno - $2"
-	else
-		echo "not ok $testno - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$root/test/tap.sh"
 
 # Run a command whose output is TAP and show it as an indented subtest.
 subtest()
