@@ -25,6 +25,7 @@ OBJS = \
 	src/backend_cache.o \
 	src/nextval.o \
 	src/ddl_triggers.o \
+	src/pending_ddl.o \
 	src/admin.o
 
 EXTENSION = seqdist

@@ -67,22 +67,35 @@ counter_values_left(const CounterParams *params, int128 first)
 
 /*
  * Set last_value from state's to newlast as a reservation, if nobody moved
- * it meanwhile.  No write token: a reservation applied twice is a gap.
+ * it meanwhile.  No write token: a reservation applied twice is a gap.  A
+ * wrap-around is also conditional on the item's cycle and bounds being the
+ * ones it was decided on, and on no definition or membership change since.
  */
 static bool
 counter_cas_reserve(const CounterRef *ref, const CounterParams *params,
-					const CounterState *state, int128 newlast, DynamoStats *stats)
+					const CounterState *state, int128 newlast, bool wrap,
+					DynamoStats *stats)
 {
 	json_t	   *values = json_pack("{s:o, s:o, s:o, s:{s:s}}",
 								   ":new", counter_num(newlast),
 								   ":cur", counter_num(state->last_value),
 								   ":inc", counter_num(params->increment),
 								   ":me", "S", ref->client);
+	const char *condition = "#lv = :cur AND #inc = :inc AND contains(#cl, :me)";
 	DynamoError err;
-	json_t	   *attrs = counter_update(ref, "SET #lv = :new",
-									   "#lv = :cur AND #inc = :inc AND contains(#cl, :me)",
-									   values, &err, stats);
+	json_t	   *attrs;
 
+	if (wrap)
+	{
+		json_object_set_new(values, ":yes", json_pack("{s:b}", "BOOL", 1));
+		json_object_set_new(values, ":min", counter_num(params->min_value));
+		json_object_set_new(values, ":max", counter_num(params->max_value));
+		if (state->has_version)
+			json_object_set_new(values, ":dv", counter_num(state->version));
+		condition = psprintf("%s AND #cyc = :yes AND #min = :min AND #max = :max AND %s",
+							 condition, counter_version_condition(state));
+	}
+	attrs = counter_update(ref, "SET #lv = :new", condition, values, &err, stats);
 	if (attrs != NULL)
 	{
 		json_decref(attrs);
@@ -91,6 +104,42 @@ counter_cas_reserve(const CounterRef *ref, const CounterParams *params,
 	if (!dynamo_error_is(&err, "ConditionalCheckFailedException"))
 		dynamo_raise(&err);
 	return false;
+}
+
+/*
+ * A wrap-around goes back to the far bound, where the values of the
+ * previous lap were handed out once: safe only when every client of the
+ * counter cycles between the same bounds.  The item records those bounds
+ * (joining and ALTER keep them common to all cycling clients), so a
+ * sequence whose own bounds differ -- an ALTER not committed yet, or a
+ * definition that never reached the item -- must not wrap.
+ */
+static void
+counter_check_wrap(const CounterRef *ref, const CounterParams *params,
+				   const CounterState *state)
+{
+	if (!state->cycle)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot wrap counter \"%s\" of sequence \"%s\" around",
+						ref->key, ref->seqname),
+				 errdetail("The counter item does not allow CYCLE; a client of the counter that does not cycle could hand out the same values."),
+				 errhint("Record CYCLE in the counter with ALTER SEQUENCE ... CYCLE if every client of the counter cycles.")));
+	if (!state->has_bounds || state->min_value != params->min_value ||
+		state->max_value != params->max_value)
+	{
+		char	   *lo = state->has_bounds ? counter_int128_text(state->min_value) : "?";
+		char	   *hi = state->has_bounds ? counter_int128_text(state->max_value) : "?";
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot wrap counter \"%s\" of sequence \"%s\" around",
+						ref->key, ref->seqname),
+				 errdetail("The counter cycles between %s and %s, the sequence between %lld and %lld; wrapping between other bounds than the counter's could hand out the same values twice.",
+						   lo, hi, (long long) params->min_value,
+						   (long long) params->max_value),
+				 errhint("Commit the ALTER SEQUENCE that changed the bounds, or make them match the counter's.")));
+	}
 }
 
 /*
@@ -110,6 +159,7 @@ counter_reserve_slowly(const CounterRef *ref, const CounterParams *params,
 		int128		left;
 		int128		m;
 		int128		first;
+		bool		wrap = false;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!counter_read_as_member(ref, params, &state, stats))
@@ -130,19 +180,14 @@ counter_reserve_slowly(const CounterRef *ref, const CounterParams *params,
 		{
 			if (!params->cycle)
 				counter_raise_exhausted(params, ref->seqname);
-			if (!state.cycle)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("cannot wrap counter \"%s\" of sequence \"%s\" around",
-								ref->key, ref->seqname),
-						 errdetail("The counter item does not allow CYCLE; a client of the counter that does not cycle could hand out the same values."),
-						 errhint("Record CYCLE in the counter with ALTER SEQUENCE ... CYCLE if every client of the counter cycles.")));
+			counter_check_wrap(ref, params, &state);
+			wrap = true;
 			/* wrap, as native CYCLE does, to the far bound */
 			first = inc > 0 ? params->min_value : params->max_value;
 			left = ((int128) params->max_value - params->min_value) / (inc > 0 ? inc : -inc) + 1;
 		}
 		m = Min((int128) n, left);
-		if (counter_cas_reserve(ref, params, &state, first + (m - 1) * inc, stats))
+		if (counter_cas_reserve(ref, params, &state, first + (m - 1) * inc, wrap, stats))
 		{
 			block->first = (int64) first;
 			block->count = (int64) m;

@@ -85,6 +85,10 @@ extern void counter_set_position(const CounterRef *ref, const CounterParams *par
 extern void counter_update_definition(const CounterRef *ref, const CounterParams *params,
 									  bool restarting);
 
+/* Raise the ERROR counter_update_definition would raise, writing nothing */
+extern void counter_check_definition(const CounterRef *ref, const CounterParams *params,
+									 bool restarting);
+
 /*
  * Create the counter item, or join an existing one and make sure it is at
  * least at position (the last value already used, in the direction of

@@ -21,9 +21,9 @@
  * carry a write token (counter_item.c), so a lost answer never makes a
  * write apply twice or be reported as failed.
  *
- * A DROP removes the sequence from the clients (counter_leave) at once,
- * before the transaction commits; if it rolls back, the sequence's next
- * reservation finds itself missing and joins again.
+ * ALTER and DROP change the item only when their transaction commits
+ * (pending_ddl.c): an ALTER's definition is written, and a dropped sequence
+ * removed from the clients (counter_leave), just before the commit.
  *
  * Locking: none on this side; see counter_item.c.
  *
@@ -298,6 +298,37 @@ counter_check_position_in_bounds(const CounterRef *ref, const CounterParams *par
 					   ref->key, ref->seqname, text)));
 }
 
+/* Raise the ERROR that changing the item's definition to params deserves */
+static void
+counter_check_redefinition(const CounterRef *ref, const CounterParams *params,
+						   const CounterState *state, bool restarting)
+{
+	if (!state->exists)
+		counter_check_increment(ref, params, state);
+	if ((state->increment > 0) != (params->increment > 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot reverse the direction of sequence \"%s\", which is registered with seqdist",
+						ref->seqname),
+				 errdetail("Values on the other side of counter \"%s\" may already have been handed out.",
+						   ref->key)));
+	if (!restarting)
+		counter_check_position_in_bounds(ref, params, state);
+	if (counter_change_unsafe_to_share(params, state) && !counter_sole_client(state))
+		counter_refuse_shared(ref, state,
+							  params->cycle != state->cycle ? "change CYCLE of" :
+							  "change the bounds of cycling");
+}
+
+void
+counter_check_definition(const CounterRef *ref, const CounterParams *params, bool restarting)
+{
+	CounterState state;
+
+	counter_read(ref, &state, NULL);
+	counter_check_redefinition(ref, params, &state, restarting);
+}
+
 void
 counter_update_definition(const CounterRef *ref, const CounterParams *params, bool restarting)
 {
@@ -308,21 +339,7 @@ counter_update_definition(const CounterRef *ref, const CounterParams *params, bo
 
 		CHECK_FOR_INTERRUPTS();
 		counter_read(ref, &state, NULL);
-		if (!state.exists)
-			counter_check_increment(ref, params, &state);
-		if ((state.increment > 0) != (params->increment > 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot reverse the direction of sequence \"%s\", which is registered with seqdist",
-							ref->seqname),
-					 errdetail("Values on the other side of counter \"%s\" may already have been handed out.",
-							   ref->key)));
-		if (!restarting)
-			counter_check_position_in_bounds(ref, params, &state);
-		if (counter_change_unsafe_to_share(params, &state) && !counter_sole_client(&state))
-			counter_refuse_shared(ref, &state,
-								  params->cycle != state.cycle ? "change CYCLE of" :
-								  "change the bounds of cycling");
+		counter_check_redefinition(ref, params, &state, restarting);
 
 		values = json_pack("{s:o, s:o, s:o, s:o, s:{s:b}, s:o, s:o}",
 						   ":inc", counter_num(params->increment),

@@ -40,6 +40,7 @@
 #include "counter.h"
 #include "instance_cache.h"
 #include "nextval.h"
+#include "pending_ddl.h"
 #include "store.h"
 
 PG_FUNCTION_INFO_V1(seqdist_forget_cached);
@@ -50,44 +51,14 @@ static ProcessUtility_hook_type ddl_prev_process_utility = NULL;
 /*
  * seqdist.forget_cached(oid, counter_key): called by the sql_drop event
  * trigger for each registered sequence dropped, with the key it was
- * registered under.  Frees the instance cache slot and removes the sequence
- * from the counter's clients.  The removal is best effort: a client left
- * behind only makes seqdist refuse changes that only a sole client may make,
- * so a failure is a WARNING, not a reason to refuse the DROP.
+ * registered under.  When the DROP commits, the sequence leaves the
+ * counter's clients and its instance cache slot is freed (pending_ddl.c).
  */
 Datum
 seqdist_forget_cached(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	MemoryContext cxt = CurrentMemoryContext;
-	CounterRef	ref;
-
 	instance_cache_check_preloaded();
-	instance_cache_forget(MyDatabaseId, relid);
-	ref.store = store_current();
-	ref.key = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	ref.client = counter_client_id(MyDatabaseId, relid);
-	ref.seqname = ref.key;
-	PG_TRY();
-	{
-		counter_leave(&ref);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("could not remove a dropped sequence from the clients of counter \"%s\"",
-						ref.key),
-				 errdetail_internal("%s", edata->message),
-				 errhint("The counter keeps the dropped sequence as a client; seqdist then refuses rewinds and CYCLE changes of the counter.")));
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	pending_ddl_leave(PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	PG_RETURN_VOID();
 }
 
@@ -154,17 +125,15 @@ ddl_table_altered(AlterTableStmt *stmt)
  * seqdist.on_alter_sequence(): event trigger at the end of ALTER SEQUENCE
  * and of ALTER TABLE (whose identity column options alter a sequence).
  *
- * For a registered sequence, the new definition is recorded in the counter
- * item if the counter allows it (counter_share.c: a change of direction,
- * bounds that exclude the counter's position, and changes that could make
- * another client repeat values are refused), and RESTART moves the counter
- * to the restart value, for the same reasons as seqdist_setval.  The
- * instance cache slot is emptied and takes the new definition at once, so
- * that the refill worker never reserves under the old one.
- *
- * DynamoDB is not transactional with the ALTER: if the transaction later
- * rolls back, the counter keeps the new definition and position, and the
- * next seqdist_nextval reports the mismatch; repeating the ALTER repairs it.
+ * For a registered sequence, the change is checked against the counter at
+ * once (counter_share.c: a change of direction, bounds that exclude the
+ * counter's position, and changes that could make another client repeat
+ * values are refused), RESTART moves the counter to the restart value, for
+ * the same reasons as seqdist_setval, and the instance cache slot is
+ * emptied.  The new definition reaches the counter item and the slot when
+ * the transaction commits (pending_ddl.c); a RESTART's move is not undone
+ * if the transaction rolls back (a gap, or values handed out again only by
+ * the counter's sole client that asked for the rewind).
  */
 Datum
 seqdist_on_alter_sequence(PG_FUNCTION_ARGS)

@@ -577,18 +577,20 @@ instance_on_exit(int code, Datum arg)
  * slot's fetching token first, waiting for a reservation in flight, and
  * gives it back with the slot emptied.
  */
-void
+bool
 instance_cache_begin_move(InstanceSlot *slot, Oid relid)
 {
 	bool		slept = false;
+	bool		ours;
 
 	for (;;)
 	{
 		SpinLockAcquire(&slot->mutex);
 		if (!instance_slot_is(slot, MyDatabaseId, relid))
 		{
-			/* not our slot any more: nothing is cached that could race */
+			/* recycled meanwhile: the caller looks its slot up again */
 			SpinLockRelease(&slot->mutex);
+			ours = false;
 			break;
 		}
 		if (!slot->fetching)
@@ -596,6 +598,7 @@ instance_cache_begin_move(InstanceSlot *slot, Oid relid)
 			instance_take_token_locked(slot);
 			SpinLockRelease(&slot->mutex);
 			instance_note_fetching(slot);
+			ours = true;
 			break;
 		}
 		SpinLockRelease(&slot->mutex);
@@ -604,22 +607,20 @@ instance_cache_begin_move(InstanceSlot *slot, Oid relid)
 	}
 	if (slept)
 		ConditionVariableCancelSleep();
+	return ours;
 }
 
 void
-instance_cache_end_move(InstanceSlot *slot, Oid relid, const InstanceDef *def,
-						const char *key, bool moved, int128 position)
+instance_cache_end_move(InstanceSlot *slot, Oid relid, bool moved, int128 position)
 {
-	size_t		keylen = strlen(key);
-
 	SpinLockAcquire(&slot->mutex);
 	if (instance_slot_is(slot, MyDatabaseId, relid))
 	{
-		if (slot->def.store_id != def->store_id || slot->def.key_hash != def->key_hash)
-			slot->has_high = false;
+		/*
+		 * The definition stays as it was: a new one is installed only when
+		 * the ALTER that made it commits (instance_cache_redefine).
+		 */
 		instance_reset_locked(slot);
-		slot->def = *def;
-		instance_set_key_locked(slot, key, keylen);
 
 		/*
 		 * We moved the counter: the next blocks lie beyond the new position.
@@ -633,6 +634,45 @@ instance_cache_end_move(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 	}
 	SpinLockRelease(&slot->mutex);
 	instance_end_fetch(slot);
+}
+
+/*
+ * An ALTER of relid committed: its slot, if it has one, drops what was
+ * reserved under the old definition and takes the new one, so that the
+ * refill worker reserves under it from now on.  Runs after the commit, so
+ * it raises no error.
+ */
+void
+instance_cache_redefine(Oid relid, const InstanceDef *def, const char *key)
+{
+	InstanceSlotKey skey;
+	InstanceIndexEntry *entry;
+	InstanceSlot *slot;
+	size_t		keylen = strlen(key);
+
+	if (instance_table == NULL)
+		return;
+	memset(&skey, 0, sizeof(skey));
+	skey.dbid = MyDatabaseId;
+	skey.relid = relid;
+	LWLockAcquire(instance_shared->lock, LW_SHARED);
+	entry = hash_search(instance_table, &skey, HASH_FIND, NULL);
+	slot = entry ? &instance_shared->slots[entry->slot] : NULL;
+	LWLockRelease(instance_shared->lock);
+	if (slot == NULL)
+		return;
+
+	SpinLockAcquire(&slot->mutex);
+	if (instance_slot_is(slot, MyDatabaseId, relid))
+	{
+		if (slot->def.store_id != def->store_id || slot->def.key_hash != def->key_hash)
+			slot->has_high = false;
+		instance_reset_locked(slot);
+		slot->def = *def;
+		instance_set_key_locked(slot, key, keylen);
+	}
+	SpinLockRelease(&slot->mutex);
+	ConditionVariableBroadcast(&slot->cv);
 }
 
 void

@@ -62,16 +62,24 @@ extern bool instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef
 
 /*
  * Bracket a move of the counter (setval, RESTART, ALTER): begin waits for
- * any block reservation of the slot and keeps new ones out; end drops the
- * cached values (a gap), records def and key as what the slot's blocks must
- * be reserved under from now on, and lets reservations go on.  moved says
+ * any block reservation of the slot and keeps new ones out (false, taking
+ * nothing, when the slot no longer belongs to relid: look it up again and
+ * begin again); end drops the
+ * cached values (a gap) and lets reservations go on; the slot's definition
+ * stays as it was.  moved says
  * that the counter was moved to position (the last value used), which the
  * slot's next blocks must then lie beyond.  Call end on the error path too,
  * with moved false.
  */
-extern void instance_cache_begin_move(InstanceSlot *slot, Oid relid);
-extern void instance_cache_end_move(InstanceSlot *slot, Oid relid, const InstanceDef *def,
-									const char *key, bool moved, int128 position);
+extern bool instance_cache_begin_move(InstanceSlot *slot, Oid relid);
+extern void instance_cache_end_move(InstanceSlot *slot, Oid relid, bool moved,
+									int128 position);
+
+/*
+ * After an ALTER of relid committed: drop the slot's cached values and
+ * record def and key as what its blocks are reserved under from now on.
+ */
+extern void instance_cache_redefine(Oid relid, const InstanceDef *def, const char *key);
 
 /* Drop the slot of a dropped sequence, if any */
 extern void instance_cache_forget(Oid dbid, Oid relid);

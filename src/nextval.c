@@ -43,6 +43,7 @@
 #include "counter.h"
 #include "instance_cache.h"
 #include "nextval.h"
+#include "pending_ddl.h"
 #include "store.h"
 
 PG_FUNCTION_INFO_V1(seqdist_nextval);
@@ -175,36 +176,30 @@ seqdist_lastval(PG_FUNCTION_ARGS)
 /*
  * Change the counter of a registered sequence under the instance cache
  * slot's fetching token, so that no block reservation of this instance
- * races the change: record seq's definition in the counter (redefine),
- * move it to where (move), or neither, only emptying the cache.  Values
- * cached before are not handed out after (a strict sequence may have a slot
- * from before it was made strict), and the slot takes seq's definition.
+ * races the change: move it to where (move), or only empty the cache.
+ * Values cached before are not handed out after (a strict sequence may have
+ * a slot from before it was made strict).
  */
 static void
-nextval_change_counter(BackendSeq *seq, bool redefine, bool move, int128 where)
+nextval_change_counter(BackendSeq *seq, bool move, int128 where)
 {
 	InstanceSlot *slot = instance_cache_slot(seq->relid);
 	CounterRef	ref = backend_seq_counter(seq, store_current());
 	volatile bool moved = false;
-	volatile int128 target = where;
 
-	instance_cache_begin_move(slot, seq->relid);
+	while (!instance_cache_begin_move(slot, seq->relid))
+		slot = instance_cache_slot(seq->relid);
 	PG_TRY();
 	{
-		/* every refusal of the move comes before the definition is written */
-		if (move && redefine)
-			counter_check_position(&ref, &seq->params, target, nextval_allow_rewind);
-		if (redefine)
-			counter_update_definition(&ref, &seq->params, move);
 		if (move)
 		{
-			counter_set_position(&ref, &seq->params, target, nextval_allow_rewind);
+			counter_set_position(&ref, &seq->params, where, nextval_allow_rewind);
 			moved = true;
 		}
 	}
 	PG_FINALLY();
 	{
-		instance_cache_end_move(slot, seq->relid, &seq->idef, seq->key, moved, target);
+		instance_cache_end_move(slot, seq->relid, moved, where);
 	}
 	PG_END_TRY();
 	seq->slot = slot;
@@ -214,19 +209,32 @@ nextval_change_counter(BackendSeq *seq, bool redefine, bool move, int128 where)
 void
 nextval_move_counter(BackendSeq *seq, int128 position)
 {
-	nextval_change_counter(seq, false, true, position);
+	nextval_change_counter(seq, true, position);
 }
 
 void
 nextval_discard_cached(BackendSeq *seq)
 {
-	nextval_change_counter(seq, false, false, 0);
+	nextval_change_counter(seq, false, 0);
 }
 
+/*
+ * ALTER SEQUENCE of a registered sequence: refuse at once what the counter
+ * would refuse, move it for RESTART, and leave the new definition for the
+ * counter item to the transaction's commit (pending_ddl.c), so that an ALTER
+ * that rolls back never changes what the counter's clients agreed on.
+ */
 void
 nextval_alter_counter(BackendSeq *seq, bool restart, int128 restart_position)
 {
-	nextval_change_counter(seq, true, restart, restart_position);
+	CounterRef	ref = backend_seq_counter(seq, store_current());
+
+	counter_check_definition(&ref, &seq->params, restart);
+	if (restart)
+		nextval_move_counter(seq, restart_position);
+	else
+		nextval_discard_cached(seq);
+	pending_ddl_redefine(seq->relid, restart);
 }
 
 static int64

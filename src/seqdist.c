@@ -14,6 +14,7 @@
  *	nextval.c			seqdist_nextval() and friends (the hot path)
  *	admin.c				create_table, health, register, counter_item, ...
  *	ddl_triggers.c		the ALTER SEQUENCE and DROP event triggers
+ *	pending_ddl.c		counter changes of DDL, made at commit
  *	stats.c				the seqdist.stats view
  *	backend_cache.c		tier 3: each backend's state and CACHE n values
  *	registry.c			the seqdist.sequences table
@@ -46,6 +47,7 @@
 #include "http.h"
 #include "instance_cache.h"
 #include "nextval.h"
+#include "pending_ddl.h"
 #include "refill_policy.h"
 #include "refill_worker.h"
 #include "store.h"
@@ -73,6 +75,7 @@ _PG_init(void)
 	refill_worker_init(preloading);
 	nextval_init();
 	ddl_triggers_init(preloading);
+	pending_ddl_init();
 
 	MarkGUCPrefixReserved("seqdist");
 }
