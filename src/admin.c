@@ -323,7 +323,7 @@ seqdist_register(PG_FUNCTION_ARGS)
 	ref.client = counter_client_id(MyDatabaseId, relid);
 	ref.seqname = name;
 	registry_check_writable();
-	reg = counter_register(&ref, &cat.params, position, origin, &last);
+	reg = counter_register(&ref, &cat.params, position, origin, superuser(), &last);
 	registry_insert(relid, key);
 
 	values[0] = CStringGetTextDatum(key);

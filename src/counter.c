@@ -149,7 +149,7 @@ counter_check_wrap(const CounterRef *ref, const CounterParams *params,
  */
 static void
 counter_reserve_slowly(const CounterRef *ref, const CounterParams *params,
-					   int64 n, CounterBlock *block, DynamoStats *stats)
+					   int64 n, bool may_join, CounterBlock *block, DynamoStats *stats)
 {
 	int128		inc = params->increment;
 
@@ -162,7 +162,7 @@ counter_reserve_slowly(const CounterRef *ref, const CounterParams *params,
 		bool		wrap = false;
 
 		CHECK_FOR_INTERRUPTS();
-		if (!counter_read_as_member(ref, params, &state, stats))
+		if (!counter_read_as_member(ref, params, &state, may_join, stats))
 			continue;
 
 		/*
@@ -199,7 +199,7 @@ counter_reserve_slowly(const CounterRef *ref, const CounterParams *params,
 
 void
 counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
-				CounterBlock *block, DynamoStats *stats)
+				bool may_join, CounterBlock *block, DynamoStats *stats)
 {
 	int128		delta = (int128) n * params->increment;
 	int128		limit;
@@ -240,7 +240,7 @@ counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
 	{
 		if (dynamo_error_is(&err, "ConditionalCheckFailedException"))
 		{
-			counter_reserve_slowly(ref, params, n, block, stats);
+			counter_reserve_slowly(ref, params, n, may_join, block, stats);
 			return;
 		}
 		dynamo_raise(&err);

@@ -58,23 +58,21 @@ extern char *counter_client_id(Oid dbid, Oid relid);
  * Reserve up to n values.  Fewer than n are reserved only when the
  * sequence's bound is nearer than n values (a CYCLE sequence then wraps on
  * the next call).  A client missing from the counter's clients joins first,
- * if its definition can share the counter.  What the DynamoDB calls did is
- * added to *stats unless it is NULL.
+ * if may_join and its definition can share the counter (an ERROR
+ * otherwise).  What the DynamoDB calls did is added to *stats unless it is
+ * NULL.
  */
 extern void counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
-							CounterBlock *block, DynamoStats *stats);
+							bool may_join, CounterBlock *block, DynamoStats *stats);
 
 /*
  * Move the counter to position (the last value used, as setval sets it).
  * Moving it backwards is refused, with an ERROR, unless allow_rewind and
- * the counter has no other client.
+ * the counter has no other client; moving a counter that other clients
+ * share at all needs may_move_shared.
  */
-/* Raise the ERROR counter_set_position would raise, without moving anything */
-extern void counter_check_position(const CounterRef *ref, const CounterParams *params,
-								   int128 position, bool allow_rewind);
-
 extern void counter_set_position(const CounterRef *ref, const CounterParams *params,
-								 int128 position, bool allow_rewind);
+								 int128 position, bool allow_rewind, bool may_move_shared);
 
 /*
  * Record a new definition (ALTER SEQUENCE) in the counter item.  Refused
@@ -92,11 +90,13 @@ extern void counter_check_definition(const CounterRef *ref, const CounterParams 
 /*
  * Create the counter item, or join an existing one and make sure it is at
  * least at position (the last value already used, in the direction of
- * increment).  *last_value receives the item's final position.
+ * increment).  Joining a counter that clients of other databases (or of
+ * unknown origin) share needs may_join_foreign.  *last_value receives the
+ * item's final position.
  */
 extern CounterRegistration counter_register(const CounterRef *ref, const CounterParams *params,
 											int128 position, const char *origin,
-											int128 *last_value);
+											bool may_join_foreign, int128 *last_value);
 
 /* Remove the client from the counter's clients (DROP, unregister) */
 extern void counter_leave(const CounterRef *ref);

@@ -47,7 +47,9 @@ typedef struct CounterState
 	bool		has_version;
 	char	   *token;			/* write_token, or NULL */
 	int			nclients;		/* members of the clients set */
+	int			nforeign;		/* of them, clients of other databases */
 	bool		member;			/* the asking client is one of them */
+	bool		legacy;			/* format 1: no clients set, clients unknown */
 } CounterState;
 
 /*
@@ -65,6 +67,12 @@ typedef struct CounterUpdate
 extern json_t *counter_key_json(const char *key);
 extern json_t *counter_num(int128 v);
 extern json_t *counter_client_set(const char *client);
+
+/* The clients a joining client adds to the item read into state */
+extern json_t *counter_joining_set(const CounterRef *ref, const CounterState *state);
+
+/* The placeholder client recorded when a client joins a counter of format 1 */
+#define COUNTER_LEGACY_CLIENT "format-1-clients"
 extern char *counter_new_token(void);
 
 /* Consistent read of the item's state, as seen by ref->client */
@@ -93,10 +101,11 @@ extern bool counter_attr_int128(json_t *attrs, const char *name, int128 *out);
 
 /*
  * Read the item as counter_read does and check its increment; when the
- * client is not a member, join and return false (read again then).
+ * client is not a member, join and return false (read again then), or,
+ * unless may_join, raise an ERROR.
  */
 extern bool counter_read_as_member(const CounterRef *ref, const CounterParams *params,
-								   CounterState *state, DynamoStats *stats);
+								   CounterState *state, bool may_join, DynamoStats *stats);
 
 /* Errors every file of tier 1 raises */
 extern void counter_check_increment(const CounterRef *ref, const CounterParams *params,

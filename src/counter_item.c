@@ -110,6 +110,29 @@ counter_client_set(const char *client)
 	return json_pack("{s:[s]}", "SS", client);
 }
 
+/*
+ * A counter of format 1 has no clients set: who uses it is unknown.  The
+ * first client to join records a placeholder beside itself, so that it is
+ * never taken for the counter's only client.
+ */
+json_t *
+counter_joining_set(const CounterRef *ref, const CounterState *state)
+{
+	if (state->legacy)
+		return json_pack("{s:[s, s]}", "SS", ref->client, COUNTER_LEGACY_CLIENT);
+	return counter_client_set(ref->client);
+}
+
+/* The length of "<system identifier>:<database oid>:" at the start of client */
+static size_t
+counter_database_prefix(const char *client)
+{
+	const char *colon = client ? strchr(client, ':') : NULL;
+
+	colon = colon ? strchr(colon + 1, ':') : NULL;
+	return colon ? (size_t) (colon - client) + 1 : 0;
+}
+
 char *
 counter_new_token(void)
 {
@@ -165,19 +188,29 @@ counter_read_clients(json_t *item, const char *client, CounterState *state)
 	json_t	   *set;
 	size_t		i;
 	json_t	   *member;
+	size_t		prefix = counter_database_prefix(client);
 
 	if (attr == NULL)
-		return true;			/* a counter of format 1: nobody joined yet */
+	{
+		/* a counter of format 1: its clients are not known */
+		state->legacy = true;
+		return true;
+	}
 	set = json_object_get(attr, "SS");
 	if (!json_is_array(set))
 		return false;
 	json_array_foreach(set, i, member)
 	{
+		const char *name;
+
 		if (!json_is_string(member))
 			return false;
+		name = json_string_value(member);
 		state->nclients++;
-		if (client != NULL && strcmp(json_string_value(member), client) == 0)
+		if (client != NULL && strcmp(name, client) == 0)
 			state->member = true;
+		if (prefix == 0 || strncmp(name, client, prefix) != 0)
+			state->nforeign++;
 	}
 	return true;
 }

@@ -8,12 +8,19 @@
  * (a reservation is conditional on the asking client being a member), so
  * seqdist can tell whether a change could make some client repeat a value:
  *
- *	- moving the counter backwards (setval, RESTART), switching CYCLE on or
- *	  off, or moving the bounds of a cycling counter is allowed only when
- *	  the asking sequence is the counter's only client;
+ *	- moving the counter backwards (setval, RESTART), changing its
+ *	  increment, switching CYCLE on or off, or moving the bounds of a
+ *	  cycling counter is allowed only when the asking sequence is the
+ *	  counter's only client;
  *	- a rewind also needs seqdist.allow_rewind, as before;
+ *	- moving a counter that other clients share at all, forward included,
+ *	  needs a superuser (forward to its bound, it exhausts every sharer);
  *	- a client may join only with the same increment and CYCLE setting,
- *	  and a cycling client only with the same bounds.
+ *	  and a cycling client only with the same bounds; joining a counter
+ *	  that clients of other databases share needs a superuser;
+ *	- a counter of format 1 has no clients set, so its clients are
+ *	  unknown: the first client to join records a placeholder beside
+ *	  itself, and is never taken for the only client.
  *
  * Membership and definition changes bump def_version, and every such write
  * is conditional on the def_version (and position) it was decided on, so a
@@ -58,7 +65,7 @@ counter_join(const CounterRef *ref, const CounterParams *params, const CounterSt
 
 	counter_check_shareable(ref, params, state);
 	values = json_pack("{s:o, s:o}",
-					   ":me", counter_client_set(ref->client),
+					   ":me", counter_joining_set(ref, state),
 					   ":inc", counter_num(params->increment));
 	counter_add_version(values, state);
 	(void) counter_write(ref, "ADD #cl :me SET #dv = :ndv",
@@ -68,19 +75,24 @@ counter_join(const CounterRef *ref, const CounterParams *params, const CounterSt
 
 bool
 counter_read_as_member(const CounterRef *ref, const CounterParams *params,
-					   CounterState *state, DynamoStats *stats)
+					   CounterState *state, bool may_join, DynamoStats *stats)
 {
 	counter_read(ref, state, stats);
 	counter_check_increment(ref, params, state);
 	if (state->member)
 		return true;
+	if (!may_join)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("sequence \"%s\" is not a client of counter \"%s\"", ref->seqname, ref->key),
+				 errdetail("The refill worker does not join counters; the sequence's next seqdist_nextval does, if the sequence still exists.")));
 	counter_join(ref, params, state, stats);
 	return false;
 }
 
 CounterRegistration
 counter_register(const CounterRef *ref, const CounterParams *params, int128 position,
-				 const char *origin, int128 *last_value)
+				 const char *origin, bool may_join_foreign, int128 *last_value)
 {
 	char		created_at[32];
 	char	   *token = counter_new_token();
@@ -142,8 +154,15 @@ counter_register(const CounterRef *ref, const CounterParams *params, int128 posi
 			*last_value = state.last_value;
 			return COUNTER_EXISTING;
 		}
+		if (!may_join_foreign && (state.nforeign > 0 || state.legacy))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("only a superuser may join counter \"%s\", which clients of other databases share",
+							ref->key),
+					 errdetail("Joining a counter can move it forward for every client, and the counter's other clients are not under this database's control."),
+					 errhint("Ask a superuser to register the sequence, or register it under another counter key.")));
 		values = json_pack("{s:o, s:o, s:o, s:o}",
-						   ":me", counter_client_set(ref->client),
+						   ":me", counter_joining_set(ref, &state),
 						   ":inc", counter_num(params->increment),
 						   ":cur", counter_num(state.last_value),
 						   ":pos", counter_num(behind ? position : state.last_value));
@@ -193,8 +212,16 @@ counter_sole_client(const CounterState *state)
  */
 static bool
 counter_move_allowed(const CounterRef *ref, const CounterParams *params,
-					 const CounterState *state, int128 position, bool allow_rewind)
+					 const CounterState *state, int128 position, bool allow_rewind,
+					 bool may_move_shared)
 {
+	if (!may_move_shared && position != state->last_value && !counter_sole_client(state))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser may move counter \"%s\" of sequence \"%s\", which other clients share",
+						ref->key, ref->seqname),
+				 errdetail("Moving a shared counter moves it for every client: forward to its bound, it would exhaust the sequences of all of them."),
+				 errhint("Ask a superuser, or move only a counter this sequence does not share.")));
 	if (counter_behind(params, position, state->last_value))
 	{
 		char	   *theirs = counter_int128_text(state->last_value);
@@ -214,29 +241,31 @@ counter_move_allowed(const CounterRef *ref, const CounterParams *params,
 }
 
 void
-counter_check_position(const CounterRef *ref, const CounterParams *params, int128 position,
-					   bool allow_rewind)
-{
-	CounterState state;
-
-	counter_read(ref, &state, NULL);
-	counter_check_increment(ref, params, &state);
-	(void) counter_move_allowed(ref, params, &state, position, allow_rewind);
-}
-
-void
 counter_set_position(const CounterRef *ref, const CounterParams *params, int128 position,
-					 bool allow_rewind)
+					 bool allow_rewind, bool may_move_shared)
 {
+	bool		forward_sent = false;
+
 	for (int tries = 0; tries < COUNTER_CAS_TRIES; tries++)
 	{
 		CounterState state;
 		json_t	   *values;
 
 		CHECK_FOR_INTERRUPTS();
-		if (!counter_read_as_member(ref, params, &state, NULL))
+		if (!counter_read_as_member(ref, params, &state, true, NULL))
 			continue;
-		if (!counter_move_allowed(ref, params, &state, position, allow_rewind))
+
+		/*
+		 * A forward move we sent may have been applied although counter_write
+		 * could not tell (another client's write replaced our token before
+		 * we read it back), and reservations may have moved the counter on
+		 * since.  A counter at or beyond the position is what a forward move
+		 * asked for: done, never a rewind refused or applied.
+		 */
+		if (forward_sent && !counter_behind(params, state.last_value, position))
+			return;
+		if (!counter_move_allowed(ref, params, &state, position, allow_rewind,
+								  may_move_shared))
 			return;
 
 		values = json_pack("{s:o, s:o, s:o}",
@@ -250,19 +279,22 @@ counter_set_position(const CounterRef *ref, const CounterParams *params, int128 
 								   counter_version_condition(&state)),
 						  values, NULL))
 			return;
+		if (counter_behind(params, state.last_value, position))
+			forward_sent = true;
 	}
 	counter_raise_contention(ref, "move");
 }
 
 /*
  * Would the change from the item's definition to params make another
- * client repeat values?  CYCLE switched either way, or a cycling counter's
- * bounds moved: clients that cycle must all cycle between the same bounds.
+ * client repeat values, or fail?  The increment changed (the others then
+ * fail), CYCLE switched either way, or a cycling counter's bounds moved:
+ * clients that cycle must all cycle between the same bounds.
  */
 static bool
 counter_change_unsafe_to_share(const CounterParams *params, const CounterState *state)
 {
-	if (params->cycle != state->cycle)
+	if (params->increment != state->increment || params->cycle != state->cycle)
 		return true;
 	return params->cycle && (!state->has_bounds || params->min_value != state->min_value ||
 							 params->max_value != state->max_value);
@@ -316,6 +348,7 @@ counter_check_redefinition(const CounterRef *ref, const CounterParams *params,
 		counter_check_position_in_bounds(ref, params, state);
 	if (counter_change_unsafe_to_share(params, state) && !counter_sole_client(state))
 		counter_refuse_shared(ref, state,
+							  params->increment != state->increment ? "change the increment of" :
 							  params->cycle != state->cycle ? "change CYCLE of" :
 							  "change the bounds of cycling");
 }

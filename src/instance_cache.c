@@ -456,7 +456,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 
 	PG_TRY();
 	{
-		counter_reserve(ref, &def->params, fetch_size, &block, &calls);
+		counter_reserve(ref, &def->params, fetch_size, true, &block, &calls);
 	}
 	PG_CATCH();
 	{

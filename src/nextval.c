@@ -121,7 +121,7 @@ seqdist_nextval(PG_FUNCTION_ARGS)
 		CounterBlock block;
 		CounterRef	ref = backend_seq_counter(seq, store);
 
-		counter_reserve(&ref, &seq->params, 1, &block, NULL);
+		counter_reserve(&ref, &seq->params, 1, true, &block, NULL);
 		value = block.first;
 	}
 	else if (!backend_cache_take(seq, &value))
@@ -193,7 +193,7 @@ nextval_change_counter(BackendSeq *seq, bool move, int128 where)
 	{
 		if (move)
 		{
-			counter_set_position(&ref, &seq->params, where, nextval_allow_rewind);
+			counter_set_position(&ref, &seq->params, where, nextval_allow_rewind, superuser());
 			moved = true;
 		}
 	}

@@ -243,7 +243,9 @@ refill_one(const SeqdistStore *store, RefillJob *job, MemoryContext cxt)
 		ref.key = job->key;
 		ref.client = counter_client_id(job->ticket.dbid, job->ticket.relid);
 		ref.seqname = job->key;
-		counter_reserve(&ref, &job->ticket.def.params, job->size, &block, &refill_calls);
+		/* never joins: the sequence may have been dropped since */
+		counter_reserve(&ref, &job->ticket.def.params, job->size, false, &block,
+						&refill_calls);
 		done = true;
 	}
 	PG_CATCH();

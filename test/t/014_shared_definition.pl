@@ -161,4 +161,114 @@ q1(q{DROP SEQUENCE second_one});
 is(q1("SELECT jsonb_array_length(seqdist.counter_item('first_one') -> 'clients')"), '1',
 	'DROP committed: the dropped sequence left the counter');
 
+# 7. A forward setval whose answer was lost, while another client joined
+#    (replacing the item's write token) and reserved before the retry:
+#    setval succeeds, and the counter never goes back
+q1(q{
+	CREATE SEQUENCE fw1; CREATE SEQUENCE fw2;
+	SELECT seqdist.register('fw1', 'tap-forward');
+});
+dynamo_reset($dynamo);
+dynamo_faults($dynamo,
+	{ target => 'UpdateItem', mode => 'after_forward_reset', count => 1 },
+	{ target => 'UpdateItem', mode => 'delay', ms => 3000, count => 1 });
+my ($bg_out, $bg_err) = ('', '');
+my $bg = IPC::Run::start(
+	[ 'psql', '-XAtq', '-d', $node->connstr('postgres'), '-c',
+		"SELECT seqdist.seqdist_setval('fw1', 50000)" ],
+	'>', \$bg_out, '2>', \$bg_err);
+# wait until the lost answer and the delayed retry have both been seen
+my $stats;
+for (1 .. 100)
+{
+	$stats = dynamo_stats($dynamo);
+	last if ($stats->{by_fault}{delay} // 0) >= 1;
+	select(undef, undef, undef, 0.05);
+}
+is($stats->{by_fault}{after_forward_reset} // 0, 1, 'the setval was applied and its answer lost');
+is($stats->{by_fault}{delay} // 0, 1, 'its retry is held back');
+dynamo_faults($dynamo);
+q1(q{SELECT seqdist.register('fw2', 'tap-forward')});
+my $taken = q1(q{SELECT seqdist.seqdist_nextval('fw2')});
+$bg->finish;
+is($bg_err, '', 'the forward setval succeeds') or diag($bg_err);
+cmp_ok($taken, '>', 50000, 'the joiner reserved beyond the setval position');
+cmp_ok(q1(q{SELECT seqdist.seqdist_nextval('fw1')}), '>', $taken,
+	'and the counter did not move back under it');
+
+# 8. Who may change a shared counter: the increment only by its sole
+#    client; a move of a shared counter, even forward, only by a superuser
+q1(q{
+	CREATE SEQUENCE inc_a; CREATE SEQUENCE inc_b;
+	SELECT seqdist.register('inc_a', 'tap-increment');
+	SELECT seqdist.register('inc_b', 'tap-increment');
+	ALTER SEQUENCE inc_b OWNER TO mallory;
+	CREATE SEQUENCE mine;
+	ALTER SEQUENCE mine OWNER TO mallory;
+	GRANT EXECUTE ON FUNCTION seqdist.register(regclass, text) TO mallory;
+	GRANT INSERT ON seqdist.sequences TO mallory;
+});
+($ret, $out, $err) = $node->psql('postgres', 'ALTER SEQUENCE inc_a INCREMENT BY 2');
+like($err, qr/cannot change the increment of counter "tap-increment" of sequence "inc_a": other clients share it/,
+	'a sharer may not change the increment of a shared counter');
+($ret, $out, $err) = $node->psql('postgres',
+	"SET ROLE mallory; SELECT seqdist.seqdist_setval('inc_b', 9223372036854775000)");
+like($err, qr/only a superuser may move counter "tap-increment" of sequence "inc_b", which other clients share/,
+	'a non-superuser may not move a shared counter to its bound');
+cmp_ok(q1(q{SELECT seqdist.seqdist_nextval('inc_a')}), '<', 1000,
+	'the shared counter was not moved');
+($ret, $out, $err) = $node->psql('postgres', q{SET ROLE mallory;
+	SELECT status FROM seqdist.register('mine'); SELECT seqdist.seqdist_setval('mine', 500);
+	SELECT seqdist.seqdist_nextval('mine')});
+is($out, "created\n500\n501", 'the owner of a sequence moves a counter it alone uses')
+  or diag($err);
+
+# 9. A non-superuser may not join a counter that clients of other
+#    databases or clusters share (a colliding default key on another cluster)
+q1(q{CREATE SEQUENCE victim; ALTER SEQUENCE victim OWNER TO mallory;});
+dynamo_put_item($dynamo, {
+	TableName => 'seqdist_tap',
+	Item => {
+		counter => { S => 'postgres.public.victim' },
+		last_value => { N => '7000' },
+		increment => { N => '1' },
+		min_value => { N => '1' },
+		max_value => { N => '9223372036854775807' },
+		start_value => { N => '1' },
+		cycle => { BOOL => JSON::PP::false },
+		clients => { SS => [ '1234567890:5:16384' ] },
+		def_version => { N => '1' },
+		format => { N => '2' } } });
+($ret, $out, $err) = $node->psql('postgres', "SET ROLE mallory; SELECT seqdist.register('victim')");
+like($err, qr/only a superuser may join counter "postgres.public.victim", which clients of other databases share/,
+	'a non-superuser cannot join a counter of another cluster');
+is(q1(q{SELECT count(*) FROM seqdist.sequences WHERE seqrelid = 'victim'::regclass}), '0',
+	'the registration was not recorded');
+is(q1(q{SELECT status || ' ' || last_value FROM seqdist.register('victim')}), 'existing 7000',
+	'a superuser may join it, and finds it untouched');
+is(q1(q{SELECT jsonb_array_length(seqdist.counter_item('victim') -> 'clients')}), '2',
+	'with the other cluster still a client');
+
+# 10. A counter of format 1 (no clients set): its clients are unknown, so
+#     the first to join is never its only client
+dynamo_put_item($dynamo, {
+	TableName => 'seqdist_tap',
+	Item => {
+		counter => { S => 'tap-legacy' },
+		last_value => { N => '3000' },
+		increment => { N => '1' },
+		min_value => { N => '1' },
+		max_value => { N => '9223372036854775807' },
+		start_value => { N => '1' },
+		cycle => { BOOL => JSON::PP::false },
+		format => { N => '1' } } });
+q1(q{CREATE SEQUENCE legacy; SELECT seqdist.register('legacy', 'tap-legacy');});
+is(q1(q{SELECT seqdist.counter_item('legacy') -> 'clients' ? 'format-1-clients'}), 't',
+	'joining a counter of format 1 records that its other clients are unknown');
+($ret, $out, $err) = $node->psql('postgres',
+	"SET seqdist.allow_rewind = on; SELECT seqdist.seqdist_setval('legacy', 5)");
+like($err, qr/cannot move back counter "tap-legacy" of sequence "legacy": other clients share it/,
+	'so the first client to join may not rewind it');
+cmp_ok(q1(q{SELECT seqdist.seqdist_nextval('legacy')}), '>', 3000, 'values go on beyond it');
+
 done_testing();
