@@ -215,6 +215,13 @@ counter_move_allowed(const CounterRef *ref, const CounterParams *params,
 					 const CounterState *state, int128 position, bool allow_rewind,
 					 bool may_move_shared)
 {
+	/*
+	 * On a cycling counter a move forward brings the next wrap-around
+	 * nearer: the other clients would hand out again, after a short lap,
+	 * values of the lap they are in.  Only the sole client may do that.
+	 */
+	if (state->cycle && position != state->last_value && !counter_sole_client(state))
+		counter_refuse_shared(ref, state, "move cycling");
 	if (!may_move_shared && position != state->last_value && !counter_sole_client(state))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -271,4 +271,24 @@ like($err, qr/cannot move back counter "tap-legacy" of sequence "legacy": other 
 	'so the first client to join may not rewind it');
 cmp_ok(q1(q{SELECT seqdist.seqdist_nextval('legacy')}), '>', 3000, 'values go on beyond it');
 
+# 11. A forward move of a shared cycling counter brings its wrap-around
+#     nearer: the other clients would repeat values of their lap after a
+#     short one.  Refused, even for a superuser.
+q1(q{
+	CREATE SEQUENCE lap_a MINVALUE 1000 MAXVALUE 100000 CYCLE;
+	CREATE SEQUENCE lap_b MINVALUE 1000 MAXVALUE 100000 CYCLE;
+	SELECT seqdist.register('lap_a', 'tap-lap');
+	SELECT seqdist.register('lap_b', 'tap-lap');
+	SELECT seqdist.set_block_size('lap_a', 10);
+});
+my @lap = take('lap_a', 5);
+($ret, $out, $err) = $node->psql('postgres', "SELECT seqdist.seqdist_setval('lap_b', 100000)");
+like($err, qr/cannot move cycling counter "tap-lap" of sequence "lap_b": other clients share it/,
+	'a forward setval of a shared cycling counter is refused');
+($ret, $out, $err) = $node->psql('postgres', 'ALTER SEQUENCE lap_b RESTART WITH 99999');
+like($err, qr/cannot move cycling counter "tap-lap" of sequence "lap_b": other clients share it/,
+	'and so is ALTER ... RESTART');
+take('lap_a', 20);
+is($duplicates, 0, 'the other sharer goes on without repeating a value');
+
 done_testing();
