@@ -19,18 +19,20 @@ if ! ls src/*.gcda >/dev/null 2>&1; then
 	exit 1
 fi
 
-# gcov writes FILE.c.gcov beside the sources: one line per source line,
-# "#####" where a line was never executed, "-" where it holds no code
-(cd src && gcov -o . ./*.c >/dev/null 2>&1)
+# gcov writes FILE.c.gcov here, in the build directory (whose paths the
+# .gcno files record): one line per source line, "#####" where a line was
+# never executed, "-" where it holds no code
+rm -f ./*.gcov
+gcov -o src src/*.c >/dev/null 2>&1
 
 echo "# line coverage of src/ (lines executed / lines with code)"
 perl -e '
 	my ($all, $run) = (0, 0);
 	my @uncovered;
 	printf "#   %-22s %6s %6s %7s\n", "file", "lines", "run", "cover";
-	for my $gcov (sort glob("src/*.c.gcov"))
+	for my $gcov (sort glob("*.c.gcov"))
 	{
-		(my $file = $gcov) =~ s/\.gcov$//;
+		(my $file = "src/$gcov") =~ s/\.gcov$//;
 		open(my $fh, "<", $gcov) or die "$gcov: $!";
 		my ($n, $x, @missed) = (0, 0);
 		while (<$fh>)
