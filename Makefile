@@ -42,6 +42,13 @@ PG_CPPFLAGS = -Isrc
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 SHLIB_LINK = -lcurl -ljansson -lssl -lcrypto
 
+# make COVERAGE=1: a build for line coverage (gcc --coverage, no
+# optimisation); test/run_all.sh coverage builds one in a copy of the tree
+ifdef COVERAGE
+PG_CFLAGS += -O0 --coverage
+SHLIB_LINK += --coverage
+endif
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

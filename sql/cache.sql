@@ -38,6 +38,20 @@ SELECT seqdist.seqdist_nextval('backend_cached');
 -- the first session's other four values are a gap, as with native CACHE
 SELECT seqdist.seqdist_nextval('backend_cached');
 
+-- a session hands out its CACHE n values one increment apart, and takes the
+-- next n when they are used up: 9 values are three takes of 4 (1 .. 34)
+CREATE SEQUENCE backend_step INCREMENT 3 CACHE 4;
+SELECT status FROM seqdist.register('backend_step');
+SELECT string_agg(seqdist.seqdist_nextval('backend_step')::text, ',' ORDER BY i) AS one_session
+FROM generate_series(1, 9) AS i;
+SELECT seqdist.seqdist_currval('backend_step');
+SELECT counter_position('backend_step') AS counter_after_three_takes;
+\c
+-- the last take's 28, 31, 34 were the first session's: a gap
+SELECT seqdist.seqdist_nextval('backend_step'), seqdist.seqdist_nextval('backend_step'),
+       seqdist.seqdist_nextval('backend_step'), seqdist.seqdist_nextval('backend_step'),
+       seqdist.seqdist_nextval('backend_step');
+
 -- strict mode: every value straight from DynamoDB, the counter shows each
 CREATE SEQUENCE strict_seq;
 SELECT status FROM seqdist.register('strict_seq');

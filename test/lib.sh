@@ -8,7 +8,7 @@ SEQDIST_PG_BIN=/usr/lib/postgresql/$SEQDIST_PG_MAJOR/bin
 SEQDIST_APT_PACKAGES="build-essential perl curl ca-certificates valgrind
  postgresql-$SEQDIST_PG_MAJOR postgresql-server-dev-$SEQDIST_PG_MAJOR
  libcurl4-openssl-dev libjansson-dev libssl-dev libipc-run-perl nodejs npm
- clang libclang-rt-14-dev"
+ clang libclang-rt-14-dev lcov"
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -45,6 +45,27 @@ seqdist_build_install() {
 	as_root make -C "$SEQDIST_ROOT" -s install PG_CONFIG="$SEQDIST_PG_BIN/pg_config" >/dev/null
 }
 
+# The coverage build (make COVERAGE=1), made in a copy of the sources in a
+# new directory outside the tree and installed in place of the plain build.
+# The servers write their .gcda files next to its objects, so the directory
+# belongs to the user the servers run as ($1, empty for the current user).
+# Sets SEQDIST_COVERAGE_DIR.
+seqdist_build_install_coverage() {
+	local user=$1
+	SEQDIST_COVERAGE_DIR=$(mktemp -d /tmp/seqdist-coverage.XXXXXX)
+	say "building and installing seqdist with coverage in $SEQDIST_COVERAGE_DIR"
+	tar -C "$SEQDIST_ROOT" -cf - Makefile seqdist.control src sql expected |
+		tar -C "$SEQDIST_COVERAGE_DIR" -xf -
+	rm -f "$SEQDIST_COVERAGE_DIR"/src/*.o "$SEQDIST_COVERAGE_DIR"/*.so
+	make -C "$SEQDIST_COVERAGE_DIR" -s COVERAGE=1 PG_CONFIG="$SEQDIST_PG_BIN/pg_config" >/dev/null || return 1
+	as_root make -C "$SEQDIST_COVERAGE_DIR" -s COVERAGE=1 install PG_CONFIG="$SEQDIST_PG_BIN/pg_config" >/dev/null || return 1
+	if [ -n "$user" ]; then
+		chown -R "$user" "$SEQDIST_COVERAGE_DIR"
+	fi
+	chmod 755 "$SEQDIST_COVERAGE_DIR"
+	export SEQDIST_COVERAGE_DIR
+}
+
 # PostgreSQL refuses to run as root.  When we are root, copy the tree to a
 # scratch directory owned by an unprivileged user and re-run the given script
 # there as that user; print where its files are kept.
@@ -60,6 +81,7 @@ seqdist_drop_root() {
 	say "running as the unprivileged user '$user' in $scratch"
 	local status=0
 	runuser -u "$user" -- env SEQDIST_UNPRIVILEGED=1 HOME="$scratch" PATH="$PATH" \
+		SEQDIST_COVERAGE_DIR="${SEQDIST_COVERAGE_DIR:-}" \
 		bash "$scratch/$script" "$@" || status=$?
 	if [ "$status" -eq 0 ]; then
 		rm -rf "$scratch"
@@ -71,13 +93,22 @@ seqdist_drop_root() {
 
 # The common start of demo, tests and benchmark: unless this is already the
 # unprivileged re-run, install what is missing and build and install the
-# extension (skipped when $SEQDIST_NO_BUILD is set), then, as root, re-run the
-# script as an unprivileged user and exit with its status.
+# extension (skipped when $SEQDIST_NO_BUILD is set; the coverage build
+# instead when $SEQDIST_COVERAGE is set), then, as root, re-run the script as
+# an unprivileged user and exit with its status.
 # $1: the script, relative to the tree; the rest: its arguments.
 seqdist_bootstrap() {
 	local script=$1; shift
 	[ -n "${SEQDIST_UNPRIVILEGED:-}" ] && return 0
-	if [ -z "${SEQDIST_NO_BUILD:-}" ]; then
+	if [ -n "${SEQDIST_COVERAGE:-}" ]; then
+		seqdist_install_dependencies
+		local user=
+		if [ "$(id -u)" -eq 0 ]; then
+			user=postgres
+			id "$user" >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /bin/bash "$user"
+		fi
+		seqdist_build_install_coverage "$user" || die "the coverage build failed"
+	elif [ -z "${SEQDIST_NO_BUILD:-}" ]; then
 		seqdist_install_dependencies
 		seqdist_build_install
 	fi

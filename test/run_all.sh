@@ -2,10 +2,11 @@
 # Runs every seqdist test: the SigV4 checks, the local DynamoDB's self-test,
 # the pg_regress suite and the TAP tests, against real PostgreSQL clusters
 # and a real DynamoDB implementation (dynalite) on 127.0.0.1.  Ends with one
-# line "N passed, N failed" and exits non-zero if anything failed.
+# line "N passed, N failed, N skipped" and exits non-zero if anything failed
+# (a skipped test is counted as skipped, never as passed).
 # Arguments, if any, name the suites to run: sigv4 local_dynamodb pg_regress
-# memcheck fuzz tap
-# (tap:NNN runs the TAP files whose name starts with NNN).
+# memcheck fuzz tap (the default: all of these), and coverage, which is not
+# run by default (tap:NNN runs the TAP files whose name starts with NNN).
 #
 # Installs what it needs first (Debian packages, the pinned npm packages),
 # builds and installs the extension.  PostgreSQL refuses to run as root, so
@@ -14,6 +15,8 @@ set -u
 SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SEQDIST_ROOT/test/lib.sh"
 
+# "coverage": the coverage build is installed instead of the plain one
+[[ " $* " == *" coverage "* ]] && export SEQDIST_COVERAGE=1
 seqdist_bootstrap test/run_all.sh "$@"
 
 cd "$SEQDIST_ROOT"
@@ -24,6 +27,7 @@ PGXS_DIR=$(dirname "$(dirname "$(dirname "$("$SEQDIST_PG_BIN/pg_config" --pgxs)"
 PG_REGRESS=$PGXS_DIR/src/test/regress/pg_regress
 PASSED=0
 FAILED=0
+SKIPPED=0
 FAILED_NAMES=()
 STARTED_PIDS=()
 
@@ -33,36 +37,40 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Count one suite's results: $1 name, $2 passed, $3 failed.
+# Count one suite's results: $1 name, $2 passed, $3 failed, $4 skipped.
 record() {
+	local skipped=${4:-0}
 	PASSED=$((PASSED + $2))
 	FAILED=$((FAILED + $3))
+	SKIPPED=$((SKIPPED + skipped))
 	[ "$3" -gt 0 ] && FAILED_NAMES+=("$1")
-	printf '    %s: %d passed, %d failed\n' "$1" "$2" "$3"
+	printf '    %s: %d passed, %d failed, %d skipped\n' "$1" "$2" "$3" "$skipped"
 }
 
-# Run a command that prints TAP; every "ok"/"not ok" line counts as a test.
-# A non-zero exit without a failing assertion (a crash, a wrong plan) and a
-# run with no assertion at all each count as one failure.
+# Run a command that prints TAP and count its results with test/tap_count.pl:
+# every test line once, a "# SKIP" as skipped, a subtest's summary line not
+# on top of its children.  A non-zero exit without a failing assertion (a
+# crash, a wrong plan) and a run with no assertion at all each count as one
+# failure.
 run_tap() {
 	local name=$1; shift
-	local log=$WORK/$name.log ok notok status
+	local log=$WORK/$name.log ok notok skipped status
 	say "$name"
 	"$@" >"$log" 2>&1
 	status=$?
-	ok=$(grep -cE '^[[:space:]]*ok [0-9]+' "$log")
-	notok=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$log")
+	read -r ok notok skipped < <(perl "$SEQDIST_ROOT/test/tap_count.pl" "$log")
 	grep -E '^[[:space:]]*# measured:' "$log"
+	grep -iE '^[[:space:]]*ok [0-9]+.*# skip' "$log"
 	grep -E '^[[:space:]]*not ok|^#.*(got|expected|Failed)' "$log" | head -40
 	if [ "$status" -ne 0 ] && [ "$notok" -eq 0 ]; then
 		notok=1
 		tail -20 "$log"
 	fi
-	if [ "$ok" -eq 0 ] && [ "$notok" -eq 0 ]; then
+	if [ "$ok" -eq 0 ] && [ "$notok" -eq 0 ] && [ "$skipped" -eq 0 ]; then
 		echo "    $name ran no test"
 		notok=1
 	fi
-	record "$name" "$ok" "$notok"
+	record "$name" "$ok" "$notok" "$skipped"
 }
 
 run_regress() {
@@ -94,10 +102,10 @@ run_tap_files() {
 	for t in "$SEQDIST_ROOT"/test/t/*.pl; do
 		[ -e "$t" ] || continue
 		# "tap:006" runs only the TAP files whose name starts with 006
-		if [ -n "${TAP_ONLY:-}" ] && [[ "$(basename "$t")" != "$TAP_ONLY"* ]]; then continue; fi
+		if [ ${#TAP_ONLY[@]} -gt 0 ] && ! tap_chosen "$(basename "$t")"; then continue; fi
 		name=tap_$(basename "$t" .pl)
 		mkdir -p "$WORK/$name"
-		run_tap "$name" env PATH="$SEQDIST_PG_BIN:$PATH" \
+		run_tap "$name" env PATH="$SEQDIST_PG_BIN:$PATH" SEQDIST_COVERAGE="${SEQDIST_COVERAGE:-}" \
 			PERL5LIB="$PGXS_DIR/src/test/perl:$SEQDIST_ROOT/test/perl" \
 			TESTDIR="$WORK/$name" PG_REGRESS="$PG_REGRESS" SEQDIST_ROOT="$SEQDIST_ROOT" \
 			PG_TEST_TIMEOUT_DEFAULT=60 \
@@ -105,23 +113,46 @@ run_tap_files() {
 	done
 }
 
-# With arguments, run only the named suites (sigv4 local_dynamodb pg_regress tap)
+tap_chosen() {
+	local prefix
+	for prefix in "${TAP_ONLY[@]}"; do [[ "$1" == "$prefix"* ]] && return 0; done
+	return 1
+}
+
+# With arguments, run only the named suites
 wanted() { [ ${#SUITES[@]} -eq 0 ] && return 0; [[ " ${SUITES[*]} " == *" $1 "* ]]; }
 SUITES=()
+TAP_ONLY=()
 for arg in "$@"; do
 	case $arg in
-		tap:*) TAP_ONLY=${arg#tap:}; SUITES+=(tap) ;;
+		tap:*) TAP_ONLY+=("${arg#tap:}"); SUITES+=(tap) ;;
 		*) SUITES+=("$arg") ;;
 	esac
 done
+# coverage: the regression and TAP suites against the coverage build, unless
+# the arguments choose among them
+if wanted coverage && [ ${#SUITES[@]} -gt 0 ] && ! wanted pg_regress && ! wanted tap; then
+	SUITES+=(pg_regress tap)
+fi
+if wanted coverage && [ ${#SUITES[@]} -gt 0 ] && [ -z "${SEQDIST_COVERAGE_DIR:-}" ]; then
+	die "coverage: no coverage build (run test/run_all.sh itself, which makes one)"
+fi
 wanted sigv4 && run_tap sigv4 bash "$SEQDIST_ROOT/test/sigv4/run.sh"
 wanted local_dynamodb && run_tap local_dynamodb node "$SEQDIST_ROOT/test/local_dynamodb_selftest.js"
 wanted pg_regress && run_regress
 wanted memcheck && run_tap memcheck bash "$SEQDIST_ROOT/test/memcheck.sh"
 wanted fuzz && run_tap fuzz bash "$SEQDIST_ROOT/test/fuzz/run.sh"
 wanted tap && run_tap_files
+if [ ${#SUITES[@]} -gt 0 ] && wanted coverage; then
+	run_tap coverage bash "$SEQDIST_ROOT/test/coverage_report.sh" "$SEQDIST_COVERAGE_DIR"
+	grep -E '^# ' "$WORK/coverage.log" | grep -v '^# HTML'
+	grep -E '^# HTML' "$WORK/coverage.log"
+else
+	echo
+	echo "line coverage: not measured in this run (bash test/run_all.sh coverage measures it)"
+fi
 
 echo
 [ ${#FAILED_NAMES[@]} -gt 0 ] && echo "failing suites: ${FAILED_NAMES[*]} (logs in $WORK)"
-echo "$PASSED passed, $FAILED failed"
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 [ "$FAILED" -eq 0 ]

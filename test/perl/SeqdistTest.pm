@@ -19,6 +19,7 @@ our @EXPORT = qw(start_dynamo dynamo_faults dynamo_stats dynamo_reset dynamo_put
   test_credentials temporary_credentials);
 
 my @started;
+my @nodes;
 
 # test/credentials.env, which the shell scripts read too
 my %credentials;
@@ -137,12 +138,22 @@ sub new_node
 		}
 		$node->start;
 	}
+	push @nodes, $node;
 	return $node;
 }
 
 END
 {
 	local $?;    # the test's exit status: close sets $? to the server's
+	# For a coverage run: a fast shutdown lets every server process write its
+	# coverage data, which the immediate teardown of the clusters would lose.
+	if ($ENV{SEQDIST_COVERAGE})
+	{
+		for my $node (@nodes)
+		{
+			$node->stop('fast', fail_ok => 1) if defined $node->{_pid};
+		}
+	}
 	for my $dynamo (@started)
 	{
 		kill 'TERM', $dynamo->{pid};

@@ -85,6 +85,24 @@ like($err, qr/ERROR:  08P01: malformed response from DynamoDB to UpdateItem/,
 is($ret, 0, 'an answer lost after the update applied is retried');
 is($n, 2, 'one lost answer, one retry');
 
+# a position outside the sequence's bounds in DynamoDB's answer: refused,
+# nothing of that block is handed out
+$node->safe_psql('postgres', q{
+	CREATE SEQUENCE bounded MAXVALUE 100;
+	SELECT seqdist.register('bounded');
+});
+($ret, $out, $err, $n) = with_fault(
+	{
+		target => 'UpdateItem', mode => 'wrongshape', count => 1,
+		body => '{"Attributes":{"last_value":{"N":"150"}}}'
+	},
+	"SELECT seqdist.seqdist_nextval('bounded')");
+like($err, qr/ERROR:  XX001: counter "postgres\.public\.bounded" returned a block outside the bounds of sequence "bounded"/,
+	'an answered position beyond MAXVALUE: XX001, no value');
+is($out, '', 'no value of that block was handed out');
+is($node->safe_psql('postgres', "SELECT seqdist.seqdist_nextval('bounded')"), '1',
+	'the next reservation starts where the counter really is');
+
 # conditional check failures are answered, not retried blindly
 $node->safe_psql('postgres', q{
 	CREATE SEQUENCE tiny MAXVALUE 2;
@@ -103,7 +121,8 @@ $node->safe_psql('postgres', 'CREATE SEQUENCE big_key');
 ($ret, $out, $err, $n) = with_fault(undef,
 	"SELECT seqdist.register('big_key', repeat('k', 1024) || 'x')");
 like($err, qr/counter key must be between 1 and 1024 bytes long/,
-	'an oversized counter key is refused before any request');
+	'an oversized counter key is refused');
+is(dynamo_stats($dynamo)->{total}, 0, 'it is refused before any request');
 
 # every value taken through all of this is distinct, and the values are
 # increasing in the order they were taken

@@ -65,12 +65,19 @@ note('measured: block sizes after idle periods: ' . join(', ', @sizes));
 ok((grep { $sizes[$_] * 2 != $sizes[ $_ - 1 ] } 1 .. $#sizes) == 0,
 	'after each idle period the block is half as big (' . join(', ', @sizes) . ')');
 
-# and never below seqdist.block_size
-for (1 .. 12)
+# and never below seqdist.block_size: keep idling (every period longer than
+# four target durations, so each block halves) until the block is at the
+# floor, then idle twice more and check that it stays there
+my @floor = ($sizes[-1]);
+for (1 .. 16)
 {
-	usleep(1_000_000) if $_ > 10;
-	$sizes[0] = block_after_restart_of_block();
+	usleep(1_000_000);
+	push @floor, block_after_restart_of_block();
+	last if @floor >= 3 && $floor[-3] <= 100;
 }
-cmp_ok($sizes[0], '>=', 100, 'blocks never shrink below seqdist.block_size');
+note('measured: block sizes down to the floor: ' . join(', ', @floor));
+cmp_ok($floor[-3], '<=', 100, 'the idle blocks shrank down to seqdist.block_size');
+is(join(',', @floor[-2, -1]), '100,100',
+	'blocks never shrink below seqdist.block_size (the next two idle blocks are 100 each)');
 
 done_testing();
