@@ -64,15 +64,18 @@ $ENV{$_} = $creds{$_} for keys %creds;
 delete $ENV{$_} for qw(AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE);
 
 my $work = PostgreSQL::Test::Utils::tempdir('chaos');
+my ($mallory_node_spec) = grep { $_->{mallory} } @spec;
 my $stop_file = "$work/stop";
 my $dynamo = start_dynamo(path => "$work/dynamo-data");
 
 my @nodes;
+my $superuser;
 for my $s (@spec)
 {
 	my $node = new_node($s->{name}, $dynamo, conf => $common_conf . $s->{conf});
 	$s->{node} = $node;
 	push @nodes, $node;
+	$superuser //= $node->safe_psql('postgres', 'SELECT current_user');
 }
 
 # Set up the sharers: the same key, bounds and CYCLE; mallory owns chaos_c's.
@@ -87,15 +90,23 @@ for my $s (@spec)
 	});
 	if ($s->{mallory})
 	{
-		$node->safe_psql('postgres', q{
+		# mallory owns the sequence the cluster's clients use, and one of
+		# her own that she alone takes from, both sharers of the counter
+		$node->safe_psql('postgres', qq{
 			CREATE ROLE mallory LOGIN;
 			ALTER SEQUENCE s OWNER TO mallory;
+			CREATE SEQUENCE ms MINVALUE $min MAXVALUE $max CYCLE CACHE 1000;
+			ALTER SEQUENCE ms OWNER TO mallory;
 			GRANT EXECUTE ON FUNCTION seqdist.set_block_size(regclass, integer) TO mallory;
 			GRANT EXECUTE ON FUNCTION seqdist.set_strict(regclass, boolean) TO mallory;
 		});
 	}
-	my $status = $node->safe_psql('postgres', "SELECT status FROM seqdist.register('s', '$key')");
-	is($status, $s == $spec[0] ? 'created' : 'existing', "$s->{name} registered under '$key' ($status)");
+	for my $seq ($s->{mallory} ? ('s', 'ms') : ('s'))
+	{
+		my $status = $node->safe_psql('postgres', "SELECT status FROM seqdist.register('$seq', '$key')");
+		is($status, $s == $spec[0] ? 'created' : 'existing',
+			"$s->{name}: $seq registered under '$key' ($status)");
+	}
 	$node->safe_psql('postgres', "SELECT seqdist.set_block_size('s', $s->{fixed_block})")
 	  if $s->{fixed_block};
 }
@@ -170,6 +181,20 @@ for my $s (@spec)
 		done} ]);
 }
 
+# mallory takes from her own sequence now and then: the refill worker keeps
+# a spare block for it
+{
+	my ($h, $p) = ($mallory_node_spec->{node}->host, $mallory_node_spec->{node}->port);
+	push @clients, IPC::Run::start([ 'bash', '-c', qq{
+		export PGCONNECT_TIMEOUT=5 PGOPTIONS='-c statement_timeout=60s'
+		while [ ! -e '$stop_file' ]; do
+			psql -X -At -h '$h' -p $p -U mallory -d postgres \\
+				-c "SELECT seqdist.seqdist_nextval('ms') FROM generate_series(1, 300)" \\
+				>>'$work/mallory.selected' 2>>'$work/mallory.select.log' || sleep 0.2
+			sleep 0.5
+		done} ]);
+}
+
 #---------------------------------------------------------------------------
 # Faults, counted by kind
 #---------------------------------------------------------------------------
@@ -206,7 +231,7 @@ sub rand_between { my ($lo, $hi) = @_; return $lo + rand($hi - $lo); }
 sub pids_of
 {
 	my ($node, $where) = @_;
-	my ($rc, $out) = run_sql($node, 'postgres',
+	my ($rc, $out) = run_sql($node, $superuser,
 		"SELECT pid FROM pg_stat_activity WHERE $where AND pid <> pg_backend_pid()");
 	return () if $rc != 0;
 	return grep { /^\d+$/ } split /\n/, $out;
@@ -264,13 +289,16 @@ my @fault_kinds = (
 	[ 'outage', sub { { mode => 'down' } } ],
 );
 
+# One or two fault rules for a while; with $want, the first of that kind
 sub inject_faults
 {
+	my ($want) = @_;
 	my @rules;
 	my %kinds;
-	for (1 .. 1 + int(rand(2)))
+	for my $i (1 .. 1 + int(rand(2)))
 	{
-		my ($kind, $make) = @{ pick(@fault_kinds) };
+		my ($kind, $make) = @{ ($i == 1 && $want) ? (grep { $_->[0] eq $want } @fault_kinds)[0]
+			: pick(@fault_kinds) };
 		my $rule = $make->();
 		$rule->{target} = pick('UpdateItem', 'UpdateItem', 'GetItem', '*');
 		push @rules, $rule;
@@ -292,52 +320,56 @@ my @hostile_unexpected;    # statements that should have been refused and were n
 sub position
 {
 	my ($node) = @_;
-	my ($rc, $out) = run_sql($node, 'postgres',
+	my ($rc, $out) = run_sql($node, $superuser,
 		"SELECT seqdist.counter_item('s') ->> 'last_value'");
 	return $rc == 0 && $out =~ /^-?\d+$/ ? $out : undef;
 }
 
-# [kind, must be refused?, statements]
+# [kind, must be refused?, statements] for mallory's sequence $q
 sub hostile_statements
 {
+	my ($q) = @_;
 	my $near = $min + 1 + int(rand(1000));
-	my @h = (
-		[ 'MAXVALUE behind the position', 1, "ALTER SEQUENCE s MAXVALUE " . ($min + 100) ],
-		[ 'MAXVALUE behind the position, CYCLE', 1, "ALTER SEQUENCE s MAXVALUE " . ($min + 100) . " CYCLE" ],
-		[ 'NO CYCLE', 1, 'ALTER SEQUENCE s NO CYCLE' ],
-		[ 'MINVALUE moved', 1, 'ALTER SEQUENCE s MINVALUE 1' ],
-		[ 'MAXVALUE raised', 1, 'ALTER SEQUENCE s MAXVALUE 9223372036854775807' ],
-		[ 'NO MAXVALUE', 1, 'ALTER SEQUENCE s NO MAXVALUE' ],
-		[ 'INCREMENT reversed', 1, 'ALTER SEQUENCE s INCREMENT BY -1' ],
-		[ 'RESTART', 1, 'ALTER SEQUENCE s RESTART' ],
-		[ 'RESTART WITH behind', 1, "ALTER SEQUENCE s RESTART WITH $near" ],
-		[ 'RESTART WITH behind, MAXVALUE', 1, "ALTER SEQUENCE s RESTART WITH $near MAXVALUE " . ($min + 2000) ],
-		[ 'setval behind', 1, "SELECT seqdist.seqdist_setval('s', $near)" ],
-		[ 'setval behind, not called', 1, "SELECT seqdist.seqdist_setval('s', $min, false)" ],
-		[ 'allow_rewind', 1, 'SET seqdist.allow_rewind = on', "SELECT seqdist.seqdist_setval('s', $near)" ],
+	my $low = $min + 100;
+	return (
+		[ 'MAXVALUE behind the position', 1, "ALTER SEQUENCE $q MAXVALUE $low" ],
+		[ 'MAXVALUE behind the position, CYCLE', 1, "ALTER SEQUENCE $q MAXVALUE $low CYCLE" ],
+		[ 'NO CYCLE', 1, "ALTER SEQUENCE $q NO CYCLE" ],
+		[ 'MINVALUE moved', 1, "ALTER SEQUENCE $q MINVALUE 1" ],
+		[ 'MAXVALUE raised', 1, "ALTER SEQUENCE $q MAXVALUE 9223372036854775807" ],
+		[ 'NO MAXVALUE', 1, "ALTER SEQUENCE $q NO MAXVALUE" ],
+		[ 'INCREMENT reversed', 1, "ALTER SEQUENCE $q INCREMENT BY -1" ],
+		[ 'RESTART', 1, "ALTER SEQUENCE $q RESTART" ],
+		[ 'RESTART WITH behind', 1, "ALTER SEQUENCE $q RESTART WITH $near" ],
+		[ 'RESTART WITH behind, MAXVALUE', 1, "ALTER SEQUENCE $q RESTART WITH $near MAXVALUE " . ($min + 2000) ],
+		[ 'setval behind', 1, "SELECT seqdist.seqdist_setval('$q', $near)" ],
+		[ 'setval behind, not called', 1, "SELECT seqdist.seqdist_setval('$q', $min, false)" ],
+		[ 'allow_rewind', 1, 'SET seqdist.allow_rewind = on', "SELECT seqdist.seqdist_setval('$q', $near)" ],
 		[ 'request_timeout', 1, "SET seqdist.request_timeout = '10ms'" ],
 		[ 'max_attempts', 1, 'SET seqdist.max_attempts = 100' ],
 		[ 'endpoint', 1, "SET seqdist.endpoint = 'http://127.0.0.1:1'" ],
 		[ 'table_name', 1, "SET seqdist.table_name = 'elsewhere'" ],
-		[ 'register elsewhere', 1, "SELECT seqdist.register('s', 'chaos-elsewhere')" ],
-		[ 'AS integer', 1, 'ALTER SEQUENCE s AS integer' ],
-		[ 'START below MINVALUE', 1, 'ALTER SEQUENCE s START WITH 1' ],
-		[ 'rolled back MAXVALUE, CYCLE', 1, 'BEGIN',
-		  "ALTER SEQUENCE s MAXVALUE " . ($min + 100) . " CYCLE", 'ROLLBACK' ],
-		[ 'CACHE', 0, 'ALTER SEQUENCE s CACHE ' . pick(1, 7, 300, 5000) ],
-		[ 'rolled back CACHE', 0, 'BEGIN', 'ALTER SEQUENCE s CACHE 3', 'ROLLBACK' ],
-		[ 'START within the bounds', 0, 'ALTER SEQUENCE s START WITH ' . ($min + 7) ],
-		[ 'set_block_size', 0, 'SELECT seqdist.set_block_size(\'s\', ' . pick('1', '50', 'NULL') . ')' ],
-		[ 'set_strict', 0, 'SELECT seqdist.set_strict(\'s\', ' . pick('true', 'false') . ')' ],
-		[ 'take values', 0, "SELECT seqdist.seqdist_nextval('s') FROM generate_series(1, 200)" ],
+		[ 'register elsewhere', 1, "SELECT seqdist.register('$q', 'chaos-elsewhere')" ],
+		[ 'AS integer', 1, "ALTER SEQUENCE $q AS integer" ],
+		[ 'START below MINVALUE', 1, "ALTER SEQUENCE $q START WITH 1" ],
+		[ 'rolled back MAXVALUE, CYCLE', 1, 'BEGIN', "ALTER SEQUENCE $q MAXVALUE $low CYCLE", 'ROLLBACK' ],
+		[ 'CACHE', 0, "ALTER SEQUENCE $q CACHE " . pick(1, 7, 300, 5000) ],
+		[ 'rolled back CACHE', 0, 'BEGIN', "ALTER SEQUENCE $q CACHE 3", 'ROLLBACK' ],
+		[ 'START within the bounds', 0, "ALTER SEQUENCE $q START WITH " . ($min + 7) ],
+		[ 'set_block_size', 0, "SELECT seqdist.set_block_size('$q', " . pick('1', '50', 'NULL') . ')' ],
+		[ 'set_strict', 0, "SELECT seqdist.set_strict('$q', " . pick('true', 'false') . ')' ],
+		[ 'take values', 0, "SELECT seqdist.seqdist_nextval('$q') FROM generate_series(1, 200)" ],
 	);
-	return @h;
 }
 
+# One hostile statement of mallory, on the clients' sequence or on her own;
+# with $kind, that one.
 sub hostile
 {
-	my @all = hostile_statements();
-	my $h = pick(@all, grep { $_->[1] } @all);    # refusals twice as often
+	my ($want) = @_;
+	my $q = pick('s', 'ms');
+	my @all = hostile_statements($q);
+	my ($h) = $want ? grep { $_->[0] eq $want } @all : pick(@all);
 	my ($kind, $refuse, @stmts) = @$h;
 	my ($rc, $out, $err) = run_sql($mallory_node, 'mallory',
 		"SET lock_timeout = '10s'", @stmts);
@@ -347,15 +379,13 @@ sub hostile
 	{
 		$hostile_outcome{$kind}{accepted}++;
 		push @hostile_unexpected, "$kind: @stmts" if $refuse;
-		if ($kind eq 'take values')
-		{
-			PostgreSQL::Test::Utils::append_to_file("$work/mallory.selected", "$out\n");
-		}
+		PostgreSQL::Test::Utils::append_to_file("$work/mallory.hostile", "$out\n")
+		  if $kind eq 'take values';
 		if ($kind eq 'set_strict' && $stmts[0] =~ /true/)
 		{
 			# strict mode is slow by design: not for long
 			sleep(rand_between(0.2, 1));
-			run_sql($mallory_node, 'mallory', "SELECT seqdist.set_strict('s', false)");
+			run_sql($mallory_node, 'mallory', "SELECT seqdist.set_strict('$q', false)");
 		}
 	}
 	elsif ($rc == 1 || $rc == 3)
@@ -371,10 +401,11 @@ sub hostile
 # mallory's forward setval: allowed, a gap for everybody, never a duplicate
 sub hostile_forward_setval
 {
+	my $q = pick('s', 'ms');
 	my $pos = position($mallory_node) // return;
 	my $to = $pos + 1 + int(rand(100_000));
 	my ($rc, $out, $err) = run_sql($mallory_node, 'mallory',
-		"SET lock_timeout = '10s'", "SELECT seqdist.seqdist_setval('s', $to)");
+		"SET lock_timeout = '10s'", "SELECT seqdist.seqdist_setval('$q', $to)");
 	$injected{'hostile statement'}++;
 	$hostile_outcome{'setval forward'}{ $rc == 0 ? 'accepted' : 'refused ' . (sqlstate($err) // '?') }++;
 }
@@ -388,41 +419,55 @@ sub dba
 	if ($what eq 'setval')
 	{
 		my $pos = position($node) // return;
-		run_sql($node, 'postgres', "SELECT seqdist.seqdist_setval('s', " . ($pos + 1 + int(rand(50_000))) . ")");
+		run_sql($node, $superuser, "SELECT seqdist.seqdist_setval('s', " . ($pos + 1 + int(rand(50_000))) . ")");
 	}
 	elsif ($what eq 'cache')
 	{
-		run_sql($node, 'postgres', "SET lock_timeout = '10s'", "ALTER SEQUENCE s CACHE " . pick(1, 20, 100));
+		run_sql($node, $superuser, "SET lock_timeout = '10s'", "ALTER SEQUENCE s CACHE " . pick(1, 20, 100));
 	}
 	else
 	{
-		run_sql($node, 'postgres', "SELECT seqdist.set_block_size('s', " . pick('NULL', '500', '5000') . ")");
+		run_sql($node, $superuser, "SELECT seqdist.set_block_size('s', " . pick('NULL', '500', '5000') . ")");
 	}
 	$injected{"DBA $what"}++;
 }
 
 #---------------------------------------------------------------------------
-# The chaos schedule
+# The chaos schedule: rounds in which every kind of chaos happens at least
+# once, in a random order, with more faults and hostile statements mixed in
 #---------------------------------------------------------------------------
-my @actions = (
-	[ 3, sub { kill9('kill -9 backend', "backend_type = 'client backend'") } ],
-	[ 2, sub { kill9('kill -9 refill worker', "backend_type = 'seqdist refill'") } ],
-	[ 2, \&restart_immediate ],
-	[ 2, \&restart_dynamo_kept ],
-	[ 8, \&inject_faults ],
-	[ 6, \&hostile ],
-	[ 1, \&hostile_forward_setval ],
-	[ 1, \&dba ],
-);
-my $weights = 0;
-$weights += $_->[0] for @actions;
+sub one_round
+{
+	my @deck = (
+		sub { kill9('kill -9 backend', "backend_type = 'client backend'") },
+		sub { kill9('kill -9 backend', "backend_type = 'client backend'") },
+		sub { kill9('kill -9 refill worker', "backend_type = 'seqdist refill'") },
+		\&restart_immediate,
+		\&restart_dynamo_kept,
+		(map { my $k = $_->[0]; sub { inject_faults($k) } } @fault_kinds),
+		(map { sub { inject_faults() } } 1 .. 4),
+		# the refusals that a careless implementation would act upon first
+		sub { hostile('MAXVALUE behind the position, CYCLE') },
+		sub { hostile('MAXVALUE behind the position') },
+		(map { sub { hostile() } } 1 .. 8),
+		\&hostile_forward_setval,
+		\&dba,
+	);
+	# Fisher-Yates, from the seeded generator
+	for (my $i = $#deck; $i > 0; $i--)
+	{
+		my $j = int(rand($i + 1));
+		@deck[ $i, $j ] = @deck[ $j, $i ];
+	}
+	return @deck;
+}
 
 sub count_values
 {
 	my $n = 0;
 	for my $s (@spec)
 	{
-		my ($rc, $out) = run_sql($s->{node}, 'postgres', 'SELECT count(*) FROM taken');
+		my ($rc, $out) = run_sql($s->{node}, $superuser, 'SELECT count(*) FROM taken');
 		$s->{counted} = $out if $rc == 0 && $out =~ /^\d+$/;
 		$n += $s->{counted} // 0;
 		if (open(my $fh, '<', "$work/$s->{name}.selected"))
@@ -442,26 +487,25 @@ my $t_start = time;
 my $deadline = $t_start + 60 + 10 * $target / $rate;
 my $next_count = 0;
 my $taken = 0;
+my $rounds = 0;
+my @deck;
 while (time < $deadline)
 {
 	if (time >= $next_count)
 	{
 		$taken = count_values();
 		$next_count = time + 10;
-		note(sprintf('%.0f s: about %d values taken', time - $t_start, $taken));
-		last if $taken >= $target;
+		note(sprintf('%.0f s: about %d values taken, round %d', time - $t_start, $taken, $rounds));
+		last if $taken >= $target && !@deck;
 	}
-	my $r = rand($weights);
-	for my $a (@actions)
+	unless (@deck)
 	{
-		if (($r -= $a->[0]) < 0)
-		{
-			$a->[1]->();
-			last;
-		}
+		@deck = one_round();
+		$rounds++;
 	}
+	(shift @deck)->();
 	harvest_dynamo_stats();
-	sleep(rand_between(0.2, 1.0));
+	sleep(rand_between(0.1, 0.6));
 }
 my $chaos_seconds = time - $t_start;
 
@@ -478,11 +522,11 @@ for my $c (@clients)
 for my $s (@spec)
 {
 	# a cluster the chaos left stopped (or crash-restarting) is started
-	my ($rc) = run_sql($s->{node}, 'postgres', 'SELECT 1');
+	my ($rc) = run_sql($s->{node}, $superuser, 'SELECT 1');
 	if ($rc != 0)
 	{
 		sleep 2;
-		($rc) = run_sql($s->{node}, 'postgres', 'SELECT 1');
+		($rc) = run_sql($s->{node}, $superuser, 'SELECT 1');
 		if ($rc != 0)
 		{
 			$s->{node}->stop('immediate', fail_ok => 1);
@@ -536,9 +580,10 @@ for my $s (@spec)
 		close $fh;
 	}
 }
-if (open(my $fh, '<', "$work/mallory.selected"))
+for my $f ('mallory.selected', 'mallory.hostile')
 {
-	while (<$fh>) { print $hfh "$1\tchaos_c mallory\n" if /^(-?\d+)$/; }
+	open(my $fh, '<', "$work/$f") or next;
+	while (<$fh>) { print $hfh "$1\tchaos_c $f\n" if /^(-?\d+)$/; }
 	close $fh;
 }
 close $hfh;
@@ -583,7 +628,7 @@ for my $s (@spec)
 			push @crashes, "$s->{name}: $line" unless $2 == 9 && $killed{$1};
 		}
 		elsif ($line =~ /PANIC:|TRAP:|terminated by exception|segmentation fault|double free|malloc\(\)|corrupted size/i
-			&& $line !~ /\] (?:mallory|postgres)[^:]*LOG:\s+statement:/)
+			&& $line !~ /LOG:\s+statement:/)
 		{
 			push @crashes, "$s->{name}: $line";
 		}
@@ -635,11 +680,14 @@ for my $s (@spec)
 {
 	is($s->{node}->safe_psql('postgres',
 			"SELECT min_value || ' ' || max_value || ' ' || increment_by || ' ' || cycle FROM pg_sequences WHERE sequencename = 's'"),
-		"$min $max 1 t", "$s->{name}: the sequence's definition is as it was");
+		"$min $max 1 true", "$s->{name}: the sequence's definition is as it was");
 }
+is($mallory_node->safe_psql('postgres',
+		"SELECT min_value || ' ' || max_value || ' ' || increment_by || ' ' || cycle FROM pg_sequences WHERE sequencename = 'ms'"),
+	"$min $max 1 true", "chaos_c: mallory's own sequence's definition is as it was");
 is($check->safe_psql('postgres',
 		"SELECT concat_ws(' ', i->>'min_value', i->>'max_value', i->>'increment', i->>'cycle', jsonb_array_length(i->'clients')) FROM seqdist.counter_item('s') i"),
-	"$min $max 1 true 3", 'the counter item keeps the agreed definition and its three clients');
+	"$min $max 1 true 4", 'the counter item keeps the agreed definition and its four clients');
 my $pos = position($check);
 ok(defined $pos && $pos >= $min && $pos <= $max, "the counter's position ($pos) lies within the bounds");
 cmp_ok($check->safe_psql('postgres', 'SELECT max(v) FROM history'), '<=', $pos,
