@@ -306,7 +306,7 @@ sub inject_faults
 	}
 	return unless set_faults(@rules);
 	$injected{"fault: $_"} += $kinds{$_} for keys %kinds;
-	sleep(rand_between(0.2, 2.5));
+	sleep(rand_between(0.2, 1.5));
 	set_faults();
 }
 
@@ -485,27 +485,29 @@ sub count_values
 my $t_start = time;
 # give up if the clients take less than a tenth of what they aim at
 my $deadline = $t_start + 60 + 10 * $target / $rate;
-my $next_count = 0;
+my $next_count = time + 10;
 my $taken = 0;
 my $rounds = 0;
 my @deck;
 while (time < $deadline)
 {
-	if (time >= $next_count)
-	{
-		$taken = count_values();
-		$next_count = time + 10;
-		note(sprintf('%.0f s: about %d values taken, round %d', time - $t_start, $taken, $rounds));
-		last if $taken >= $target && !@deck;
-	}
 	unless (@deck)
 	{
+		# the run ends with a round: every kind of chaos had its turn
+		$taken = count_values();
+		last if $taken >= $target;
 		@deck = one_round();
 		$rounds++;
+		note(sprintf('%.0f s: about %d values taken, round %d begins', time - $t_start, $taken, $rounds));
+	}
+	elsif (time >= $next_count)
+	{
+		note(sprintf('%.0f s: about %d values taken', time - $t_start, count_values()));
+		$next_count = time + 10;
 	}
 	(shift @deck)->();
 	harvest_dynamo_stats();
-	sleep(rand_between(0.1, 0.6));
+	sleep(rand_between(0.1, 0.4));
 }
 my $chaos_seconds = time - $t_start;
 
