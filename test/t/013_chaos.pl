@@ -649,8 +649,9 @@ my $fmt_kinds = sub {
 	my ($h) = @_;
 	return join(', ', map { "$_ $h->{$_}" } sort keys %$h) || 'none';
 };
-diag(sprintf('measured: %d values from 3 clusters in %.0f s of chaos (%s), %d duplicates, %d outside [%s, %s], seed %s',
-	$values, $chaos_seconds, $by_source, $duplicates, $outside, $min, $max, $seed));
+diag(sprintf('measured: %d values from 3 clusters in %.0f s of chaos, %d rounds (%.0f s in all), %d duplicates, %d outside [%s, %s], seed %s',
+	$values, $chaos_seconds, $rounds, time - $^T, $duplicates, $outside, $min, $max, $seed));
+diag("measured: values by source: $by_source");
 diag('measured: injected: ' . $fmt_kinds->(\%injected));
 diag('measured: faults applied by the local DynamoDB: ' . $fmt_kinds->(\%applied)
 	. sprintf(' (%d requests in its last run)', $final_stats->{total} // 0));
