@@ -4,8 +4,8 @@
  *
  * One Node process that runs:
  *
- *   1. dynalite (a real DynamoDB implementation, in memory) on an ephemeral
- *      port of 127.0.0.1, and
+ *   1. dynalite (a real DynamoDB implementation, in memory, or on disk with
+ *      --path) on an ephemeral port of 127.0.0.1, and
  *   2. in front of it, an HTTP/1.1 proxy on 127.0.0.1 that the extension talks
  *      to.  The proxy
  *        - verifies the AWS Signature Version 4 of every request with AWS's
@@ -19,7 +19,7 @@
  *
  * Usage:
  *   node local_dynamodb.js [--port N] [--port-file PATH] [--pid-file PATH]
- *       [--announce] [--log-file PATH]
+ *       [--announce] [--log-file PATH] [--path DIR]
  *       [--credentials AKID:SECRET[:SESSIONTOKEN]]... [--region R]
  *       [--create-table-ms N] [--max-skew-s N] [--keepalive-ms N] [--verbose]
  *
@@ -57,6 +57,10 @@
  * stop it by pid and reap it; a server that detached itself would be left
  * to whatever reaps orphans, and some containers' init reaps none).
  * --log-file: append the log to PATH instead of stderr.
+ * --path: keep the tables and items in DIR (a LevelDB database, created if
+ * missing) instead of in memory, so that a server stopped and started again
+ * with the same DIR (and --port) finds them as it left them.  Every write is
+ * in DIR before it is answered, so a SIGKILL loses nothing answered.
  * --max-skew-s: accepted clock skew of X-Amz-Date (default 900, as AWS; 0 = off).
  * --keepalive-ms: idle timeout of client connections (default 0 = never).
  * The pid and port files are removed on a clean exit.
@@ -104,7 +108,7 @@ function usage(msg, exitCode = 2) {
   if (msg) process.stderr.write(`local_dynamodb: ${msg}\n`);
   process.stderr.write(
     'usage: local_dynamodb.js [--port N] [--port-file PATH] [--pid-file PATH]\n' +
-    '         [--announce] [--log-file PATH]\n' +
+    '         [--announce] [--log-file PATH] [--path DIR]\n' +
     '         [--credentials AKID:SECRET[:SESSIONTOKEN]]... [--region R]\n' +
     '         [--create-table-ms N] [--max-skew-s N] [--keepalive-ms N] [--verbose]\n');
   process.exit(exitCode);
@@ -122,6 +126,7 @@ function parseArgs(argv) {
     pidFile: null,
     announce: false,
     logFile: null,
+    path: null,                 // dynalite's LevelDB directory; null = in memory
     credentials: new Map(),     // access key id -> { secret, token }
     region: 'us-east-1',
     createTableMs: 0,
@@ -148,6 +153,7 @@ function parseArgs(argv) {
       case '--pid-file': opts.pidFile = next(); break;
       case '--announce': opts.announce = true; break;
       case '--log-file': opts.logFile = next(); break;
+      case '--path': opts.path = next(); break;
       case '--region': opts.region = next(); break;
       case '--create-table-ms': opts.createTableMs = parseNonNegInt(arg, next()); break;
       case '--max-skew-s': opts.maxSkewS = parseNonNegInt(arg, next()); break;
@@ -863,7 +869,15 @@ process.on('unhandledRejection', (err) => log(`unhandled rejection (ignored): ${
 /* Start and stop                                                            */
 /* ------------------------------------------------------------------------ */
 
+if (opts.path) {
+  try { fs.mkdirSync(opts.path, { recursive: true }); }
+  catch (err) {
+    log(`cannot create --path ${opts.path}: ${err.message}`);
+    process.exit(1);
+  }
+}
 const dynaliteServer = dynalite({
+  ...(opts.path ? { path: opts.path } : {}),
   createTableMs: opts.createTableMs,
   deleteTableMs: opts.createTableMs,
   updateTableMs: opts.createTableMs,
@@ -919,7 +933,8 @@ dynaliteServer.listen(0, LISTEN_HOST, () => {
       fatal('cannot write port/pid file', err);
     }
     if (opts.credentials.size === 0) log('warning: no --credentials given, every request will be refused');
-    log(`listening on ${LISTEN_HOST}:${port} (dynalite on ${LISTEN_HOST}:${dynalitePort}, region ${opts.region})`);
+    log(`listening on ${LISTEN_HOST}:${port} (dynalite on ${LISTEN_HOST}:${dynalitePort}, region ${opts.region}` +
+      `${opts.path ? `, data in ${opts.path}` : ', data in memory'})`);
     if (opts.announce) fs.writeSync(1, `${port} ${process.pid}\n`);
   });
 });

@@ -189,7 +189,8 @@ async function signedHeaders(op, bodyText, {
 /* A correctly signed DynamoDB call. */
 async function ddb(op, payload, opts = {}) {
   const body = JSON.stringify(payload);
-  return send({ headers: await signedHeaders(op, body, opts), body, timeoutMs: opts.timeoutMs });
+  return send({ headers: await signedHeaders(op, body, opts), body, timeoutMs: opts.timeoutMs,
+    ...(opts.agent ? { agent: opts.agent } : {}) });
 }
 
 function runControlScript(onPort, ...args) {
@@ -548,6 +549,58 @@ async function main() {
   ok(/^HTTP\/1\.1 400/.test(garbageAnswer), 'garbage on the wire -> 400 Bad Request', garbageAnswer);
   r = await getValue();
   ok(r.status === 200, 'garbage on the wire does not stop the server');
+
+  /* --- --path: the data outlives the process --------------------------- */
+
+  {
+    const dataDir = path.join(tmpDir, 'data');
+    const pathLog = path.join(tmpDir, 'path.log');
+    const startOn = (onPort) => startAnnounced(['--port', String(onPort), '--path', dataDir,
+      '--log-file', pathLog, '--credentials', `${KEY.akid}:${KEY.secret}`, '--create-table-ms', '0']);
+    const savedPort = port;
+    const agent = new http.Agent({ keepAlive: false });
+    let p = await startOn(0);
+    port = Number(p.stdout.trim().split(' ')[0]);
+    const pPort = port;
+    try {
+      r = await ddb('CreateTable', {
+        TableName: 'persisted',
+        AttributeDefinitions: [{ AttributeName: 'name', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'name', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }, { agent });
+      await waitFor(async () => {
+        const d = await ddb('DescribeTable', { TableName: 'persisted' }, { agent });
+        return d.json && d.json.Table && d.json.Table.TableStatus === 'ACTIVE';
+      }, 5000, 'table ACTIVE');
+      r = await ddb('PutItem', { TableName: 'persisted', Item: { name: { S: 'k' }, value: { N: '41' } } }, { agent });
+      r = await ddb('UpdateItem', {
+        TableName: 'persisted', Key: { name: { S: 'k' } }, UpdateExpression: 'ADD #v :one',
+        ExpressionAttributeNames: { '#v': 'value' }, ExpressionAttributeValues: { ':one': { N: '1' } },
+        ReturnValues: 'UPDATED_NEW',
+      }, { agent });
+      ok(r.status === 200 && r.json.Attributes.value.N === '42', '--path: writes answered', r.text);
+      process.kill(p.proc.pid, 'SIGKILL');
+      await p.exit;
+      p = await startOn(pPort);
+      ok(Number(p.stdout.trim().split(' ')[0]) === pPort, '--path: started again on the same port after SIGKILL', p.stdout);
+      r = await ddb('GetItem', { TableName: 'persisted', Key: { name: { S: 'k' } }, ConsistentRead: true }, { agent });
+      ok(r.status === 200 && r.json && r.json.Item && r.json.Item.value.N === '42',
+        '--path: the table and the last answered write survive a SIGKILL', r.text);
+      process.kill(p.proc.pid, 'SIGTERM');
+      await p.exit;
+      p = await startOn(pPort);
+      r = await ddb('GetItem', { TableName: 'persisted', Key: { name: { S: 'k' } }, ConsistentRead: true }, { agent });
+      ok(r.status === 200 && r.json && r.json.Item && r.json.Item.value.N === '42',
+        '--path: and a SIGTERM', r.text);
+      ok(/data in .*data\)/.test(fs.readFileSync(pathLog, 'utf8')), '--path: the log says where the data is');
+      process.kill(p.proc.pid, 'SIGTERM');
+      await p.exit;
+    }
+    finally {
+      port = savedPort;
+    }
+  }
 
   /* --- Shutdown --------------------------------------------------------- */
 

@@ -2,7 +2,9 @@
 #
 # start_dynamo() runs test/local_dynamodb.js (dynalite behind a proxy that
 # checks signatures and injects faults) on a free 127.0.0.1 port; the process
-# is stopped by pid when the test ends, whatever happens.  The credentials
+# is stopped by pid when the test ends, whatever happens.  With a path it
+# keeps its data on disk, and stop_dynamo() / restart_dynamo() take it down
+# and bring it back on the same port with its data.  The credentials
 # come from test/credentials.env, as the shell scripts' do.  new_node() makes a
 # PostgreSQL::Test::Cluster with seqdist preloaded and pointed at it.
 package SeqdistTest;
@@ -15,7 +17,7 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT = qw(start_dynamo dynamo_faults dynamo_stats dynamo_reset dynamo_put_item new_node
+our @EXPORT = qw(start_dynamo stop_dynamo restart_dynamo dynamo_faults dynamo_stats dynamo_reset dynamo_put_item new_node
   test_credentials temporary_credentials);
 
 my @started;
@@ -52,23 +54,40 @@ sub temporary_credentials
 		AWS_SESSION_TOKEN => $credentials{SEQDIST_TEMP_SESSION_TOKEN});
 }
 
-# start_dynamo(credentials => ['AKID:SECRET[:TOKEN]', ...]) -> { port, pid }
-# (default: the test key pair).  The server is this process's child, which
-# announces its port and pid once it listens; its log is dynamo.log in the
-# test's log directory.
+# start_dynamo(credentials => ['AKID:SECRET[:TOKEN]', ...], path => DIR,
+#   port => N) -> { port, pid, ... }
+# (default: the test key pair, data in memory, a free port).  The server is
+# this process's child, which announces its port and pid once it listens; its
+# log is dynamo.log in the test's log directory.  With path, dynalite keeps
+# its tables in DIR, so that restart_dynamo finds them again.
 sub start_dynamo
 {
 	my (%opts) = @_;
-	my @pairs = @{ $opts{credentials}
-		  // ["$credentials{AWS_ACCESS_KEY_ID}:$credentials{AWS_SECRET_ACCESS_KEY}"] };
-	my $log = "$PostgreSQL::Test::Utils::log_path/dynamo.log";
-	my $pid = open(my $announce, '-|', 'node',
-		"$ENV{SEQDIST_ROOT}/test/local_dynamodb.js", '--port', '0',
-		'--announce', '--log-file', $log, '--region', $credentials{AWS_REGION},
-		map { ('--credentials', $_) } @pairs)
-	  or die "cannot run node: $!";
-	my $dynamo = { pid => $pid, announce => $announce };
+	my $dynamo = {
+		credentials => $opts{credentials}
+		  // ["$credentials{AWS_ACCESS_KEY_ID}:$credentials{AWS_SECRET_ACCESS_KEY}"],
+		path => $opts{path},
+		port => $opts{port} // 0,
+	};
+	_spawn_dynamo($dynamo);
 	push @started, $dynamo;
+	return $dynamo;
+}
+
+# Start the server described by $dynamo, on $dynamo->{port} (0: any); sets
+# its port and pid.
+sub _spawn_dynamo
+{
+	my ($dynamo) = @_;
+	my $log = "$PostgreSQL::Test::Utils::log_path/dynamo.log";
+	my @args = ('--port', $dynamo->{port}, '--announce', '--log-file', $log,
+		'--region', $credentials{AWS_REGION},
+		map { ('--credentials', $_) } @{ $dynamo->{credentials} });
+	push @args, '--path', $dynamo->{path} if defined $dynamo->{path};
+	my $pid = open(my $announce, '-|', 'node',
+		"$ENV{SEQDIST_ROOT}/test/local_dynamodb.js", @args)
+	  or die "cannot run node: $!";
+	@$dynamo{qw(pid announce)} = ($pid, $announce);
 	my $line = eval {
 		local $SIG{ALRM} = sub { die "timed out\n" };
 		alarm 30;
@@ -76,10 +95,51 @@ sub start_dynamo
 		alarm 0;
 		$l;
 	};
-	die "local DynamoDB did not start (see $log)"
-	  unless defined $line && $line =~ /^(\d+) (\d+)$/;
+	unless (defined $line && $line =~ /^(\d+) (\d+)$/)
+	{
+		kill 'KILL', $pid;
+		{
+			local $?;
+			close $announce;
+		}
+		delete $dynamo->{announce};
+		die "local DynamoDB did not start (see $log)";
+	}
 	@$dynamo{qw(port pid)} = ($1, $2);
 	return $dynamo;
+}
+
+# stop_dynamo($dynamo, signal => 'KILL'): stop the server (SIGTERM unless
+# told otherwise) and wait until it has exited; its port stays its own for
+# restart_dynamo.
+sub stop_dynamo
+{
+	my ($dynamo, %opts) = @_;
+	return unless $dynamo->{announce};
+	kill($opts{signal} // 'TERM', $dynamo->{pid});
+	{
+		local $?;
+		close $dynamo->{announce};    # and wait for it to exit
+	}
+	delete $dynamo->{announce};
+	return;
+}
+
+# restart_dynamo($dynamo, signal => ...): stop it if it runs, and start it
+# again on the same port (with the same data, if it has a path).
+sub restart_dynamo
+{
+	my ($dynamo, %opts) = @_;
+	stop_dynamo($dynamo, %opts);
+	my $tries = 0;
+	for (;;)
+	{
+		my $ok = eval { _spawn_dynamo($dynamo); 1 };
+		return $dynamo if $ok;
+		# the port may take a moment to be free again
+		die $@ if ++$tries >= 10;
+		select(undef, undef, undef, 0.2);
+	}
 }
 
 # The control API through test/dynamo_control.sh, the client the shell
@@ -156,6 +216,7 @@ END
 	}
 	for my $dynamo (@started)
 	{
+		next unless $dynamo->{announce};
 		kill 'TERM', $dynamo->{pid};
 		close $dynamo->{announce};    # and wait for it to exit
 	}
