@@ -5,6 +5,7 @@ OBJS = \
 	src/seqdist.o \
 	src/store.o \
 	src/credentials.o \
+	src/credentials_file.o \
 	src/http.o \
 	src/sigv4.o \
 	src/dynamo.o \
