@@ -16,7 +16,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(start_dynamo dynamo_faults dynamo_stats dynamo_reset dynamo_put_item new_node
-  test_credentials temporary_credentials);
+  test_credentials temporary_credentials start_forward_proxy proxied_requests);
 
 my @started;
 
@@ -61,13 +61,44 @@ sub start_dynamo
 	my @pairs = @{ $opts{credentials}
 		  // ["$credentials{AWS_ACCESS_KEY_ID}:$credentials{AWS_SECRET_ACCESS_KEY}"] };
 	my $log = "$PostgreSQL::Test::Utils::log_path/dynamo.log";
-	my $pid = open(my $announce, '-|', 'node',
+	return _start_announced($log, 'local DynamoDB', 'node',
 		"$ENV{SEQDIST_ROOT}/test/local_dynamodb.js", '--port', '0',
 		'--announce', '--log-file', $log, '--region', $credentials{AWS_REGION},
-		map { ('--credentials', $_) } @pairs)
-	  or die "cannot run node: $!";
-	my $dynamo = { pid => $pid, announce => $announce };
-	push @started, $dynamo;
+		map { ('--credentials', $_) } @pairs);
+}
+
+# start_forward_proxy() -> { port, pid, log }: test/forward_proxy.js, an HTTP
+# forward proxy on 127.0.0.1 that logs every request it relays to {log}.
+sub start_forward_proxy
+{
+	my $log = "$PostgreSQL::Test::Utils::log_path/forward_proxy.log";
+	my $proxy = _start_announced($log, 'forward proxy', 'node',
+		"$ENV{SEQDIST_ROOT}/test/forward_proxy.js", '--port', '0',
+		'--announce', '--log-file', $log);
+	$proxy->{log} = $log;
+	return $proxy;
+}
+
+# The requests the forward proxy relayed so far, one "METHOD target" each
+# (their number in scalar context).
+sub proxied_requests
+{
+	my ($proxy) = @_;
+	my @relayed;
+	@relayed = map { /^REQUEST (.*)$/ ? ($1) : () }
+	  split /\n/, PostgreSQL::Test::Utils::slurp_file($proxy->{log})
+	  if -e $proxy->{log};
+	return @relayed;    # in scalar context: how many
+}
+
+# Run a server as this process's child; it prints "PORT PID" once it
+# listens.  It is stopped by pid when the test ends, whatever happens.
+sub _start_announced
+{
+	my ($log, $what, @cmd) = @_;
+	my $pid = open(my $announce, '-|', @cmd) or die "cannot run $cmd[0]: $!";
+	my $server = { pid => $pid, announce => $announce };
+	push @started, $server;
 	my $line = eval {
 		local $SIG{ALRM} = sub { die "timed out\n" };
 		alarm 30;
@@ -75,10 +106,10 @@ sub start_dynamo
 		alarm 0;
 		$l;
 	};
-	die "local DynamoDB did not start (see $log)"
+	die "$what did not start (see $log)"
 	  unless defined $line && $line =~ /^(\d+) (\d+)$/;
-	@$dynamo{qw(port pid)} = ($1, $2);
-	return $dynamo;
+	@$server{qw(port pid)} = ($1, $2);
+	return $server;
 }
 
 # The control API through test/dynamo_control.sh, the client the shell
@@ -143,10 +174,10 @@ sub new_node
 END
 {
 	local $?;    # the test's exit status: close sets $? to the server's
-	for my $dynamo (@started)
+	for my $server (@started)
 	{
-		kill 'TERM', $dynamo->{pid};
-		close $dynamo->{announce};    # and wait for it to exit
+		kill 'TERM', $server->{pid};
+		close $server->{announce};    # and wait for it to exit
 	}
 }
 
