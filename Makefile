@@ -5,6 +5,7 @@ OBJS = \
 	src/seqdist.o \
 	src/store.o \
 	src/credentials.o \
+	src/credentials_file.o \
 	src/http.o \
 	src/sigv4.o \
 	src/dynamo.o \
@@ -35,7 +36,7 @@ PGFILEDESC = "seqdist - DynamoDB-backed sequences"
 # pg_regress tests, in this order: sql/<name>.sql with expected/<name>.out.
 # They need a server with seqdist preloaded and a DynamoDB endpoint; run
 # them with `make test` (test/run_all.sh), which provides both.
-REGRESS = create_extension nextval cache errors settings
+REGRESS = create_extension nextval cache errors settings security
 
 PG_CPPFLAGS = -Isrc
 # -Wno-unused-parameter: fmgr entry points and hooks have fixed signatures

@@ -5,6 +5,14 @@
 -- Every role may call the seqdist_* functions (they check the sequence's
 -- privileges themselves, as their native twins do); the administrative
 -- functions are revoked from PUBLIC one by one below.
+--
+-- A hostile search_path: every statement seqdist runs names its relations,
+-- functions and operators with their schema (OPERATOR(pg_catalog.=)), and
+-- the functions that run statements also pin search_path to pg_catalog,
+-- pg_temp, so that objects a non-superuser planted in a schema on a
+-- superuser's search_path never run in the superuser's name.  The
+-- seqdist_* functions are left without it: they are the hot path, and their
+-- one statement (the registration lookup) is qualified.
 GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 
 -- Which native sequences take their values from which DynamoDB counter.
@@ -55,21 +63,24 @@ COMMENT ON FUNCTION seqdist_setval(regclass, bigint, boolean) IS 'set the counte
 CREATE FUNCTION set_block_size(seq regclass, block_size integer)
 RETURNS void
 AS 'MODULE_PATHNAME', 'seqdist_set_block_size'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION set_block_size(regclass, integer) IS 'fix the values reserved per DynamoDB request for this sequence; NULL lets blocks adapt again';
 REVOKE ALL ON FUNCTION set_block_size(regclass, integer) FROM PUBLIC;
 
 CREATE FUNCTION set_strict(seq regclass, strict boolean)
 RETURNS void
 AS 'MODULE_PATHNAME', 'seqdist_set_strict'
-LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION set_strict(regclass, boolean) IS 'strict mode: every value straight from DynamoDB, globally ordered, no cache gaps';
 REVOKE ALL ON FUNCTION set_strict(regclass, boolean) FROM PUBLIC;
 
 CREATE FUNCTION forget_cached(oid, text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'seqdist_forget_cached'
-LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION forget_cached(oid, text) IS 'free the instance cache slot of a dropped sequence and leave its counter (used by the drop trigger)';
 REVOKE ALL ON FUNCTION forget_cached(oid, text) FROM PUBLIC;
 
@@ -92,14 +103,16 @@ CREATE FUNCTION register(seq regclass, counter_key text DEFAULT NULL,
                          OUT counter_key text, OUT status text, OUT last_value numeric)
 RETURNS record
 AS 'MODULE_PATHNAME', 'seqdist_register'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION register(regclass, text) IS 'create or join the DynamoDB counter of a native sequence, seeded from its current state';
 REVOKE ALL ON FUNCTION register(regclass, text) FROM PUBLIC;
 
 CREATE FUNCTION counter_item(seq regclass)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'seqdist_counter_item'
-LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION counter_item(regclass) IS 'the DynamoDB counter item of a registered sequence, read consistently';
 
 -- What the instance cache and the refill worker did, one row per cached
@@ -166,6 +179,8 @@ CREATE EVENT TRIGGER seqdist_forget_dropped_sequences ON sql_drop
 ALTER EVENT TRIGGER seqdist_forget_dropped_sequences ENABLE ALWAYS;
 
 -- Keep counter items in step with ALTER SEQUENCE of registered sequences.
+-- (No pinned search_path: it finds the altered sequence by the name the
+-- command used, under the command's own search_path.)
 CREATE FUNCTION on_alter_sequence()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'seqdist_on_alter_sequence'

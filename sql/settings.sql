@@ -22,6 +22,8 @@ SET seqdist.region = 'eu-west-1';
 SET seqdist.request_timeout = '1.5s';
 SHOW seqdist.request_timeout;
 RESET ALL;
+-- the proxy is the server's: set in its configuration, taken at reload
+SET seqdist.proxy = 'http://127.0.0.1:3128';
 
 -- which settings a non-superuser may change, and that none can read secrets
 CREATE ROLE regress_seqdist_plain;

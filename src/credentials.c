@@ -17,9 +17,19 @@
  * is used at once.  No value found here is ever put into a message.
  *
  * The settings are superuser-only in both directions: a non-superuser can
- * neither set nor read them; SHOW masks them even for superusers; and they
- * carry no check hook, because a check hook's rejection message would echo
- * the value.
+ * neither set nor read them, and SHOW masks them even for superusers.  They
+ * can be set only with SET in a session: their check hook refuses every
+ * other source (configuration files, ALTER SYSTEM, ALTER ROLE / DATABASE,
+ * a function's SET clause), all of which would store the secret where
+ * others read it or log it when it changes, and its message never echoes
+ * the value.  An emit_log_hook keeps the text of statements that name a
+ * credential setting out of the log, and such a statement is replaced in
+ * pg_stat_activity.
+ *
+ * The shared credentials file is read whole into one buffer (not through
+ * stdio, whose buffer would keep a copy), parsed in place by
+ * credentials_file.c, and wiped.  Every copy of a secret made here is wiped
+ * before it is freed.
  *
  * Locking: none; nothing here is shared between processes.
  *
@@ -27,23 +37,44 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include "lib/stringinfo.h"
+#include "pgstat.h"
+#include "tcop/tcopprot.h"
+#include "utils/elog.h"
 #include "utils/guc.h"
 
 #include "credentials.h"
+#include "credentials_file.h"
 
-#define CRED_LINE_MAX 4096
+typedef enum CredFileStatus
+{
+	CRED_FILE_OK,
+	CRED_FILE_MISSING,			/* no file, or one that cannot be read */
+	CRED_FILE_TOO_BIG
+} CredFileStatus;
+
+/* What pg_stat_activity and the log show instead of such a statement */
+#define CRED_REDACTED_STATEMENT "<statement redacted: it mentions a seqdist credential setting>"
 
 /*---- settings ----*/
 static char *cred_access_key_id = NULL;
 static char *cred_secret_access_key = NULL;
 static char *cred_session_token = NULL;
 
+static emit_log_hook_type cred_prev_emit_log_hook = NULL;
+
+static bool cred_check_access_key(char **newval, void **extra, GucSource source);
+static bool cred_check_secret(char **newval, void **extra, GucSource source);
+static bool cred_check_token(char **newval, void **extra, GucSource source);
+static void cred_redact_activity(void);
+static void cred_emit_log(ErrorData *edata);
+
 static bool cred_from_settings(SeqdistCredentials *creds);
 static bool cred_from_environment(SeqdistCredentials *creds);
-static bool cred_from_file(SeqdistCredentials *creds);
-static char *cred_trim(char *s);
+static bool cred_from_file(SeqdistCredentials *creds, bool raise_errors);
 static const char *cred_show_access_key(void);
 static const char *cred_show_secret(void);
 static const char *cred_show_token(void);
@@ -51,24 +82,214 @@ static const char *cred_show_token(void);
 void
 credentials_init(void)
 {
-	DefineCustomStringVariable("seqdist.aws_access_key_id",
-							   "AWS access key id; overrides the environment and the shared credentials file.",
-							   NULL,
-							   &cred_access_key_id, "",
-							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   NULL, NULL, cred_show_access_key);
-	DefineCustomStringVariable("seqdist.aws_secret_access_key",
-							   "AWS secret access key; overrides the environment and the shared credentials file.",
-							   NULL,
-							   &cred_secret_access_key, "",
-							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   NULL, NULL, cred_show_secret);
-	DefineCustomStringVariable("seqdist.aws_session_token",
-							   "AWS session token for temporary credentials.",
-							   NULL,
-							   &cred_session_token, "",
-							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   NULL, NULL, cred_show_token);
+	static const struct
+	{
+		const char *name;
+		const char *description;
+		char	  **variable;
+		GucStringCheckHook check;
+		GucShowHook show;
+	}			settings[] = {
+		{"seqdist.aws_access_key_id",
+			"AWS access key id; overrides the environment and the shared credentials file.",
+		&cred_access_key_id, cred_check_access_key, cred_show_access_key},
+		{"seqdist.aws_secret_access_key",
+			"AWS secret access key; overrides the environment and the shared credentials file.",
+		&cred_secret_access_key, cred_check_secret, cred_show_secret},
+		{"seqdist.aws_session_token",
+			"AWS session token for temporary credentials.",
+		&cred_session_token, cred_check_token, cred_show_token},
+	};
+
+	for (size_t i = 0; i < lengthof(settings); i++)
+		DefineCustomStringVariable(settings[i].name, settings[i].description,
+								   "Can be set only with SET in a session; never shown.",
+								   settings[i].variable, "",
+								   PGC_SUSET,
+								   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE |
+								   GUC_DISALLOW_IN_FILE | GUC_DISALLOW_IN_AUTO_FILE,
+								   settings[i].check, NULL, settings[i].show);
+
+	cred_prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = cred_emit_log;
+}
+
+/*
+ * Where a credential setting may come from: a SET in a session (and the
+ * empty default).  Everywhere else it would be stored where others read it
+ * (pg_db_role_setting, pg_proc, configuration files) or logged when it
+ * changes.  The message never includes the value.
+ */
+static bool
+cred_check_source(const char *name, GucSource source)
+{
+	if (source == PGC_S_DEFAULT)
+		return true;
+	if (source == PGC_S_SESSION)
+	{
+		cred_redact_activity();
+		return true;
+	}
+	GUC_check_errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM);
+	GUC_check_errmsg("parameter \"%s\" can only be set with SET in a session", name);
+	GUC_check_errdetail("A credential set in a configuration file, with ALTER ROLE, ALTER DATABASE "
+						"or in a function's SET clause would be stored where others can read it.");
+	GUC_check_errhint("Give the server its credentials in its environment or in the shared credentials file.");
+	return false;
+}
+
+static bool
+cred_check_access_key(char **newval, void **extra, GucSource source)
+{
+	return cred_check_source("seqdist.aws_access_key_id", source);
+}
+
+static bool
+cred_check_secret(char **newval, void **extra, GucSource source)
+{
+	return cred_check_source("seqdist.aws_secret_access_key", source);
+}
+
+static bool
+cred_check_token(char **newval, void **extra, GucSource source)
+{
+	return cred_check_source("seqdist.aws_session_token", source);
+}
+
+/*---- keeping statements that carry a credential out of sight ----*/
+
+/*
+ * The first mention of a credential setting's name in text, case
+ * insensitive; *namelen is set to the length of the name found.
+ */
+static const char *
+cred_find_setting(const char *text, size_t *namelen)
+{
+	static const char *const names[] = {
+		"aws_access_key_id", "aws_secret_access_key", "aws_session_token",
+	};
+
+	if (text == NULL)
+		return NULL;
+	for (const char *p = text; *p; p++)
+	{
+		if (*p != 'a' && *p != 'A')
+			continue;
+		for (size_t i = 0; i < lengthof(names); i++)
+		{
+			size_t		n = strlen(names[i]);
+
+			if (pg_strncasecmp(p, names[i], n) == 0)
+			{
+				*namelen = n;
+				return p;
+			}
+		}
+	}
+	return NULL;
+}
+
+static bool
+cred_mentions_setting(const char *text)
+{
+	size_t		namelen;
+
+	return cred_find_setting(text, &namelen) != NULL;
+}
+
+/*
+ * A statement that sets a credential stays the backend's current query in
+ * pg_stat_activity, which members of pg_read_all_stats can read: replace
+ * it there.
+ */
+static void
+cred_redact_activity(void)
+{
+	if (cred_mentions_setting(debug_query_string))
+		pgstat_report_activity(STATE_RUNNING, CRED_REDACTED_STATEMENT);
+}
+
+/* Replace every occurrence of stmt in *field */
+static void
+cred_replace_statement(char **field, const char *stmt)
+{
+	StringInfoData out;
+	const char *p = *field;
+	const char *hit;
+	size_t		n = strlen(stmt);
+
+	if (p == NULL || n == 0 || strstr(p, stmt) == NULL)
+		return;
+	initStringInfo(&out);
+	while ((hit = strstr(p, stmt)) != NULL)
+	{
+		appendBinaryStringInfo(&out, p, hit - p);
+		appendStringInfoString(&out, CRED_REDACTED_STATEMENT);
+		p = hit + n;
+	}
+	appendStringInfoString(&out, p);
+	*field = out.data;
+}
+
+/*
+ * Cut *field after the first credential setting it names, if it is
+ * statement text: always when labelled is false, else only when a label
+ * ("statement: ", "parameters: ", "execute <name>: " ...: how PostgreSQL
+ * logs statements and their parameters) comes before the name.  Messages
+ * that merely name a setting ("parameter ... cannot be changed") stay.
+ */
+static void
+cred_cut_after_setting(char **field, bool labelled)
+{
+	size_t		namelen;
+	const char *hit = cred_find_setting(*field, &namelen);
+	bool		has_label = false;
+
+	if (hit == NULL)
+		return;
+	for (const char *p = *field; p + 1 < hit; p++)
+		if (p[0] == ':' && p[1] == ' ')
+			has_label = true;
+	if (labelled && !has_label)
+		return;
+	*field = psprintf("%.*s [redacted]", (int) (hit - *field + namelen), *field);
+}
+
+/*
+ * emit_log_hook: no log line shows a statement that mentions a credential
+ * setting (it would carry the secret): no STATEMENT: line, the statement's
+ * text replaced in what PostgreSQL logs about it (log_statement,
+ * log_min_duration_statement, bind parameters, the QUERY and CONTEXT of an
+ * error inside a function), and a syntax error reported without quoting the
+ * statement.  Runs in the error context's memory.
+ */
+static void
+cred_emit_log(ErrorData *edata)
+{
+	const char *stmt = debug_query_string;
+
+	if (cred_mentions_setting(stmt))
+	{
+		edata->hide_stmt = true;
+		if (edata->sqlerrcode == ERRCODE_SYNTAX_ERROR)
+		{
+			edata->message = pstrdup("syntax error in a statement that sets a seqdist credential");
+			edata->cursorpos = 0;
+		}
+		cred_replace_statement(&edata->message, stmt);
+		cred_replace_statement(&edata->detail, stmt);
+		cred_replace_statement(&edata->detail_log, stmt);
+		cred_replace_statement(&edata->context, stmt);
+		cred_replace_statement(&edata->internalquery, stmt);
+	}
+	cred_cut_after_setting(&edata->message, true);
+	cred_cut_after_setting(&edata->detail, true);
+	cred_cut_after_setting(&edata->detail_log, true);
+	cred_cut_after_setting(&edata->context, false);
+	cred_cut_after_setting(&edata->internalquery, false);
+
+	if (cred_prev_emit_log_hook)
+		cred_prev_emit_log_hook(edata);
 }
 
 /*
@@ -105,13 +326,16 @@ credentials_try_resolve(SeqdistCredentials *creds)
 	memset(creds, 0, sizeof(*creds));
 	return cred_from_settings(creds) ||
 		cred_from_environment(creds) ||
-		cred_from_file(creds);
+		cred_from_file(creds, false);
 }
 
 void
 credentials_resolve(SeqdistCredentials *creds)
 {
-	if (credentials_try_resolve(creds))
+	memset(creds, 0, sizeof(*creds));
+	if (cred_from_settings(creds) ||
+		cred_from_environment(creds) ||
+		cred_from_file(creds, true))
 		return;
 
 	ereport(ERROR,
@@ -169,104 +393,136 @@ cred_from_environment(SeqdistCredentials *creds)
 }
 
 /*
- * Read the INI-style shared credentials file.  Only the three keys seqdist
- * needs are read; anything else in the profile is ignored.
+ * The path of the shared credentials file, or NULL when there is none to
+ * look for.
  */
-static bool
-cred_from_file(SeqdistCredentials *creds)
+static const char *
+cred_file_path(char *pathbuf, size_t size)
 {
 	const char *path = getenv("AWS_SHARED_CREDENTIALS_FILE");
-	const char *profile = getenv("AWS_PROFILE");
-	char		pathbuf[MAXPGPATH];
-	char		line[CRED_LINE_MAX];
-	char	   *akid = NULL;
-	char	   *secret = NULL;
-	char	   *token = NULL;
-	bool		in_profile = false;
-	bool		found;
-	FILE	   *f;
+	const char *home;
 
-	if (profile == NULL || profile[0] == '\0')
-		profile = "default";
-	if (path == NULL || path[0] == '\0')
-	{
-		const char *home = getenv("HOME");
-
-		if (home == NULL || home[0] == '\0')
-			return false;
-		snprintf(pathbuf, sizeof(pathbuf), "%s/.aws/credentials", home);
-		path = pathbuf;
-	}
-
-	f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-
-	while (fgets(line, sizeof(line), f) != NULL)
-	{
-		char	   *s = cred_trim(line);
-		char	   *eq;
-		char	  **dest = NULL;
-
-		if (s[0] == '\0' || s[0] == '#' || s[0] == ';')
-			continue;
-		if (s[0] == '[')
-		{
-			char	   *end = strchr(s, ']');
-
-			if (end)
-				*end = '\0';
-			in_profile = (strcmp(cred_trim(s + 1), profile) == 0);
-			continue;
-		}
-		if (!in_profile || (eq = strchr(s, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		s = cred_trim(s);
-		if (strcmp(s, "aws_access_key_id") == 0)
-			dest = &akid;
-		else if (strcmp(s, "aws_secret_access_key") == 0)
-			dest = &secret;
-		else if (strcmp(s, "aws_session_token") == 0)
-			dest = &token;
-		if (dest)
-		{
-			if (*dest)
-			{
-				explicit_bzero(*dest, strlen(*dest));
-				pfree(*dest);
-			}
-			*dest = pstrdup(cred_trim(eq + 1));
-		}
-	}
-	explicit_bzero(line, sizeof(line));
-	fclose(f);
-
-	found = cred_set(creds, akid, secret, token, "shared credentials file");
-	if (akid)
-		pfree(akid);
-	if (secret)
-	{
-		explicit_bzero(secret, strlen(secret));
-		pfree(secret);
-	}
-	if (token)
-	{
-		explicit_bzero(token, strlen(token));
-		pfree(token);
-	}
-	return found;
+	if (path != NULL && path[0] != '\0')
+		return path;
+	home = getenv("HOME");
+	if (home == NULL || home[0] == '\0')
+		return NULL;
+	snprintf(pathbuf, size, "%s/.aws/credentials", home);
+	return pathbuf;
 }
 
-static char *
-cred_trim(char *s)
+/* Wipe and free a buffer that held the file's text */
+static void
+cred_wipe_free(char *buf, size_t size)
 {
-	char	   *end;
+	explicit_bzero(buf, size);
+	pfree(buf);
+}
 
-	while (isspace((unsigned char) *s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char) end[-1]))
-		*--end = '\0';
-	return s;
+/*
+ * Read the whole file into one palloc'd buffer (not through stdio, whose
+ * buffer would keep a copy of the secrets after fclose), with one byte to
+ * spare for the parser.  CRED_FILE_TOO_BIG when it is larger than
+ * CREDFILE_MAX_SIZE; CRED_FILE_MISSING when it cannot be opened or read.
+ */
+static CredFileStatus
+cred_read_file(const char *path, char **bufp, size_t *lenp, size_t *sizep)
+{
+	size_t		size = 4096;
+	size_t		len = 0;
+	char	   *buf;
+	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return CRED_FILE_MISSING;
+	buf = palloc(size);
+	for (;;)
+	{
+		ssize_t		n;
+
+		if (len + 1 >= size)
+		{
+			size_t		bigger = Min(size * 2, (size_t) CREDFILE_MAX_SIZE + 2);
+			char	   *grown;
+
+			if (bigger <= size)
+			{
+				/* full at CREDFILE_MAX_SIZE + 1 bytes: too big */
+				close(fd);
+				cred_wipe_free(buf, size);
+				return CRED_FILE_TOO_BIG;
+			}
+			grown = palloc(bigger);
+			memcpy(grown, buf, len);
+			cred_wipe_free(buf, size);
+			buf = grown;
+			size = bigger;
+		}
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+		{
+			close(fd);
+			cred_wipe_free(buf, size);
+			return CRED_FILE_MISSING;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (len > CREDFILE_MAX_SIZE)
+	{
+		cred_wipe_free(buf, size);
+		return CRED_FILE_TOO_BIG;
+	}
+	*bufp = buf;
+	*lenp = len;
+	*sizep = size;
+	return CRED_FILE_OK;
+}
+
+/*
+ * Credentials from the shared credentials file.  A file too big to be one
+ * raises an ERROR when raise_errors, and otherwise counts as no file.
+ */
+static bool
+cred_from_file(SeqdistCredentials *creds, bool raise_errors)
+{
+	const char *profile = getenv("AWS_PROFILE");
+	char		pathbuf[MAXPGPATH];
+	const char *path = cred_file_path(pathbuf, sizeof(pathbuf));
+	char	   *buf;
+	size_t		len;
+	size_t		size;
+	CredFileValues values;
+	bool		found;
+
+	if (path == NULL)
+		return false;
+	if (profile == NULL || profile[0] == '\0')
+		profile = "default";
+
+	switch (cred_read_file(path, &buf, &len, &size))
+	{
+		case CRED_FILE_OK:
+			break;
+		case CRED_FILE_MISSING:
+			return false;
+		case CRED_FILE_TOO_BIG:
+			if (!raise_errors)
+				return false;
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("shared credentials file \"%s\" is too large", path),
+					 errdetail("seqdist reads credentials files of at most %d bytes.",
+							   CREDFILE_MAX_SIZE)));
+	}
+
+	credfile_parse(buf, len, profile, &values);
+	found = cred_set(creds, values.access_key_id, values.secret_access_key,
+					 values.session_token, "shared credentials file");
+	cred_wipe_free(buf, size);
+	return found;
 }

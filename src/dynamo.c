@@ -45,8 +45,10 @@
 #define DYNAMO_TARGET_PREFIX "DynamoDB_20120810."
 #define DYNAMO_CONTENT_TYPE "application/x-amz-json-1.0"
 
-/* How much of an unexpected body to quote in an error */
+/* How much of an unexpected body, and of remote error text, to quote */
 #define DYNAMO_QUOTE_MAX 200
+#define DYNAMO_MESSAGE_MAX 1000
+#define DYNAMO_TYPE_MAX 128
 
 /*---- settings ----*/
 static int	dynamo_max_attempts = 5;
@@ -57,7 +59,7 @@ static void dynamo_send_once(const SeqdistStore *store, const char *operation,
 							 const char *body, HttpResponse *resp);
 static bool dynamo_retryable_type(const char *type);
 static void dynamo_decode_error(const HttpResponse *resp, DynamoError *err);
-static char *dynamo_redact(const char *text);
+static char *dynamo_quote(const char *text, size_t len, size_t max);
 static void dynamo_backoff(int attempt);
 static void dynamo_count_latency(DynamoStats *stats, TimestampTz start);
 static void dynamo_raise_refusal(const DynamoError *err, const char *msg)
@@ -171,7 +173,7 @@ dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 					json_decref(result);
 				result = NULL;
 				e->kind = DYNAMO_MALFORMED;
-				e->message = dynamo_redact(psprintf("%.*s", DYNAMO_QUOTE_MAX, resp.body));
+				e->message = dynamo_quote(resp.body, resp.body_len, DYNAMO_QUOTE_MAX);
 				retryable = false;
 			}
 			else
@@ -190,8 +192,10 @@ dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 		}
 		else
 		{
+			const char *text = resp.error ? resp.error : "transport failure";
+
 			e->kind = DYNAMO_TRANSPORT;
-			e->message = dynamo_redact(resp.error ? resp.error : "transport failure");
+			e->message = dynamo_quote(text, strlen(text), DYNAMO_MESSAGE_MAX);
 			retryable = true;
 		}
 		http_response_free(&resp);
@@ -344,11 +348,11 @@ dynamo_decode_error(const HttpResponse *resp, DynamoError *err)
 			message = json_string_value(m);
 	}
 
-	err->type = type ? pstrdup(type) : NULL;
+	err->type = type ? dynamo_quote(type, strlen(type), DYNAMO_TYPE_MAX) : NULL;
 	if (message)
-		err->message = dynamo_redact(message);
+		err->message = dynamo_quote(message, strlen(message), DYNAMO_MESSAGE_MAX);
 	else if (resp->body_len > 0)
-		err->message = dynamo_redact(psprintf("%.*s", DYNAMO_QUOTE_MAX, resp->body));
+		err->message = dynamo_quote(resp->body, resp->body_len, DYNAMO_QUOTE_MAX);
 	if (doc)
 		json_decref(doc);
 
@@ -361,45 +365,64 @@ dynamo_decode_error(const HttpResponse *resp, DynamoError *err)
 }
 
 /*
- * Remote text could in principle echo a credential back; make sure no
- * configured key id, secret or token ever reaches a message or log line.
+ * Remote text made fit for a message: every configured key id, secret or
+ * token is replaced by "[redacted]", every byte that is not printable ASCII
+ * (control characters, which could forge log lines or terminal escapes, and
+ * bytes that need not be valid in the server encoding) is shown as \xNN, and
+ * the result is cut after about max bytes.  Secrets are matched in the whole
+ * text before anything is cut, so a secret that straddles the cut is
+ * redacted whole, not left half visible.
  */
 static char *
-dynamo_redact(const char *text)
+dynamo_quote(const char *text, size_t len, size_t max)
 {
 	SeqdistCredentials creds;
-	const char *secrets[3];
+	const char *secrets[3] = {NULL, NULL, NULL};
+	bool		have_creds = credentials_try_resolve(&creds);
 	StringInfoData out;
 
-	/* no credentials configured: nothing could be echoed */
-	if (!credentials_try_resolve(&creds))
-		return pstrdup(text);
-
-	secrets[0] = creds.access_key_id;
-	secrets[1] = creds.secret_access_key;
-	secrets[2] = creds.session_token;
+	if (have_creds)
+	{
+		secrets[0] = creds.access_key_id;
+		secrets[1] = creds.secret_access_key;
+		secrets[2] = creds.session_token;
+	}
 
 	initStringInfo(&out);
-	for (const char *p = text; *p;)
+	for (size_t i = 0; i < len;)
 	{
 		bool		hit = false;
+		unsigned char c;
 
-		for (int i = 0; i < 3; i++)
+		if ((size_t) out.len >= max)
 		{
-			size_t		n = secrets[i] ? strlen(secrets[i]) : 0;
+			appendStringInfoString(&out, "...");
+			break;
+		}
+		for (int k = 0; k < 3; k++)
+		{
+			size_t		n = secrets[k] ? strlen(secrets[k]) : 0;
 
-			if (n >= 4 && strncmp(p, secrets[i], n) == 0)
+			if (n >= 4 && n <= len - i && memcmp(text + i, secrets[k], n) == 0)
 			{
 				appendStringInfoString(&out, "[redacted]");
-				p += n;
+				i += n;
 				hit = true;
 				break;
 			}
 		}
-		if (!hit)
-			appendStringInfoChar(&out, *p++);
+		if (hit)
+			continue;
+		c = (unsigned char) text[i++];
+		if (c == '\\')
+			appendStringInfoString(&out, "\\\\");
+		else if (c >= 0x20 && c < 0x7f)
+			appendStringInfoChar(&out, (char) c);
+		else
+			appendStringInfo(&out, "\\x%02x", c);
 	}
-	credentials_release(&creds);
+	if (have_creds)
+		credentials_release(&creds);
 	return out.data;
 }
 

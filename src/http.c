@@ -22,6 +22,12 @@
  *	  event, visible in pg_stat_activity.
  *	- Protocols are limited to http and https, redirects are not followed,
  *	  and TLS peer and host verification are always on.
+ *	- A proxy is used only when seqdist.proxy names one.  libcurl would
+ *	  otherwise take one from the server's environment (http_proxy,
+ *	  ALL_PROXY, ...) without anyone asking, and send the requests, session
+ *	  token included, through it.
+ *	- The header lines, one of which carries the session token, are wiped
+ *	  before libcurl's copies of them are freed.
  *
  * Locking: none; the handles and the transfer state are process-local.
  *
@@ -29,6 +35,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <unistd.h>
 #include <curl/curl.h>
 
@@ -50,6 +57,7 @@
 
 /*---- settings ----*/
 static char *http_ca_file = NULL;
+static char *http_proxy = NULL;
 static int	http_connect_timeout_ms = 2000;
 static int	http_request_timeout_ms = 5000;
 
@@ -79,6 +87,9 @@ static HttpAbortCheck http_abort_check = http_default_abort_check;
 static void http_ensure_handles(void);
 static size_t http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata);
 static bool http_run_transfer(CURLcode *result);
+static bool http_check_proxy(char **newval, void **extra, GucSource source);
+static void http_set_proxy(void);
+static void http_free_headers(struct curl_slist *list);
 
 /* Raise an error naming the libcurl option that could not be set */
 #define HTTP_SETOPT(opt, val) \
@@ -100,6 +111,12 @@ http_init(void)
 							   &http_ca_file, "",
 							   PGC_SUSET, 0,
 							   NULL, NULL, NULL);
+	DefineCustomStringVariable("seqdist.proxy",
+							   "HTTP proxy for DynamoDB requests (http:// or https://, host and port).",
+							   "Empty means no proxy, whatever the server's environment says.",
+							   &http_proxy, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+							   http_check_proxy, NULL, NULL);
 	DefineCustomIntVariable("seqdist.connect_timeout",
 							"Maximum time to establish a connection to DynamoDB.",
 							NULL,
@@ -112,6 +129,47 @@ http_init(void)
 							&http_request_timeout_ms, 5000, 10, 600000,
 							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+}
+
+const char *
+http_url_problem(const char *url, const char *what, bool allow_path)
+{
+	const char *host;
+	const char *slash;
+
+	if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else
+		return psprintf("The %s must start with \"http://\" or \"https://\".", what);
+	if (*host == '\0' || *host == '/' || *host == ':')
+		return psprintf("The %s must name a host.", what);
+	for (const char *p = host; *p; p++)
+	{
+		if (isspace((unsigned char) *p) || *p == '@' || *p == '?' || *p == '#')
+			return allow_path ?
+				psprintf("The %s may contain only a scheme, a host, an optional port and an optional path.", what) :
+				psprintf("The %s may contain only a scheme, a host and an optional port.", what);
+	}
+	slash = strchr(host, '/');
+	if (!allow_path && slash != NULL && slash[1] != '\0')
+		return psprintf("The %s may contain only a scheme, a host and an optional port.", what);
+	return NULL;
+}
+
+/* seqdist.proxy: empty, or an http or https URL of a host and a port */
+static bool
+http_check_proxy(char **newval, void **extra, GucSource source)
+{
+	const char *problem;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	problem = http_url_problem(*newval, "proxy", false);
+	if (problem)
+		GUC_check_errdetail("%s", problem);
+	return problem == NULL;
 }
 
 void
@@ -286,6 +344,7 @@ http_post(const char *url, const char *const *headers, int nheaders,
 		HTTP_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 		if (http_ca_file && http_ca_file[0])
 			HTTP_SETOPT(CURLOPT_CAINFO, http_ca_file);
+		http_set_proxy();
 		HTTP_SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
 		HTTP_SETOPT(CURLOPT_WRITEDATA, &http_buf);
 		HTTP_SETOPT(CURLOPT_ERRORBUFFER, http_errbuf);
@@ -349,11 +408,41 @@ http_post(const char *url, const char *const *headers, int nheaders,
 		/* the handle must not keep pointers to memory freed below */
 		curl_easy_setopt(http_easy, CURLOPT_HTTPHEADER, NULL);
 		curl_easy_setopt(http_easy, CURLOPT_ERRORBUFFER, NULL);
-		curl_slist_free_all(hlist);
+		http_free_headers(hlist);
 		free(http_buf.data);
 		memset(&http_buf, 0, sizeof(http_buf));
 	}
 	PG_END_TRY();
+}
+
+/*
+ * The proxy is what seqdist.proxy says, never one from the environment: an
+ * empty CURLOPT_PROXY turns proxies off, and CURLOPT_NOPROXY "*" keeps
+ * libcurl from consulting the environment at all.  A configured proxy takes
+ * every request (NO_PROXY in the environment does not apply).
+ */
+static void
+http_set_proxy(void)
+{
+	if (http_proxy == NULL || http_proxy[0] == '\0')
+	{
+		HTTP_SETOPT(CURLOPT_PROXY, "");
+		HTTP_SETOPT(CURLOPT_NOPROXY, "*");
+		return;
+	}
+	HTTP_SETOPT(CURLOPT_PROXY, http_proxy);
+	HTTP_SETOPT(CURLOPT_NOPROXY, "");
+	HTTP_SETOPT(CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+	HTTP_SETOPT(CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+}
+
+/* Free a header list, wiping each line first: one carries the session token */
+static void
+http_free_headers(struct curl_slist *list)
+{
+	for (struct curl_slist *n = list; n != NULL; n = n->next)
+		explicit_bzero(n->data, strlen(n->data));
+	curl_slist_free_all(list);
 }
 
 void

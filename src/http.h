@@ -10,8 +10,18 @@
 
 #include <stddef.h>
 
-/* Defines seqdist.ca_file, seqdist.connect_timeout, seqdist.request_timeout */
+/*
+ * Defines seqdist.ca_file, seqdist.proxy, seqdist.connect_timeout,
+ * seqdist.request_timeout
+ */
 extern void http_init(void);
+
+/*
+ * What is wrong with url as an http or https URL of a host (and port, and a
+ * path if allow_path), as a full sentence naming it "the <what>"; NULL if
+ * nothing.  For settings' check hooks.
+ */
+extern const char *http_url_problem(const char *url, const char *what, bool allow_path);
 
 typedef enum HttpOutcome
 {

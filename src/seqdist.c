@@ -28,7 +28,8 @@
  *	counter_json.c		a counter item as plain JSON
  *	store.c				which table: endpoint, region, table name
  *	dynamo.c			one DynamoDB call: sign, send, retry, map errors
- *	credentials.c		where AWS credentials come from
+ *	credentials.c		where AWS credentials come from; log redaction
+ *	credentials_file.c	the credentials file parser (no PostgreSQL dependency)
  *	http.c				the libcurl transport (timeouts, cancellation)
  *	sigv4.c				AWS Signature Version 4 (no PostgreSQL dependency)
  *

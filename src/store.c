@@ -27,6 +27,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "http.h"
 #include "store.h"
 
 static char *store_endpoint_setting = NULL;
@@ -140,32 +141,18 @@ static bool
 store_check_endpoint(char **newval, void **extra, GucSource source)
 {
 	const char *s = *newval;
+	const char *problem;
 	const char *host;
 
 	if (s == NULL || s[0] == '\0')
 		return true;
-	if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else
+	problem = http_url_problem(s, "endpoint", true);
+	if (problem)
 	{
-		GUC_check_errdetail("The endpoint must start with \"http://\" or \"https://\".");
+		GUC_check_errdetail("%s", problem);
 		return false;
 	}
-	if (*host == '\0' || *host == '/' || *host == ':')
-	{
-		GUC_check_errdetail("The endpoint must name a host.");
-		return false;
-	}
-	for (const char *p = host; *p; p++)
-	{
-		if (isspace((unsigned char) *p) || *p == '@' || *p == '?' || *p == '#')
-		{
-			GUC_check_errdetail("The endpoint may contain only a scheme, a host, an optional port and an optional path.");
-			return false;
-		}
-	}
+	host = strstr(s, "://") + 3;
 	/* the path is signed as sent, so it must need no normalising */
 	if (strstr(host, "//") || strstr(host, "/./") || strstr(host, "/../") ||
 		(strlen(host) >= 2 && strcmp(host + strlen(host) - 2, "/.") == 0) ||

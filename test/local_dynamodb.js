@@ -36,7 +36,7 @@
  * matching rule with uses left wins.  "ms" is the latency for delay and a
  * wait before the fault for the other modes.  Modes:
  *   delay               wait ms, then forward normally
- *   http500             500 InternalServerError, not forwarded
+ *   http500             500 InternalServerError, not forwarded ("body" overrides)
  *   throttle            400 ProvisionedThroughputExceededException
  *   throttling          400 ThrottlingException
  *   requestlimit        400 RequestLimitExceeded
@@ -677,6 +677,7 @@ async function applyFault(rule, req, res, body, op) {
       return;
     }
     case 'http500':
+      if (rule.body !== undefined) return sendRaw(res, 500, rule.body);
       return sendAwsError(res, 500, DDB + 'InternalServerError', 'Internal server error');
     case 'throttle':
       return sendAwsError(res, 400, DDB + 'ProvisionedThroughputExceededException',

@@ -58,6 +58,7 @@ fuzz()
 
 fuzz sigv4 "$root/src/sigv4.c"
 fuzz decimal128 "$root/src/decimal128.c"
+fuzz credentials "$root/src/credentials_file.c"
 
 echo "1..$testno"
 if [ $failed -ne 0 ]; then

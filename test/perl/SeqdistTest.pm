@@ -18,7 +18,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(start_dynamo stop_dynamo restart_dynamo dynamo_faults dynamo_stats dynamo_reset dynamo_put_item new_node
-  test_credentials temporary_credentials);
+  test_credentials temporary_credentials start_forward_proxy proxied_requests);
 
 my @started;
 my @nodes;
@@ -140,6 +140,51 @@ sub restart_dynamo
 		die $@ if ++$tries >= 10;
 		select(undef, undef, undef, 0.2);
 	}
+}
+
+# start_forward_proxy() -> { port, pid, log }: test/forward_proxy.js, an HTTP
+# forward proxy on 127.0.0.1 that logs every request it relays to {log}.
+sub start_forward_proxy
+{
+	my $log = "$PostgreSQL::Test::Utils::log_path/forward_proxy.log";
+	my $proxy = _start_announced($log, 'forward proxy', 'node',
+		"$ENV{SEQDIST_ROOT}/test/forward_proxy.js", '--port', '0',
+		'--announce', '--log-file', $log);
+	$proxy->{log} = $log;
+	return $proxy;
+}
+
+# The requests the forward proxy relayed so far, one "METHOD target" each
+# (their number in scalar context).
+sub proxied_requests
+{
+	my ($proxy) = @_;
+	my @relayed;
+	@relayed = map { /^REQUEST (.*)$/ ? ($1) : () }
+	  split /\n/, PostgreSQL::Test::Utils::slurp_file($proxy->{log})
+	  if -e $proxy->{log};
+	return @relayed;    # in scalar context: how many
+}
+
+# Run a server as this process's child; it prints "PORT PID" once it
+# listens.  It is stopped by pid when the test ends, whatever happens.
+sub _start_announced
+{
+	my ($log, $what, @cmd) = @_;
+	my $pid = open(my $announce, '-|', @cmd) or die "cannot run $cmd[0]: $!";
+	my $server = { pid => $pid, announce => $announce };
+	push @started, $server;
+	my $line = eval {
+		local $SIG{ALRM} = sub { die "timed out\n" };
+		alarm 30;
+		my $l = <$announce>;
+		alarm 0;
+		$l;
+	};
+	die "$what did not start (see $log)"
+	  unless defined $line && $line =~ /^(\d+) (\d+)$/;
+	@$server{qw(port pid)} = ($1, $2);
+	return $server;
 }
 
 # The control API through test/dynamo_control.sh, the client the shell
