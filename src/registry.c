@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "executor/spi.h"
@@ -23,6 +24,7 @@
 #include "utils/lsyscache.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "registry.h"
 
@@ -102,13 +104,39 @@ registry_update(Oid relid, const char *assignment, Oid argtype, Datum arg, bool 
 	Oid			argtypes[2] = {REGCLASSOID, argtype};
 	Datum		args[2] = {ObjectIdGetDatum(relid), arg};
 	char		nulls[2] = {' ', isnull ? 'n' : ' '};
-	bool		found;
+	volatile bool found = false;
+	Oid			table = get_relname_relid("sequences", get_namespace_oid("seqdist", false));
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(table));
+	Oid			table_owner;
+	Oid			save_userid;
+	int			save_sec_context;
 
-	registry_execute(psprintf("UPDATE seqdist.sequences SET %s "
-							  "WHERE seqrelid OPERATOR(pg_catalog.=) $1", assignment),
-					 2, argtypes, args, nulls, SPI_OK_UPDATE, "update the registration");
-	found = (SPI_processed == 1);
-	SPI_finish();
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", table);
+	table_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+
+	/*
+	 * The caller checked that the user owns the sequence; the sequence's
+	 * owner changes its own row without UPDATE on the whole table, so the
+	 * statement (fixed text, fully qualified) runs as the table's owner.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(table_owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		registry_execute(psprintf("UPDATE seqdist.sequences SET %s "
+								  "WHERE seqrelid OPERATOR(pg_catalog.=) $1", assignment),
+						 2, argtypes, args, nulls, SPI_OK_UPDATE, "update the registration");
+		found = (SPI_processed == 1);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
 	if (found)
 		CacheInvalidateRelcacheByRelid(relid);
 	return found;

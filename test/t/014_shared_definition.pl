@@ -291,4 +291,19 @@ like($err, qr/cannot move cycling counter "tap-lap" of sequence "lap_b": other c
 take('lap_a', 20);
 is($duplicates, 0, 'the other sharer goes on without repeating a value');
 
+# 12. The owner of a registered sequence sets its block size and strict
+#     mode without UPDATE on seqdist.sequences; someone else may not
+q1(q{
+	GRANT EXECUTE ON FUNCTION seqdist.set_block_size(regclass, integer) TO mallory;
+	GRANT EXECUTE ON FUNCTION seqdist.set_strict(regclass, boolean) TO mallory;
+});
+($ret, $out, $err) = $node->psql('postgres', q{SET ROLE mallory;
+	SELECT seqdist.set_block_size('mine', 7); SELECT seqdist.set_strict('mine', true);});
+is($err, '', 'the owner sets block size and strict mode') or diag($err);
+is(q1(q{SELECT block_size || ' ' || strict FROM seqdist.sequences WHERE seqrelid = 'mine'::regclass}),
+	'7 true', 'and the registration records them');
+($ret, $out, $err) = $node->psql('postgres',
+	q{SET ROLE mallory; SELECT seqdist.set_block_size('lap_a', 7)});
+like($err, qr/must be owner of sequence lap_a/, 'a non-owner may not');
+
 done_testing();
