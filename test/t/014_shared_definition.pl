@@ -281,6 +281,9 @@ q1(q{
 	SELECT seqdist.register('lap_b', 'tap-lap');
 	SELECT seqdist.set_block_size('lap_a', 10);
 });
+# values of another counter: a history of their own
+%seen = ();
+$duplicates = 0;
 my @lap = take('lap_a', 5);
 ($ret, $out, $err) = $node->psql('postgres', "SELECT seqdist.seqdist_setval('lap_b', 100000)");
 like($err, qr/cannot move cycling counter "tap-lap" of sequence "lap_b": other clients share it/,
