@@ -4,7 +4,9 @@
 # started, by their pid.
 
 SEQDIST_PG_MAJOR=15
-SEQDIST_PG_BIN=/usr/lib/postgresql/$SEQDIST_PG_MAJOR/bin
+# The PostgreSQL installation to build against and test with: Debian's
+# PostgreSQL 15 unless SEQDIST_PG_BIN names another one's bin directory.
+SEQDIST_PG_BIN=${SEQDIST_PG_BIN:-/usr/lib/postgresql/$SEQDIST_PG_MAJOR/bin}
 SEQDIST_APT_PACKAGES="build-essential perl curl ca-certificates valgrind
  postgresql-$SEQDIST_PG_MAJOR postgresql-server-dev-$SEQDIST_PG_MAJOR
  libcurl4-openssl-dev libjansson-dev libssl-dev libipc-run-perl nodejs npm
@@ -41,8 +43,9 @@ seqdist_install_dependencies() {
 
 seqdist_build_install() {
 	say "building and installing seqdist"
-	make -C "$SEQDIST_ROOT" -s PG_CONFIG="$SEQDIST_PG_BIN/pg_config" >/dev/null
-	as_root make -C "$SEQDIST_ROOT" -s install PG_CONFIG="$SEQDIST_PG_BIN/pg_config" >/dev/null
+	make -C "$SEQDIST_ROOT" -s PG_CONFIG="$SEQDIST_PG_BIN/pg_config" >/dev/null || die "the build failed"
+	as_root make -C "$SEQDIST_ROOT" -s install PG_CONFIG="$SEQDIST_PG_BIN/pg_config" >/dev/null ||
+		die "make install failed"
 }
 
 # The coverage build (make COVERAGE=1), made in a copy of the sources in a
@@ -81,6 +84,7 @@ seqdist_drop_root() {
 	say "running as the unprivileged user '$user' in $scratch"
 	local status=0
 	runuser -u "$user" -- env SEQDIST_UNPRIVILEGED=1 HOME="$scratch" PATH="$PATH" \
+		SEQDIST_PG_BIN="$SEQDIST_PG_BIN" \
 		SEQDIST_COVERAGE_DIR="${SEQDIST_COVERAGE_DIR:-}" \
 		bash "$scratch/$script" "$@" || status=$?
 	if [ "$status" -eq 0 ]; then
