@@ -388,6 +388,17 @@ dynamo_quote(const char *text, size_t len, size_t max)
 	return out.data;
 }
 
+int64
+dynamo_call_bound_ms(void)
+{
+	int64		bound = (int64) dynamo_max_attempts * http_request_bound_ms();
+
+	for (int retry = 1; retry < dynamo_max_attempts; retry++)
+		bound += Min((uint64) dynamo_retry_base_ms << Min(retry, 30),
+					 (uint64) dynamo_retry_cap_ms);
+	return bound;
+}
+
 static void
 dynamo_backoff(int retry)
 {

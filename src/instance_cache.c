@@ -23,7 +23,10 @@
  *	  outside any lock; the others sleep on the slot's condition variable
  *	  (interruptibly) and take from the new block when it arrives.  If the
  *	  fetch fails, the token is given back and the waiters are woken; the
- *	  next one tries itself.
+ *	  next one tries itself.  Waiters wait at most until the holder's
+ *	  deadline: the longest DynamoDB call the holder's settings allow, plus
+ *	  a margin.  Then they take the token over if the holder is gone, and
+ *	  otherwise fail with 55P03 rather than wait on.
  *	- A slot remembers the definition its blocks were reserved under: the
  *	  sequence's parameters, the store and the counter key.  When a backend
  *	  brings a different definition (ALTER SEQUENCE, another store), or
@@ -58,6 +61,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <signal.h>
 
 #include "miscadmin.h"
 #include "storage/condition_variable.h"
@@ -104,6 +109,7 @@ static void instance_record_error(InstanceSlot *slot, MemoryContext cxt,
 static void instance_wake_worker(void);
 static void instance_set_key_locked(InstanceSlot *slot, const char *key, size_t len);
 static void instance_on_exit(int code, Datum arg);
+static void instance_wait_for_holder(InstanceSlot *slot);
 
 void
 instance_cache_init(bool preloading)
@@ -292,6 +298,16 @@ instance_cache_slot(Oid relid)
 	InstanceSlot *slot;
 
 	instance_cache_check_preloaded();
+
+	/*
+	 * Whoever may take a slot's fetching token gives it back at exit; the
+	 * callback is in place before any token can be taken.
+	 */
+	if (!instance_exit_registered)
+	{
+		before_shmem_exit(instance_on_exit, (Datum) 0);
+		instance_exit_registered = true;
+	}
 	memset(&key, 0, sizeof(key));
 	key.dbid = MyDatabaseId;
 	key.relid = relid;
@@ -372,6 +388,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 	DynamoStats calls;
 	bool		slept = false;
 	TimestampTz now = 0;		/* read before the spinlock is taken */
+	TimestampTz deadline = 0;	/* ours, should we take the token */
 	volatile TimestampTz waited_from = 0;
 	int64		fetch_size;
 	size_t		keylen = strlen(ref->key);
@@ -429,18 +446,20 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 		{
 			/* about to fetch: look again with the clock read */
 			now = GetCurrentTimestamp();
+			deadline = instance_holder_deadline(now);
 			continue;
 		}
 		/* somebody is reserving the next block: wait for it */
 		if (waited_from == 0)
 			waited_from = now;
-		ConditionVariableSleep(&slot->cv, PG_WAIT_EXTENSION);
+		instance_wait_for_holder(slot);
 		slept = true;
 		now = GetCurrentTimestamp();
+		deadline = instance_holder_deadline(now);
 	}
 	if (waited_from == 0)
 		waited_from = now;
-	instance_take_token_locked(slot);
+	instance_take_token_locked(slot, deadline);
 	generation = slot->generation;
 	slot->block_size = block_size_next(slot->block_size, block_size, fixed_size,
 									   slot->last_fetch, now);
@@ -517,16 +536,73 @@ instance_raise_behind(const char *key, int64 high, int64 first)
 			 errhint("The counter item was moved back, deleted or replaced by another client.  Move it beyond every value already handed out, then run seqdist_setval on this sequence.")));
 }
 
-/* Remember the slot whose token we hold: a FATAL exit skips PG_CATCH */
+/*
+ * Remember the slot whose token we hold: a FATAL exit skips PG_CATCH, and
+ * instance_on_exit, registered by instance_cache_slot, gives it back
+ */
 static void
 instance_note_fetching(InstanceSlot *slot)
 {
-	if (!instance_exit_registered)
-	{
-		before_shmem_exit(instance_on_exit, (Datum) 0);
-		instance_exit_registered = true;
-	}
+	Assert(instance_exit_registered);
 	instance_fetching = slot;
+}
+
+TimestampTz
+instance_holder_deadline(TimestampTz now)
+{
+	return now + (dynamo_call_bound_ms() + INSTANCE_WAIT_MARGIN_MS) * 1000;
+}
+
+/*
+ * Sleep on the slot's condition variable while another process holds its
+ * fetching token, at most until that holder's deadline; the caller looks
+ * at the slot again afterwards.  Past the deadline, a holder that exited
+ * without giving the token back (it cannot have run instance_on_exit) loses
+ * it; one that is still there has taken longer than its settings allow, and
+ * the waiter gets an ERROR instead of waiting on.  No lock is held.
+ */
+static void
+instance_wait_for_holder(InstanceSlot *slot)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz deadline;
+	bool		fetching;
+	int			holder;
+	char		key[INSTANCE_KEY_MAX];
+
+	SpinLockAcquire(&slot->mutex);
+	fetching = slot->fetching;
+	holder = slot->fetcher;
+	deadline = slot->fetch_deadline;
+	memcpy(key, slot->counter_key, sizeof(key));
+	SpinLockRelease(&slot->mutex);
+
+	if (!fetching)
+		return;
+	if (now < deadline)
+	{
+		long		ms = TimestampDifferenceMilliseconds(now, deadline);
+
+		(void) ConditionVariableTimedSleep(&slot->cv, Max(ms, 1), PG_WAIT_EXTENSION);
+		return;
+	}
+	if (kill(holder, 0) != 0 && errno == ESRCH)
+	{
+		SpinLockAcquire(&slot->mutex);
+		if (slot->fetching && slot->fetcher == holder && slot->fetch_deadline == deadline)
+			slot->fetching = false;
+		SpinLockRelease(&slot->mutex);
+		ConditionVariableBroadcast(&slot->cv);
+		return;
+	}
+	ConditionVariableCancelSleep();
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg("gave up waiting for process %d, which is reserving a block of counter \"%s\"",
+					holder, key),
+			 errdetail("It has been reserving for longer than its settings allow: seqdist.request_timeout times seqdist.max_attempts, plus the backoff between attempts, plus %d ms.",
+					   INSTANCE_WAIT_MARGIN_MS),
+			 errhint("DynamoDB may be slow to answer or unreachable; try again.")));
 }
 
 /*
@@ -585,6 +661,8 @@ instance_cache_begin_move(InstanceSlot *slot, Oid relid)
 
 	for (;;)
 	{
+		TimestampTz deadline = instance_holder_deadline(GetCurrentTimestamp());
+
 		SpinLockAcquire(&slot->mutex);
 		if (!instance_slot_is(slot, MyDatabaseId, relid))
 		{
@@ -595,14 +673,14 @@ instance_cache_begin_move(InstanceSlot *slot, Oid relid)
 		}
 		if (!slot->fetching)
 		{
-			instance_take_token_locked(slot);
+			instance_take_token_locked(slot, deadline);
 			SpinLockRelease(&slot->mutex);
 			instance_note_fetching(slot);
 			ours = true;
 			break;
 		}
 		SpinLockRelease(&slot->mutex);
-		ConditionVariableSleep(&slot->cv, PG_WAIT_EXTENSION);
+		instance_wait_for_holder(slot);
 		slept = true;
 	}
 	if (slept)
