@@ -108,6 +108,8 @@ static void instance_record_error(InstanceSlot *slot, MemoryContext cxt,
 								  const DynamoStats *calls);
 static void instance_wake_worker(void);
 static void instance_set_key_locked(InstanceSlot *slot, const char *key, size_t len);
+static void instance_adopt_def_locked(InstanceSlot *slot, const InstanceDef *def,
+									  const char *key, size_t keylen);
 static void instance_on_exit(int code, Datum arg);
 static void instance_wait_for_holder(InstanceSlot *slot);
 
@@ -363,6 +365,22 @@ instance_set_key_locked(InstanceSlot *slot, const char *key, size_t len)
 	slot->counter_key[Min(len, INSTANCE_KEY_MAX - 1)] = '\0';
 }
 
+/*
+ * A new definition: nothing reserved under the old one survives, and the
+ * check of blocks against the last one held is only kept for the same
+ * counter.  The caller holds the spinlock.
+ */
+static void
+instance_adopt_def_locked(InstanceSlot *slot, const InstanceDef *def, const char *key,
+						  size_t keylen)
+{
+	if (slot->def.store_id != def->store_id || slot->def.key_hash != def->key_hash)
+		slot->has_high = false;
+	instance_reset_locked(slot);
+	slot->def = *def;
+	instance_set_key_locked(slot, key, keylen);
+}
+
 /* Hand out up to n values; the caller holds the spinlock, remaining > 0 */
 static void
 instance_give(InstanceSlot *slot, int64 n, CounterBlock *out)
@@ -405,14 +423,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 			return false;
 		}
 		if (!instance_def_equal(&slot->def, def))
-		{
-			/* a new definition: nothing reserved under the old one survives */
-			if (slot->def.store_id != def->store_id || slot->def.key_hash != def->key_hash)
-				slot->has_high = false;
-			instance_reset_locked(slot);
-			slot->def = *def;
-			instance_set_key_locked(slot, ref->key, keylen);
-		}
+			instance_adopt_def_locked(slot, def, ref->key, keylen);
 		slot->fixed_size = fixed_size;
 		if (slot->remaining == 0 && slot->spare_count > 0)
 		{
@@ -534,6 +545,65 @@ instance_raise_behind(const char *key, int64 high, int64 first)
 			 errdetail("This instance held values up to " INT64_FORMAT " and DynamoDB returned a block starting at " INT64_FORMAT "; no value of that block was handed out.",
 					   high, first),
 			 errhint("The counter item was moved back, deleted or replaced by another client.  Move it beyond every value already handed out, then run seqdist_setval on this sequence.")));
+}
+
+/*
+ * Strict mode.  A strict value is reserved from DynamoDB by each backend
+ * itself, without the fetching token, so that backends do not wait for one
+ * another; reservations of several backends may arrive in any order.  The
+ * check is therefore against the last value this instance handed out before
+ * the request was sent (the mark): DynamoDB applied every reservation
+ * answered before then ahead of ours, so ours lies beyond it unless the
+ * counter was moved back.  A move by this instance meanwhile (a new
+ * generation) voids the mark.
+ */
+void
+instance_cache_strict_mark(InstanceSlot *slot, Oid relid, const InstanceDef *def,
+						   InstanceStrictMark *mark)
+{
+	SpinLockAcquire(&slot->mutex);
+	mark->generation = slot->generation;
+	mark->high = slot->high;
+	mark->has_high = instance_slot_is(slot, MyDatabaseId, relid) && slot->has_high &&
+		slot->def.store_id == def->store_id && slot->def.key_hash == def->key_hash;
+	SpinLockRelease(&slot->mutex);
+}
+
+void
+instance_cache_strict_accept(InstanceSlot *slot, Oid relid, const InstanceDef *def,
+							 const CounterRef *ref, const InstanceStrictMark *mark,
+							 const CounterBlock *block)
+{
+	int64		inc = def->params.increment;
+	int64		last = block->first + (block->count - 1) * inc;
+	size_t		keylen = strlen(ref->key);
+	bool		behind;
+
+	behind = mark->has_high && !def->params.cycle &&
+		(inc > 0 ? block->first <= mark->high : block->first >= mark->high);
+
+	SpinLockAcquire(&slot->mutex);
+	if (!instance_slot_is(slot, MyDatabaseId, relid))
+	{
+		/* taken by another sequence meanwhile: what it knew is gone */
+		SpinLockRelease(&slot->mutex);
+		return;
+	}
+	if (slot->generation != mark->generation)
+		behind = false;
+	if (!behind)
+	{
+		if (!instance_def_equal(&slot->def, def))
+			instance_adopt_def_locked(slot, def, ref->key, keylen);
+		if (!slot->has_high || def->params.cycle ||
+			(inc > 0 ? last > slot->high : last < slot->high))
+			slot->high = last;
+		slot->has_high = true;
+		slot->used = true;
+	}
+	SpinLockRelease(&slot->mutex);
+	if (behind)
+		instance_raise_behind(ref->key, mark->high, block->first);
 }
 
 /*
@@ -742,13 +812,7 @@ instance_cache_redefine(Oid relid, const InstanceDef *def, const char *key)
 
 	SpinLockAcquire(&slot->mutex);
 	if (instance_slot_is(slot, MyDatabaseId, relid))
-	{
-		if (slot->def.store_id != def->store_id || slot->def.key_hash != def->key_hash)
-			slot->has_high = false;
-		instance_reset_locked(slot);
-		slot->def = *def;
-		instance_set_key_locked(slot, key, keylen);
-	}
+		instance_adopt_def_locked(slot, def, key, keylen);
 	SpinLockRelease(&slot->mutex);
 	ConditionVariableBroadcast(&slot->cv);
 }
