@@ -18,7 +18,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(start_dynamo stop_dynamo restart_dynamo dynamo_faults dynamo_stats dynamo_reset dynamo_put_item new_node
-  test_credentials temporary_credentials start_forward_proxy proxied_requests);
+  test_credentials temporary_credentials test_region start_forward_proxy proxied_requests);
 
 my @started;
 my @nodes;
@@ -44,6 +44,9 @@ sub test_credentials
 		AWS_ACCESS_KEY_ID => $credentials{AWS_ACCESS_KEY_ID},
 		AWS_SECRET_ACCESS_KEY => $credentials{AWS_SECRET_ACCESS_KEY});
 }
+
+# The region the local DynamoDB signs for
+sub test_region { return $credentials{AWS_REGION}; }
 
 # A second key pair that is valid only with its session token.
 sub temporary_credentials
