@@ -292,11 +292,28 @@ instance_slot_enter(const InstanceSlotKey *key)
 	return &instance_shared->slots[index];
 }
 
+/* The slot of relid in this database, or NULL when it has none */
+static InstanceSlot *
+instance_slot_find(Oid relid)
+{
+	InstanceSlotKey key;
+	InstanceIndexEntry *entry;
+	InstanceSlot *slot;
+
+	memset(&key, 0, sizeof(key));
+	key.dbid = MyDatabaseId;
+	key.relid = relid;
+	LWLockAcquire(instance_shared->lock, LW_SHARED);
+	entry = hash_search(instance_table, &key, HASH_FIND, NULL);
+	slot = entry ? &instance_shared->slots[entry->slot] : NULL;
+	LWLockRelease(instance_shared->lock);
+	return slot;
+}
+
 InstanceSlot *
 instance_cache_slot(Oid relid)
 {
 	InstanceSlotKey key;
-	InstanceIndexEntry *entry;
 	InstanceSlot *slot;
 
 	instance_cache_check_preloaded();
@@ -310,17 +327,13 @@ instance_cache_slot(Oid relid)
 		before_shmem_exit(instance_on_exit, (Datum) 0);
 		instance_exit_registered = true;
 	}
-	memset(&key, 0, sizeof(key));
-	key.dbid = MyDatabaseId;
-	key.relid = relid;
-
-	LWLockAcquire(instance_shared->lock, LW_SHARED);
-	entry = hash_search(instance_table, &key, HASH_FIND, NULL);
-	slot = entry ? &instance_shared->slots[entry->slot] : NULL;
-	LWLockRelease(instance_shared->lock);
+	slot = instance_slot_find(relid);
 	if (slot)
 		return slot;
 
+	memset(&key, 0, sizeof(key));
+	key.dbid = MyDatabaseId;
+	key.relid = relid;
 	LWLockAcquire(instance_shared->lock, LW_EXCLUSIVE);
 	slot = instance_slot_enter(&key);
 	LWLockRelease(instance_shared->lock);
@@ -793,20 +806,12 @@ instance_cache_end_move(InstanceSlot *slot, Oid relid, bool moved, int128 positi
 void
 instance_cache_redefine(Oid relid, const InstanceDef *def, const char *key)
 {
-	InstanceSlotKey skey;
-	InstanceIndexEntry *entry;
 	InstanceSlot *slot;
 	size_t		keylen = strlen(key);
 
 	if (instance_table == NULL)
 		return;
-	memset(&skey, 0, sizeof(skey));
-	skey.dbid = MyDatabaseId;
-	skey.relid = relid;
-	LWLockAcquire(instance_shared->lock, LW_SHARED);
-	entry = hash_search(instance_table, &skey, HASH_FIND, NULL);
-	slot = entry ? &instance_shared->slots[entry->slot] : NULL;
-	LWLockRelease(instance_shared->lock);
+	slot = instance_slot_find(relid);
 	if (slot == NULL)
 		return;
 
