@@ -72,9 +72,7 @@ sub start_dynamo
 		path => $opts{path},
 		port => $opts{port} // 0,
 	};
-	_spawn_dynamo($dynamo);
-	push @started, $dynamo;
-	return $dynamo;
+	return _spawn_dynamo($dynamo);
 }
 
 # Start the server described by $dynamo, on $dynamo->{port} (0: any); sets
@@ -87,29 +85,8 @@ sub _spawn_dynamo
 		'--region', $credentials{AWS_REGION},
 		map { ('--credentials', $_) } @{ $dynamo->{credentials} });
 	push @args, '--path', $dynamo->{path} if defined $dynamo->{path};
-	my $pid = open(my $announce, '-|', 'node',
-		"$ENV{SEQDIST_ROOT}/test/local_dynamodb.js", @args)
-	  or die "cannot run node: $!";
-	@$dynamo{qw(pid announce)} = ($pid, $announce);
-	my $line = eval {
-		local $SIG{ALRM} = sub { die "timed out\n" };
-		alarm 30;
-		my $l = <$announce>;
-		alarm 0;
-		$l;
-	};
-	unless (defined $line && $line =~ /^(\d+) (\d+)$/)
-	{
-		kill 'KILL', $pid;
-		{
-			local $?;
-			close $announce;
-		}
-		delete $dynamo->{announce};
-		die "local DynamoDB did not start (see $log)";
-	}
-	@$dynamo{qw(port pid)} = ($1, $2);
-	return $dynamo;
+	return _start_announced($dynamo, $log, 'local DynamoDB', 'node',
+		"$ENV{SEQDIST_ROOT}/test/local_dynamodb.js", @args);
 }
 
 # stop_dynamo($dynamo, signal => 'KILL'): stop the server (SIGTERM unless
@@ -150,7 +127,7 @@ sub restart_dynamo
 sub start_forward_proxy
 {
 	my $log = "$PostgreSQL::Test::Utils::log_path/forward_proxy.log";
-	my $proxy = _start_announced($log, 'forward proxy', 'node',
+	my $proxy = _start_announced({}, $log, 'forward proxy', 'node',
 		"$ENV{SEQDIST_ROOT}/test/forward_proxy.js", '--port', '0',
 		'--announce', '--log-file', $log);
 	$proxy->{log} = $log;
@@ -169,14 +146,16 @@ sub proxied_requests
 	return @relayed;    # in scalar context: how many
 }
 
-# Run a server as this process's child; it prints "PORT PID" once it
-# listens.  It is stopped by pid when the test ends, whatever happens.
+# Run a server as this process's child, described by the hash $server (new
+# or one that ran before); it prints "PORT PID" once it listens, which sets
+# $server's port and pid.  It is stopped by pid when the test ends, whatever
+# happens; one that does not announce itself within 30 s is killed at once.
 sub _start_announced
 {
-	my ($log, $what, @cmd) = @_;
+	my ($server, $log, $what, @cmd) = @_;
 	my $pid = open(my $announce, '-|', @cmd) or die "cannot run $cmd[0]: $!";
-	my $server = { pid => $pid, announce => $announce };
-	push @started, $server;
+	@$server{qw(pid announce)} = ($pid, $announce);
+	push @started, $server unless grep { $_ == $server } @started;
 	my $line = eval {
 		local $SIG{ALRM} = sub { die "timed out\n" };
 		alarm 30;
@@ -184,8 +163,16 @@ sub _start_announced
 		alarm 0;
 		$l;
 	};
-	die "$what did not start (see $log)"
-	  unless defined $line && $line =~ /^(\d+) (\d+)$/;
+	unless (defined $line && $line =~ /^(\d+) (\d+)$/)
+	{
+		kill 'KILL', $pid;
+		{
+			local $?;
+			close $announce;
+		}
+		delete $server->{announce};
+		die "$what did not start (see $log)";
+	}
 	@$server{qw(port pid)} = ($1, $2);
 	return $server;
 }
