@@ -18,7 +18,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(start_dynamo stop_dynamo restart_dynamo dynamo_faults dynamo_stats dynamo_reset dynamo_put_item new_node
-  test_credentials temporary_credentials test_region start_forward_proxy proxied_requests);
+  test_credentials temporary_credentials no_credentials test_region start_forward_proxy proxied_requests);
 
 my @started;
 my @nodes;
@@ -57,18 +57,31 @@ sub temporary_credentials
 		AWS_SESSION_TOKEN => $credentials{SEQDIST_TEMP_SESSION_TOKEN});
 }
 
-# start_dynamo(credentials => ['AKID:SECRET[:TOKEN]', ...], path => DIR,
-#   port => N) -> { port, pid, ... }
-# (default: the test key pair, data in memory, a free port).  The server is
+# For new_node's env: no AWS credential in the server's environment.
+sub no_credentials
+{
+	return (
+		AWS_ACCESS_KEY_ID => undef,
+		AWS_SECRET_ACCESS_KEY => undef,
+		AWS_SESSION_TOKEN => undef);
+}
+
+# start_dynamo(credentials => ['AKID:SECRET[:TOKEN]', ...], temporary => 1,
+#   path => DIR, port => N) -> { port, pid, ... }
+# (default: the test key pair, data in memory, a free port; temporary: the
+# temporary key pair with its session token too).  The server is
 # this process's child, which announces its port and pid once it listens; its
 # log is dynamo.log in the test's log directory.  With path, dynalite keeps
 # its tables in DIR, so that restart_dynamo finds them again.
 sub start_dynamo
 {
 	my (%opts) = @_;
+	my @keys = ("$credentials{AWS_ACCESS_KEY_ID}:$credentials{AWS_SECRET_ACCESS_KEY}");
+	push @keys, "$credentials{SEQDIST_TEMP_ACCESS_KEY_ID}:$credentials{SEQDIST_TEMP_SECRET_ACCESS_KEY}"
+	  . ":$credentials{SEQDIST_TEMP_SESSION_TOKEN}"
+	  if $opts{temporary};
 	my $dynamo = {
-		credentials => $opts{credentials}
-		  // ["$credentials{AWS_ACCESS_KEY_ID}:$credentials{AWS_SECRET_ACCESS_KEY}"],
+		credentials => $opts{credentials} // \@keys,
 		path => $opts{path},
 		port => $opts{port} // 0,
 	};
