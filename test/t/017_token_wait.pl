@@ -25,16 +25,16 @@ is($node->safe_psql('postgres', "SELECT seqdist.seqdist_nextval('w')"), '1',
 	'the sequence hands out values before any fault');
 
 # The holder moves the counter: a consistent read, then a conditional
-# write, both under the token.  Its settings allow one call 2 s x 2
-# attempts plus 5 ms of backoff, so waiters wait at most 4.005 s + 1 s.
+# write, both under the token.  Its settings allow one call 3 s x 2
+# attempts plus 5 ms of backoff, so waiters wait at most 6.005 s + 1 s.
 # Its read hangs once and is then slow, and so is its write: it holds the
-# token for about 7 s, longer than its settings allow for one call.
-my $bound = 2 * 2 + 0.005 + 1;
+# token for about 11 s, longer than its settings allow for one call.
+my $bound = 3 * 2 + 0.005 + 1;
 dynamo_faults($dynamo,
 	{ target => 'GetItem', mode => 'hang', count => 1 },
-	{ target => 'GetItem', mode => 'delay', ms => 1500, count => 1 },
+	{ target => 'GetItem', mode => 'delay', ms => 2500, count => 1 },
 	{ target => 'UpdateItem', mode => 'hang', count => 1 },
-	{ target => 'UpdateItem', mode => 'delay', ms => 1500, count => 1 });
+	{ target => 'UpdateItem', mode => 'delay', ms => 2500, count => 1 });
 
 sub session
 {
@@ -63,7 +63,7 @@ sub in_flight
 
 my $t0 = time;
 my ($holder, $holder_out, $holder_err) = session(q{
-	SET seqdist.request_timeout = '2s'; SET seqdist.max_attempts = 2;
+	SET seqdist.request_timeout = '3s'; SET seqdist.max_attempts = 2;
 	SET seqdist.retry_base_delay = '5ms'; SET seqdist.retry_max_delay = '5ms';
 	SELECT seqdist.seqdist_setval('w', 100)});
 my $holder_pid = in_flight('seqdist_setval', 'the holder has a request in flight');
@@ -79,8 +79,8 @@ like($$waiter_err, qr/ERROR:  55P03: gave up waiting for process $holder_pid, wh
 	'the waiter gets 55P03 naming the holder');
 like($$waiter_err, qr/seqdist\.request_timeout times seqdist\.max_attempts/,
 	'the error says which settings bound the wait');
-cmp_ok($waited, '<', $bound + 0.75, 'the waiter gives up within the bound');
-cmp_ok($waited, '>', 2, 'the waiter did wait for the holder first');
+cmp_ok($waited, '<', $bound + 1.5, 'the waiter gives up within the bound');
+cmp_ok($waited, '>', $bound - 0.5, 'the waiter waited for the holder until the bound');
 is($holder_running, '1', 'the holder was still reserving when the waiter gave up');
 
 $holder->finish;
