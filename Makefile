@@ -10,6 +10,7 @@ OBJS = \
 	src/sigv4.o \
 	src/dynamo.o \
 	src/decimal128.o \
+	src/dynamo_answer.o \
 	src/counter_item.o \
 	src/counter.o \
 	src/counter_share.o \

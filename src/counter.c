@@ -246,7 +246,7 @@ counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
 		dynamo_raise(&err);
 	}
 
-	ok = counter_attr_int128(attrs, ATTR_LAST, &newlast);
+	ok = answer_number(attrs, ATTR_LAST, &newlast);
 	json_decref(attrs);
 	if (!ok)
 		ereport(ERROR,

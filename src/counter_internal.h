@@ -14,43 +14,16 @@
 #include <jansson.h>
 
 #include "counter.h"
+#include "dynamo_answer.h"
 
 /* Compare-and-set attempts before giving up under extreme contention */
 #define COUNTER_CAS_TRIES 100
 
-/* Attribute names of the item */
+/* Attribute names of the item: the key here, the others in dynamo_answer.h */
 #define ATTR_KEY COUNTER_KEY_ATTR
-#define ATTR_LAST "last_value"
-#define ATTR_INCREMENT "increment"
-#define ATTR_MIN "min_value"
-#define ATTR_MAX "max_value"
-#define ATTR_START "start_value"
-#define ATTR_CYCLE "cycle"
-#define ATTR_VERSION "def_version"
-#define ATTR_TOKEN "write_token"
-#define ATTR_CLIENTS "clients"
 
 /* Bytes of randomness in a write token (hex-encoded in the item) */
 #define COUNTER_TOKEN_BYTES 16
-
-/* What a consistent read of the item found */
-typedef struct CounterState
-{
-	bool		exists;
-	int128		last_value;
-	int128		increment;
-	bool		cycle;			/* the item allows wrapping around */
-	int128		min_value;		/* recorded bounds, when present */
-	int128		max_value;
-	bool		has_bounds;
-	int128		version;		/* def_version; 0 when the item has none */
-	bool		has_version;
-	char	   *token;			/* write_token, or NULL */
-	int			nclients;		/* members of the clients set */
-	int			nforeign;		/* of them, clients of other databases */
-	bool		member;			/* the asking client is one of them */
-	bool		legacy;			/* format 1: no clients set, clients unknown */
-} CounterState;
 
 /*
  * A conditional UpdateItem under construction: the expressions name
@@ -96,8 +69,6 @@ extern bool counter_write(const CounterRef *ref, const char *update, const char 
 extern json_t *counter_update(const CounterRef *ref, const char *update,
 							  const char *condition, json_t *values, DynamoError *err,
 							  DynamoStats *stats);
-
-extern bool counter_attr_int128(json_t *attrs, const char *name, int128 *out);
 
 /*
  * Read the item as counter_read does and check its increment; when the

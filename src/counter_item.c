@@ -50,6 +50,7 @@
 #include "counter_internal.h"
 #include "decimal128.h"
 #include "dynamo.h"
+#include "dynamo_answer.h"
 
 /* Placeholders the expressions may use, and the attributes they stand for */
 static const struct
@@ -123,16 +124,6 @@ counter_joining_set(const CounterRef *ref, const CounterState *state)
 	return counter_client_set(ref->client);
 }
 
-/* The length of "<system identifier>:<database oid>:" at the start of client */
-static size_t
-counter_database_prefix(const char *client)
-{
-	const char *colon = client ? strchr(client, ':') : NULL;
-
-	colon = colon ? strchr(colon + 1, ':') : NULL;
-	return colon ? (size_t) (colon - client) + 1 : 0;
-}
-
 char *
 counter_new_token(void)
 {
@@ -146,14 +137,6 @@ counter_new_token(void)
 	for (int i = 0; i < COUNTER_TOKEN_BYTES; i++)
 		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
 	return hex;
-}
-
-bool
-counter_attr_int128(json_t *attrs, const char *name, int128 *out)
-{
-	json_t	   *n = json_object_get(json_object_get(attrs, name), "N");
-
-	return json_is_string(n) && counter_parse_int128(json_string_value(n), out);
 }
 
 /* The answer to a consistent GetItem of the item; json_decref it */
@@ -180,64 +163,14 @@ counter_read_item(const SeqdistStore *store, const char *key)
 	return item;
 }
 
-/* Count the clients and find ours; false when the set is malformed */
-static bool
-counter_read_clients(json_t *item, const char *client, CounterState *state)
-{
-	json_t	   *attr = json_object_get(item, ATTR_CLIENTS);
-	json_t	   *set;
-	size_t		i;
-	json_t	   *member;
-	size_t		prefix = counter_database_prefix(client);
-
-	if (attr == NULL)
-	{
-		/* a counter of format 1: its clients are not known */
-		state->legacy = true;
-		return true;
-	}
-	set = json_object_get(attr, "SS");
-	if (!json_is_array(set))
-		return false;
-	json_array_foreach(set, i, member)
-	{
-		const char *name;
-
-		if (!json_is_string(member))
-			return false;
-		name = json_string_value(member);
-		state->nclients++;
-		if (client != NULL && strcmp(name, client) == 0)
-			state->member = true;
-		if (prefix == 0 || strncmp(name, client, prefix) != 0)
-			state->nforeign++;
-	}
-	return true;
-}
-
 void
 counter_read(const CounterRef *ref, CounterState *state, DynamoStats *stats)
 {
 	json_t	   *resp = counter_get(ref->store, ref->key, stats);
-	json_t	   *item = json_object_get(resp, "Item");
-	bool		ok = true;
+	bool		ok = answer_counter_item(resp, ref->client, state);
 
-	memset(state, 0, sizeof(*state));
-	if (item != NULL)
-	{
-		json_t	   *token = json_object_get(json_object_get(item, ATTR_TOKEN), "S");
-
-		state->exists = true;
-		ok = counter_attr_int128(item, ATTR_LAST, &state->last_value) &&
-			counter_attr_int128(item, ATTR_INCREMENT, &state->increment) &&
-			counter_read_clients(item, ref->client, state);
-		state->cycle = json_is_true(json_object_get(json_object_get(item, ATTR_CYCLE), "BOOL"));
-		state->has_bounds = counter_attr_int128(item, ATTR_MIN, &state->min_value) &&
-			counter_attr_int128(item, ATTR_MAX, &state->max_value);
-		state->has_version = counter_attr_int128(item, ATTR_VERSION, &state->version);
-		if (json_is_string(token))
-			state->token = pstrdup(json_string_value(token));
-	}
+	if (state->token != NULL)
+		state->token = pstrdup(state->token);
 	json_decref(resp);
 	if (!ok)
 		ereport(ERROR,

@@ -38,6 +38,7 @@
 
 #include "credentials.h"
 #include "dynamo.h"
+#include "dynamo_answer.h"
 #include "http.h"
 #include "sigv4.h"
 
@@ -57,7 +58,6 @@ static int	dynamo_retry_cap_ms = 1000;
 
 static void dynamo_send_once(const SeqdistStore *store, const char *operation,
 							 const char *body, HttpResponse *resp);
-static bool dynamo_retryable_type(const char *type);
 static void dynamo_decode_error(const HttpResponse *resp, DynamoError *err);
 static char *dynamo_quote(const char *text, size_t len, size_t max);
 static void dynamo_backoff(int attempt);
@@ -164,14 +164,9 @@ dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 
 		if (resp.outcome == HTTP_RESPONSE && resp.status == 200)
 		{
-			json_error_t jerr;
-
-			result = json_loadb(resp.body, resp.body_len, 0, &jerr);
-			if (result == NULL || !json_is_object(result))
+			result = answer_parse_object(resp.body, resp.body_len);
+			if (result == NULL)
 			{
-				if (result)
-					json_decref(result);
-				result = NULL;
 				e->kind = DYNAMO_MALFORMED;
 				e->message = dynamo_quote(resp.body, resp.body_len, DYNAMO_QUOTE_MAX);
 				retryable = false;
@@ -300,68 +295,35 @@ dynamo_send_once(const SeqdistStore *store, const char *operation,
 	PG_END_TRY();
 }
 
-static bool
-dynamo_retryable_type(const char *type)
-{
-	static const char *const retryable[] = {
-		"ProvisionedThroughputExceededException",
-		"ThrottlingException",
-		"RequestLimitExceeded",
-		"InternalServerError",
-		"ServiceUnavailable",
-		"LimitExceededException",
-	};
-
-	if (type == NULL)
-		return false;
-	for (size_t i = 0; i < lengthof(retryable); i++)
-		if (strcmp(type, retryable[i]) == 0)
-			return true;
-	return false;
-}
-
 /*
- * Decode an error answer: {"__type": "namespace#Type", "message": "..."}.
- * A 5xx is retryable whatever its body says.
+ * Decode an error answer (dynamo_answer.c parses it) and quote its parts
+ * for messages.  The class is decided on the quoted type, as it is shown.
  */
 static void
 dynamo_decode_error(const HttpResponse *resp, DynamoError *err)
 {
-	json_t	   *doc = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
-	const char *type = NULL;
-	const char *message = NULL;
+	AnswerError answer;
 
-	if (doc && json_is_object(doc))
-	{
-		json_t	   *t = json_object_get(doc, "__type");
-		json_t	   *m = json_object_get(doc, "message");
-
-		if (m == NULL)
-			m = json_object_get(doc, "Message");
-		if (json_is_string(t))
-		{
-			type = json_string_value(t);
-			if (strchr(type, '#'))
-				type = strchr(type, '#') + 1;
-		}
-		if (json_is_string(m))
-			message = json_string_value(m);
-	}
-
-	err->type = type ? dynamo_quote(type, strlen(type), DYNAMO_TYPE_MAX) : NULL;
-	if (message)
-		err->message = dynamo_quote(message, strlen(message), DYNAMO_MESSAGE_MAX);
+	answer_parse_error(resp->body, resp->body_len, &answer);
+	err->type = answer.type ? dynamo_quote(answer.type, strlen(answer.type), DYNAMO_TYPE_MAX) : NULL;
+	if (answer.message)
+		err->message = dynamo_quote(answer.message, strlen(answer.message), DYNAMO_MESSAGE_MAX);
 	else if (resp->body_len > 0)
 		err->message = dynamo_quote(resp->body, resp->body_len, DYNAMO_QUOTE_MAX);
-	if (doc)
-		json_decref(doc);
+	answer_error_release(&answer);
 
-	if (resp->status >= 500 || dynamo_retryable_type(err->type))
-		err->kind = DYNAMO_UNAVAILABLE;
-	else if (err->type != NULL)
-		err->kind = DYNAMO_AWS_ERROR;
-	else
-		err->kind = DYNAMO_MALFORMED;
+	switch (answer_error_class(resp->status, err->type))
+	{
+		case ANSWER_RETRYABLE:
+			err->kind = DYNAMO_UNAVAILABLE;
+			break;
+		case ANSWER_REFUSAL:
+			err->kind = DYNAMO_AWS_ERROR;
+			break;
+		case ANSWER_UNKNOWN:
+			err->kind = DYNAMO_MALFORMED;
+			break;
+	}
 }
 
 /*
@@ -424,6 +386,17 @@ dynamo_quote(const char *text, size_t len, size_t max)
 	if (have_creds)
 		credentials_release(&creds);
 	return out.data;
+}
+
+int64
+dynamo_call_bound_ms(void)
+{
+	int64		bound = (int64) dynamo_max_attempts * http_request_bound_ms();
+
+	for (int retry = 1; retry < dynamo_max_attempts; retry++)
+		bound += Min((uint64) dynamo_retry_base_ms << Min(retry, 30),
+					 (uint64) dynamo_retry_cap_ms);
+	return bound;
 }
 
 static void

@@ -77,6 +77,13 @@ extern bool dynamo_call_unless(const SeqdistStore *store, const char *operation,
 							   struct json_t *request, const char *expected,
 							   DynamoStats *stats);
 
+/*
+ * The longest one dynamo_call may take under this process's settings, in
+ * ms: every attempt timing out (seqdist.request_timeout ×
+ * seqdist.max_attempts) plus the longest backoff between them.
+ */
+extern int64 dynamo_call_bound_ms(void);
+
 /* Raise an ERROR describing err, with an errcode fitting its kind */
 extern void dynamo_raise(const DynamoError *err) pg_attribute_noreturn();
 

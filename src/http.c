@@ -131,6 +131,13 @@ http_init(void)
 							NULL, NULL, NULL);
 }
 
+int
+http_request_bound_ms(void)
+{
+	/* request_timeout includes the connection */
+	return http_request_timeout_ms;
+}
+
 const char *
 http_url_problem(const char *url, const char *what, bool allow_path)
 {

@@ -46,6 +46,9 @@ typedef struct HttpResponse
  * transfer is abandoned the caller's interrupt processing raises the error.
  */
 typedef bool (*HttpAbortCheck) (void);
+/* The longest one request may take under the current settings, in ms */
+extern int	http_request_bound_ms(void);
+
 extern void http_set_abort_check(HttpAbortCheck check);
 
 /*

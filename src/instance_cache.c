@@ -23,7 +23,10 @@
  *	  outside any lock; the others sleep on the slot's condition variable
  *	  (interruptibly) and take from the new block when it arrives.  If the
  *	  fetch fails, the token is given back and the waiters are woken; the
- *	  next one tries itself.
+ *	  next one tries itself.  Waiters wait at most until the holder's
+ *	  deadline: the longest DynamoDB call the holder's settings allow, plus
+ *	  a margin.  Then they take the token over if the holder is gone, and
+ *	  otherwise fail with 55P03 rather than wait on.
  *	- A slot remembers the definition its blocks were reserved under: the
  *	  sequence's parameters, the store and the counter key.  When a backend
  *	  brings a different definition (ALTER SEQUENCE, another store), or
@@ -58,6 +61,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <signal.h>
 
 #include "miscadmin.h"
 #include "storage/condition_variable.h"
@@ -103,7 +108,10 @@ static void instance_record_error(InstanceSlot *slot, MemoryContext cxt,
 								  const DynamoStats *calls);
 static void instance_wake_worker(void);
 static void instance_set_key_locked(InstanceSlot *slot, const char *key, size_t len);
+static void instance_adopt_def_locked(InstanceSlot *slot, const InstanceDef *def,
+									  const char *key, size_t keylen);
 static void instance_on_exit(int code, Datum arg);
+static void instance_wait_for_holder(InstanceSlot *slot);
 
 void
 instance_cache_init(bool preloading)
@@ -284,25 +292,48 @@ instance_slot_enter(const InstanceSlotKey *key)
 	return &instance_shared->slots[index];
 }
 
-InstanceSlot *
-instance_cache_slot(Oid relid)
+/* The slot of relid in this database, or NULL when it has none */
+static InstanceSlot *
+instance_slot_find(Oid relid)
 {
 	InstanceSlotKey key;
 	InstanceIndexEntry *entry;
 	InstanceSlot *slot;
 
-	instance_cache_check_preloaded();
 	memset(&key, 0, sizeof(key));
 	key.dbid = MyDatabaseId;
 	key.relid = relid;
-
 	LWLockAcquire(instance_shared->lock, LW_SHARED);
 	entry = hash_search(instance_table, &key, HASH_FIND, NULL);
 	slot = entry ? &instance_shared->slots[entry->slot] : NULL;
 	LWLockRelease(instance_shared->lock);
+	return slot;
+}
+
+InstanceSlot *
+instance_cache_slot(Oid relid)
+{
+	InstanceSlotKey key;
+	InstanceSlot *slot;
+
+	instance_cache_check_preloaded();
+
+	/*
+	 * Whoever may take a slot's fetching token gives it back at exit; the
+	 * callback is in place before any token can be taken.
+	 */
+	if (!instance_exit_registered)
+	{
+		before_shmem_exit(instance_on_exit, (Datum) 0);
+		instance_exit_registered = true;
+	}
+	slot = instance_slot_find(relid);
 	if (slot)
 		return slot;
 
+	memset(&key, 0, sizeof(key));
+	key.dbid = MyDatabaseId;
+	key.relid = relid;
 	LWLockAcquire(instance_shared->lock, LW_EXCLUSIVE);
 	slot = instance_slot_enter(&key);
 	LWLockRelease(instance_shared->lock);
@@ -347,6 +378,22 @@ instance_set_key_locked(InstanceSlot *slot, const char *key, size_t len)
 	slot->counter_key[Min(len, INSTANCE_KEY_MAX - 1)] = '\0';
 }
 
+/*
+ * A new definition: nothing reserved under the old one survives, and the
+ * check of blocks against the last one held is only kept for the same
+ * counter.  The caller holds the spinlock.
+ */
+static void
+instance_adopt_def_locked(InstanceSlot *slot, const InstanceDef *def, const char *key,
+						  size_t keylen)
+{
+	if (slot->def.store_id != def->store_id || slot->def.key_hash != def->key_hash)
+		slot->has_high = false;
+	instance_reset_locked(slot);
+	slot->def = *def;
+	instance_set_key_locked(slot, key, keylen);
+}
+
 /* Hand out up to n values; the caller holds the spinlock, remaining > 0 */
 static void
 instance_give(InstanceSlot *slot, int64 n, CounterBlock *out)
@@ -372,6 +419,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 	DynamoStats calls;
 	bool		slept = false;
 	TimestampTz now = 0;		/* read before the spinlock is taken */
+	TimestampTz deadline = 0;	/* ours, should we take the token */
 	volatile TimestampTz waited_from = 0;
 	int64		fetch_size;
 	size_t		keylen = strlen(ref->key);
@@ -388,14 +436,7 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 			return false;
 		}
 		if (!instance_def_equal(&slot->def, def))
-		{
-			/* a new definition: nothing reserved under the old one survives */
-			if (slot->def.store_id != def->store_id || slot->def.key_hash != def->key_hash)
-				slot->has_high = false;
-			instance_reset_locked(slot);
-			slot->def = *def;
-			instance_set_key_locked(slot, ref->key, keylen);
-		}
+			instance_adopt_def_locked(slot, def, ref->key, keylen);
 		slot->fixed_size = fixed_size;
 		if (slot->remaining == 0 && slot->spare_count > 0)
 		{
@@ -429,18 +470,20 @@ instance_cache_take(InstanceSlot *slot, Oid relid, const InstanceDef *def,
 		{
 			/* about to fetch: look again with the clock read */
 			now = GetCurrentTimestamp();
+			deadline = instance_holder_deadline(now);
 			continue;
 		}
 		/* somebody is reserving the next block: wait for it */
 		if (waited_from == 0)
 			waited_from = now;
-		ConditionVariableSleep(&slot->cv, PG_WAIT_EXTENSION);
+		instance_wait_for_holder(slot);
 		slept = true;
 		now = GetCurrentTimestamp();
+		deadline = instance_holder_deadline(now);
 	}
 	if (waited_from == 0)
 		waited_from = now;
-	instance_take_token_locked(slot);
+	instance_take_token_locked(slot, deadline);
 	generation = slot->generation;
 	slot->block_size = block_size_next(slot->block_size, block_size, fixed_size,
 									   slot->last_fetch, now);
@@ -517,16 +560,132 @@ instance_raise_behind(const char *key, int64 high, int64 first)
 			 errhint("The counter item was moved back, deleted or replaced by another client.  Move it beyond every value already handed out, then run seqdist_setval on this sequence.")));
 }
 
-/* Remember the slot whose token we hold: a FATAL exit skips PG_CATCH */
+/*
+ * Strict mode.  A strict value is reserved from DynamoDB by each backend
+ * itself, without the fetching token, so that backends do not wait for one
+ * another; reservations of several backends may arrive in any order.  The
+ * check is therefore against the last value this instance handed out before
+ * the request was sent (the mark): DynamoDB applied every reservation
+ * answered before then ahead of ours, so ours lies beyond it unless the
+ * counter was moved back.  A move by this instance meanwhile (a new
+ * generation) voids the mark.
+ */
+void
+instance_cache_strict_mark(InstanceSlot *slot, Oid relid, const InstanceDef *def,
+						   InstanceStrictMark *mark)
+{
+	SpinLockAcquire(&slot->mutex);
+	mark->generation = slot->generation;
+	mark->high = slot->high;
+	mark->has_high = instance_slot_is(slot, MyDatabaseId, relid) && slot->has_high &&
+		slot->def.store_id == def->store_id && slot->def.key_hash == def->key_hash;
+	SpinLockRelease(&slot->mutex);
+}
+
+void
+instance_cache_strict_accept(InstanceSlot *slot, Oid relid, const InstanceDef *def,
+							 const CounterRef *ref, const InstanceStrictMark *mark,
+							 const CounterBlock *block)
+{
+	int64		inc = def->params.increment;
+	int64		last = block->first + (block->count - 1) * inc;
+	size_t		keylen = strlen(ref->key);
+	bool		behind;
+
+	behind = mark->has_high && !def->params.cycle &&
+		(inc > 0 ? block->first <= mark->high : block->first >= mark->high);
+
+	SpinLockAcquire(&slot->mutex);
+	if (!instance_slot_is(slot, MyDatabaseId, relid))
+	{
+		/* taken by another sequence meanwhile: what it knew is gone */
+		SpinLockRelease(&slot->mutex);
+		return;
+	}
+	if (slot->generation != mark->generation)
+		behind = false;
+	if (!behind)
+	{
+		if (!instance_def_equal(&slot->def, def))
+			instance_adopt_def_locked(slot, def, ref->key, keylen);
+		if (!slot->has_high || def->params.cycle ||
+			(inc > 0 ? last > slot->high : last < slot->high))
+			slot->high = last;
+		slot->has_high = true;
+		slot->used = true;
+	}
+	SpinLockRelease(&slot->mutex);
+	if (behind)
+		instance_raise_behind(ref->key, mark->high, block->first);
+}
+
+/*
+ * Remember the slot whose token we hold: a FATAL exit skips PG_CATCH, and
+ * instance_on_exit, registered by instance_cache_slot, gives it back
+ */
 static void
 instance_note_fetching(InstanceSlot *slot)
 {
-	if (!instance_exit_registered)
-	{
-		before_shmem_exit(instance_on_exit, (Datum) 0);
-		instance_exit_registered = true;
-	}
+	Assert(instance_exit_registered);
 	instance_fetching = slot;
+}
+
+TimestampTz
+instance_holder_deadline(TimestampTz now)
+{
+	return now + (dynamo_call_bound_ms() + INSTANCE_WAIT_MARGIN_MS) * 1000;
+}
+
+/*
+ * Sleep on the slot's condition variable while another process holds its
+ * fetching token, at most until that holder's deadline; the caller looks
+ * at the slot again afterwards.  Past the deadline, a holder that exited
+ * without giving the token back (it cannot have run instance_on_exit) loses
+ * it; one that is still there has taken longer than its settings allow, and
+ * the waiter gets an ERROR instead of waiting on.  No lock is held.
+ */
+static void
+instance_wait_for_holder(InstanceSlot *slot)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz deadline;
+	bool		fetching;
+	int			holder;
+	char		key[INSTANCE_KEY_MAX];
+
+	SpinLockAcquire(&slot->mutex);
+	fetching = slot->fetching;
+	holder = slot->fetcher;
+	deadline = slot->fetch_deadline;
+	memcpy(key, slot->counter_key, sizeof(key));
+	SpinLockRelease(&slot->mutex);
+
+	if (!fetching)
+		return;
+	if (now < deadline)
+	{
+		long		ms = TimestampDifferenceMilliseconds(now, deadline);
+
+		(void) ConditionVariableTimedSleep(&slot->cv, Max(ms, 1), PG_WAIT_EXTENSION);
+		return;
+	}
+	if (kill(holder, 0) != 0 && errno == ESRCH)
+	{
+		SpinLockAcquire(&slot->mutex);
+		if (slot->fetching && slot->fetcher == holder && slot->fetch_deadline == deadline)
+			slot->fetching = false;
+		SpinLockRelease(&slot->mutex);
+		ConditionVariableBroadcast(&slot->cv);
+		return;
+	}
+	ConditionVariableCancelSleep();
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg("gave up waiting for process %d, which is reserving a block of counter \"%s\"",
+					holder, key),
+			 errdetail("It has been reserving for longer than its settings allow: seqdist.request_timeout times seqdist.max_attempts, plus the backoff between attempts, plus %d ms.",
+					   INSTANCE_WAIT_MARGIN_MS),
+			 errhint("DynamoDB may be slow to answer or unreachable; try again.")));
 }
 
 /*
@@ -585,6 +744,8 @@ instance_cache_begin_move(InstanceSlot *slot, Oid relid)
 
 	for (;;)
 	{
+		TimestampTz deadline = instance_holder_deadline(GetCurrentTimestamp());
+
 		SpinLockAcquire(&slot->mutex);
 		if (!instance_slot_is(slot, MyDatabaseId, relid))
 		{
@@ -595,14 +756,14 @@ instance_cache_begin_move(InstanceSlot *slot, Oid relid)
 		}
 		if (!slot->fetching)
 		{
-			instance_take_token_locked(slot);
+			instance_take_token_locked(slot, deadline);
 			SpinLockRelease(&slot->mutex);
 			instance_note_fetching(slot);
 			ours = true;
 			break;
 		}
 		SpinLockRelease(&slot->mutex);
-		ConditionVariableSleep(&slot->cv, PG_WAIT_EXTENSION);
+		instance_wait_for_holder(slot);
 		slept = true;
 	}
 	if (slept)
@@ -645,32 +806,18 @@ instance_cache_end_move(InstanceSlot *slot, Oid relid, bool moved, int128 positi
 void
 instance_cache_redefine(Oid relid, const InstanceDef *def, const char *key)
 {
-	InstanceSlotKey skey;
-	InstanceIndexEntry *entry;
 	InstanceSlot *slot;
 	size_t		keylen = strlen(key);
 
 	if (instance_table == NULL)
 		return;
-	memset(&skey, 0, sizeof(skey));
-	skey.dbid = MyDatabaseId;
-	skey.relid = relid;
-	LWLockAcquire(instance_shared->lock, LW_SHARED);
-	entry = hash_search(instance_table, &skey, HASH_FIND, NULL);
-	slot = entry ? &instance_shared->slots[entry->slot] : NULL;
-	LWLockRelease(instance_shared->lock);
+	slot = instance_slot_find(relid);
 	if (slot == NULL)
 		return;
 
 	SpinLockAcquire(&slot->mutex);
 	if (instance_slot_is(slot, MyDatabaseId, relid))
-	{
-		if (slot->def.store_id != def->store_id || slot->def.key_hash != def->key_hash)
-			slot->has_high = false;
-		instance_reset_locked(slot);
-		slot->def = *def;
-		instance_set_key_locked(slot, key, keylen);
-	}
+		instance_adopt_def_locked(slot, def, key, keylen);
 	SpinLockRelease(&slot->mutex);
 	ConditionVariableBroadcast(&slot->cv);
 }

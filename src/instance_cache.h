@@ -76,6 +76,25 @@ extern void instance_cache_end_move(InstanceSlot *slot, Oid relid, bool moved,
 									int128 position);
 
 /*
+ * Strict mode: take the mark before a strict value is reserved from
+ * DynamoDB, then have the block checked against it; the check raises
+ * XX001 for a block that is not beyond the last value this instance handed
+ * out for the counter before the mark, and otherwise records the block.
+ */
+typedef struct InstanceStrictMark
+{
+	uint64		generation;
+	bool		has_high;
+	int64		high;
+} InstanceStrictMark;
+
+extern void instance_cache_strict_mark(InstanceSlot *slot, Oid relid, const InstanceDef *def,
+									   InstanceStrictMark *mark);
+extern void instance_cache_strict_accept(InstanceSlot *slot, Oid relid, const InstanceDef *def,
+										 const CounterRef *ref, const InstanceStrictMark *mark,
+										 const CounterBlock *block);
+
+/*
  * After an ALTER of relid committed: drop the slot's cached values and
  * record def and key as what its blocks are reserved under from now on.
  */

@@ -50,6 +50,7 @@ struct InstanceSlot
 	InstanceSlotKey key;		/* whose slot it is */
 	bool		dead;			/* free: nobody's slot */
 	int			fetcher;		/* pid holding the fetching token */
+	TimestampTz fetch_deadline; /* when waiters stop waiting for the holder */
 	bool		used;			/* taken from since the clock hand passed */
 	InstanceDef def;			/* definition the cached blocks belong to */
 	char		counter_key[INSTANCE_KEY_MAX];	/* for the worker and stats */
@@ -84,12 +85,29 @@ typedef struct InstanceShared
 extern InstanceShared *instance_shared;
 extern HTAB *instance_table;
 
-/* Take or give back the fetching token; the spinlock is held */
+/*
+ * How long waiters wait for a holder of the fetching token beyond the
+ * longest DynamoDB call its settings allow (dynamo_call_bound_ms)
+ */
+#define INSTANCE_WAIT_MARGIN_MS 1000
+
+/*
+ * Until when waiters wait for a process that takes the token at now: the
+ * longest DynamoDB call its settings allow plus the margin.  Read the clock
+ * and call this before taking the spinlock.
+ */
+extern TimestampTz instance_holder_deadline(TimestampTz now);
+
+/*
+ * Take the fetching token, with the deadline from instance_holder_deadline;
+ * the spinlock is held
+ */
 static inline void
-instance_take_token_locked(InstanceSlot *slot)
+instance_take_token_locked(InstanceSlot *slot, TimestampTz deadline)
 {
 	slot->fetching = true;
 	slot->fetcher = MyProcPid;
+	slot->fetch_deadline = deadline;
 }
 
 /* Does this process hold the slot's token?  Spinlock held. */

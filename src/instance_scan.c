@@ -20,6 +20,7 @@
 
 #include "miscadmin.h"
 #include "storage/latch.h"
+#include "utils/timestamp.h"
 
 #include "instance_cache.h"
 #include "instance_cache_internal.h"
@@ -111,6 +112,7 @@ bool
 instance_cache_refill_start(const InstanceTicket *ticket, char *key)
 {
 	InstanceSlot *slot = ticket->slot;
+	TimestampTz deadline = instance_holder_deadline(GetCurrentTimestamp());
 	bool		go;
 
 	SpinLockAcquire(&slot->mutex);
@@ -118,7 +120,7 @@ instance_cache_refill_start(const InstanceTicket *ticket, char *key)
 		!slot->fetching && slot->spare_count == 0;
 	if (go)
 	{
-		instance_take_token_locked(slot);
+		instance_take_token_locked(slot, deadline);
 		memcpy(key, slot->counter_key, INSTANCE_KEY_MAX);
 	}
 	SpinLockRelease(&slot->mutex);

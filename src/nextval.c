@@ -120,8 +120,14 @@ seqdist_nextval(PG_FUNCTION_ARGS)
 	{
 		CounterBlock block;
 		CounterRef	ref = backend_seq_counter(seq, store);
+		InstanceStrictMark mark;
 
+		/* no value is cached, but the slot checks each one is beyond the last */
+		if (seq->slot == NULL)
+			seq->slot = instance_cache_slot(seq->relid);
+		instance_cache_strict_mark(seq->slot, seq->relid, &seq->idef, &mark);
 		counter_reserve(&ref, &seq->params, 1, true, &block, NULL);
+		instance_cache_strict_accept(seq->slot, seq->relid, &seq->idef, &ref, &mark, &block);
 		value = block.first;
 	}
 	else if (!backend_cache_take(seq, &value))

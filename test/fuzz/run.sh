@@ -32,7 +32,7 @@ fuzz()
 	shift
 	bin=$work/$name
 	# shellcheck disable=SC2086
-	$cc $flags -I"$root/src" -I"$pg_includes" "$here/${name}_fuzz.c" "$@" -o "$bin" -lcrypto \
+	$cc $flags -I"$root/src" -I"$pg_includes" "$here/${name}_fuzz.c" "$@" -o "$bin" -lcrypto -ljansson \
 		>"$work/$name.build" 2>&1
 	status=$?
 	[ $status -ne 0 ] && sed 's/^/# /' "$work/$name.build" | head -30
@@ -59,6 +59,7 @@ fuzz()
 fuzz sigv4 "$root/src/sigv4.c"
 fuzz decimal128 "$root/src/decimal128.c"
 fuzz credentials "$root/src/credentials_file.c"
+fuzz dynamo_answer "$root/src/dynamo_answer.c" "$root/src/decimal128.c"
 
 echo "1..$testno"
 if [ $failed -ne 0 ]; then

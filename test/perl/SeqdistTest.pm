@@ -18,7 +18,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(start_dynamo stop_dynamo restart_dynamo dynamo_faults dynamo_stats dynamo_reset dynamo_put_item new_node
-  test_credentials temporary_credentials start_forward_proxy proxied_requests);
+  test_credentials temporary_credentials no_credentials test_region start_forward_proxy proxied_requests);
 
 my @started;
 my @nodes;
@@ -45,6 +45,9 @@ sub test_credentials
 		AWS_SECRET_ACCESS_KEY => $credentials{AWS_SECRET_ACCESS_KEY});
 }
 
+# The region the local DynamoDB signs for
+sub test_region { return $credentials{AWS_REGION}; }
+
 # A second key pair that is valid only with its session token.
 sub temporary_credentials
 {
@@ -54,24 +57,35 @@ sub temporary_credentials
 		AWS_SESSION_TOKEN => $credentials{SEQDIST_TEMP_SESSION_TOKEN});
 }
 
-# start_dynamo(credentials => ['AKID:SECRET[:TOKEN]', ...], path => DIR,
-#   port => N) -> { port, pid, ... }
-# (default: the test key pair, data in memory, a free port).  The server is
+# For new_node's env: no AWS credential in the server's environment.
+sub no_credentials
+{
+	return (
+		AWS_ACCESS_KEY_ID => undef,
+		AWS_SECRET_ACCESS_KEY => undef,
+		AWS_SESSION_TOKEN => undef);
+}
+
+# start_dynamo(credentials => ['AKID:SECRET[:TOKEN]', ...], temporary => 1,
+#   path => DIR, port => N) -> { port, pid, ... }
+# (default: the test key pair, data in memory, a free port; temporary: the
+# temporary key pair with its session token too).  The server is
 # this process's child, which announces its port and pid once it listens; its
 # log is dynamo.log in the test's log directory.  With path, dynalite keeps
 # its tables in DIR, so that restart_dynamo finds them again.
 sub start_dynamo
 {
 	my (%opts) = @_;
+	my @keys = ("$credentials{AWS_ACCESS_KEY_ID}:$credentials{AWS_SECRET_ACCESS_KEY}");
+	push @keys, "$credentials{SEQDIST_TEMP_ACCESS_KEY_ID}:$credentials{SEQDIST_TEMP_SECRET_ACCESS_KEY}"
+	  . ":$credentials{SEQDIST_TEMP_SESSION_TOKEN}"
+	  if $opts{temporary};
 	my $dynamo = {
-		credentials => $opts{credentials}
-		  // ["$credentials{AWS_ACCESS_KEY_ID}:$credentials{AWS_SECRET_ACCESS_KEY}"],
+		credentials => $opts{credentials} // \@keys,
 		path => $opts{path},
 		port => $opts{port} // 0,
 	};
-	_spawn_dynamo($dynamo);
-	push @started, $dynamo;
-	return $dynamo;
+	return _spawn_dynamo($dynamo);
 }
 
 # Start the server described by $dynamo, on $dynamo->{port} (0: any); sets
@@ -84,29 +98,8 @@ sub _spawn_dynamo
 		'--region', $credentials{AWS_REGION},
 		map { ('--credentials', $_) } @{ $dynamo->{credentials} });
 	push @args, '--path', $dynamo->{path} if defined $dynamo->{path};
-	my $pid = open(my $announce, '-|', 'node',
-		"$ENV{SEQDIST_ROOT}/test/local_dynamodb.js", @args)
-	  or die "cannot run node: $!";
-	@$dynamo{qw(pid announce)} = ($pid, $announce);
-	my $line = eval {
-		local $SIG{ALRM} = sub { die "timed out\n" };
-		alarm 30;
-		my $l = <$announce>;
-		alarm 0;
-		$l;
-	};
-	unless (defined $line && $line =~ /^(\d+) (\d+)$/)
-	{
-		kill 'KILL', $pid;
-		{
-			local $?;
-			close $announce;
-		}
-		delete $dynamo->{announce};
-		die "local DynamoDB did not start (see $log)";
-	}
-	@$dynamo{qw(port pid)} = ($1, $2);
-	return $dynamo;
+	return _start_announced($dynamo, $log, 'local DynamoDB', 'node',
+		"$ENV{SEQDIST_ROOT}/test/local_dynamodb.js", @args);
 }
 
 # stop_dynamo($dynamo, signal => 'KILL'): stop the server (SIGTERM unless
@@ -147,7 +140,7 @@ sub restart_dynamo
 sub start_forward_proxy
 {
 	my $log = "$PostgreSQL::Test::Utils::log_path/forward_proxy.log";
-	my $proxy = _start_announced($log, 'forward proxy', 'node',
+	my $proxy = _start_announced({}, $log, 'forward proxy', 'node',
 		"$ENV{SEQDIST_ROOT}/test/forward_proxy.js", '--port', '0',
 		'--announce', '--log-file', $log);
 	$proxy->{log} = $log;
@@ -166,14 +159,16 @@ sub proxied_requests
 	return @relayed;    # in scalar context: how many
 }
 
-# Run a server as this process's child; it prints "PORT PID" once it
-# listens.  It is stopped by pid when the test ends, whatever happens.
+# Run a server as this process's child, described by the hash $server (new
+# or one that ran before); it prints "PORT PID" once it listens, which sets
+# $server's port and pid.  It is stopped by pid when the test ends, whatever
+# happens; one that does not announce itself within 30 s is killed at once.
 sub _start_announced
 {
-	my ($log, $what, @cmd) = @_;
+	my ($server, $log, $what, @cmd) = @_;
 	my $pid = open(my $announce, '-|', @cmd) or die "cannot run $cmd[0]: $!";
-	my $server = { pid => $pid, announce => $announce };
-	push @started, $server;
+	@$server{qw(pid announce)} = ($pid, $announce);
+	push @started, $server unless grep { $_ == $server } @started;
 	my $line = eval {
 		local $SIG{ALRM} = sub { die "timed out\n" };
 		alarm 30;
@@ -181,8 +176,16 @@ sub _start_announced
 		alarm 0;
 		$l;
 	};
-	die "$what did not start (see $log)"
-	  unless defined $line && $line =~ /^(\d+) (\d+)$/;
+	unless (defined $line && $line =~ /^(\d+) (\d+)$/)
+	{
+		kill 'KILL', $pid;
+		{
+			local $?;
+			close $announce;
+		}
+		delete $server->{announce};
+		die "$what did not start (see $log)";
+	}
 	@$server{qw(port pid)} = ($1, $2);
 	return $server;
 }

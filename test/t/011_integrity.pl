@@ -9,6 +9,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use JSON::PP;
+use IPC::Run;
 use SeqdistTest;
 
 my $dynamo = start_dynamo();
@@ -216,6 +217,26 @@ like($err, qr/cannot move counter "postgres.public.solo" of sequence "solo" back
 is(q1(q{SELECT seqdist.counter_item('solo') ->> 'cycle'}), 'false',
 	'and the counter item does not allow CYCLE afterwards');
 
+# Put the counter item of seq back to last_value 10, behind every client's back
+sub move_back
+{
+	my ($seq) = @_;
+	my $item = decode_json(q1("SELECT seqdist.counter_item('$seq')"));
+	dynamo_put_item($dynamo, {
+		TableName => 'seqdist_tap',
+		Item => {
+			counter => { S => $item->{counter} },
+			last_value => { N => '10' },
+			increment => { N => '1' },
+			min_value => { N => '1' },
+			max_value => { N => '9223372036854775807' },
+			start_value => { N => '1' },
+			cycle => { BOOL => JSON::PP::false },
+			clients => { SS => $item->{clients} },
+			def_version => { N => "$item->{def_version}" },
+			format => { N => '2' } } });
+}
+
 # 14. a counter moved back behind this instance's back is refused, not served
 q1(q{
 	CREATE SEQUENCE moved;
@@ -223,20 +244,7 @@ q1(q{
 	SELECT seqdist.seqdist_setval('moved', 1000);
 	SELECT seqdist.seqdist_nextval('moved');
 });
-my $item = decode_json(q1(q{SELECT seqdist.counter_item('moved')}));
-dynamo_put_item($dynamo, {
-	TableName => 'seqdist_tap',
-	Item => {
-		counter => { S => $item->{counter} },
-		last_value => { N => '10' },
-		increment => { N => '1' },
-		min_value => { N => '1' },
-		max_value => { N => '9223372036854775807' },
-		start_value => { N => '1' },
-		cycle => { BOOL => JSON::PP::false },
-		clients => { SS => $item->{clients} },
-		def_version => { N => "$item->{def_version}" },
-		format => { N => '2' } } });
+move_back('moved');
 ($ret, $out, $err) = $node->psql('postgres', q{SELECT seqdist.seqdist_nextval('moved')},
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr/XX001: counter "postgres.public.moved" moved backwards under this instance/,
@@ -252,5 +260,45 @@ like($err, qr/cannot move counter "postgres.public.moved" of sequence "moved" ba
 like($err, qr/moved backwards under this instance/, 'and does not switch the check off');
 is(q1(q{SELECT seqdist.seqdist_setval('moved', 5000); SELECT seqdist.seqdist_nextval('moved')}),
 	"5000\n5001", 'a setval by this instance is the way out');
+
+# 15. the same under strict mode, which reserves each value from DynamoDB
+q1(q{
+	CREATE SEQUENCE smoved;
+	SELECT seqdist.register('smoved');
+	SELECT seqdist.set_strict('smoved', true);
+	SELECT seqdist.seqdist_setval('smoved', 1000);
+});
+is(q1(q{SELECT seqdist.seqdist_nextval('smoved')}), '1001', 'a strict value before the move');
+move_back('smoved');
+($ret, $out, $err) = $node->psql('postgres', q{SELECT seqdist.seqdist_nextval('smoved')},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+is($out, '', 'a strict sequence hands out nothing from a counter moved back');
+like($err, qr/XX001: counter "postgres.public.smoved" moved backwards under this instance/,
+	'a strict block behind the last value this instance handed out is refused');
+like($err, qr/held values up to 1001 and DynamoDB returned a block starting at 11/,
+	'the error says where the instance was and what came back');
+is(q1(q{SELECT seqdist.seqdist_setval('smoved', 5000); SELECT seqdist.seqdist_nextval('smoved')}),
+	"5000\n5001", 'a setval by this instance is the way out for strict sequences too');
+
+# strict values reserved at the same time by several backends arrive in any
+# order: none of them is taken for a move backwards
+{
+	my @h;
+	my @outs = ('', '', '');
+	my @errs = ('', '', '');
+	for my $i (0 .. 2)
+	{
+		push @h, IPC::Run::start(
+			[ 'psql', '-X', '-qAt', '-h', $node->host, '-p', $node->port, '-d', 'postgres',
+			  '-c', "SELECT seqdist.seqdist_nextval('smoved') FROM generate_series(1, 100)" ],
+			'>', \$outs[$i], '2>', \$errs[$i]);
+	}
+	$_->finish for @h;
+	my @all = map { split /\n/ } @outs;
+	my %seen;
+	$seen{$_}++ for @all;
+	is(join('', @errs), '', 'three backends reserving strict values at once get no error');
+	is(scalar(keys %seen), 300, 'and 300 distinct values');
+}
 
 done_testing();

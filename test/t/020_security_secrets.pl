@@ -15,15 +15,8 @@ use SeqdistTest;
 
 my %good = test_credentials();
 my %temp = temporary_credentials();
-my $dynamo = start_dynamo(
-	credentials => [
-		"$good{AWS_ACCESS_KEY_ID}:$good{AWS_SECRET_ACCESS_KEY}",
-		"$temp{AWS_ACCESS_KEY_ID}:$temp{AWS_SECRET_ACCESS_KEY}:$temp{AWS_SESSION_TOKEN}"
-	]);
-my @no_env = (
-	AWS_ACCESS_KEY_ID => undef,
-	AWS_SECRET_ACCESS_KEY => undef,
-	AWS_SESSION_TOKEN => undef);
+my $dynamo = start_dynamo(temporary => 1);
+my @no_env = no_credentials();
 my @settings = qw(aws_access_key_id aws_secret_access_key aws_session_token);
 
 # the secrets this test tries to store, each of them distinct
