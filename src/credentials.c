@@ -3,18 +3,25 @@
  * credentials.c
  *		Find the AWS credentials a server process can use.
  *
- * The sources, in order (the first complete one wins):
+ * The sources, in order (the first one that is configured wins; the AWS
+ * SDKs' default chain after seqdist's own settings):
  *	1. the superuser-only settings seqdist.aws_access_key_id,
  *	   seqdist.aws_secret_access_key and seqdist.aws_session_token;
  *	2. the server's environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
  *	   AWS_SESSION_TOKEN;
  *	3. the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
- *	   ~/.aws/credentials of the server's OS user), profile AWS_PROFILE or
- *	   "default".
+ *	   ~/.aws/credentials of the server's OS user), then the shared config
+ *	   file (AWS_CONFIG_FILE, else ~/.aws/config; its named profiles are
+ *	   "[profile NAME]"), profile AWS_PROFILE or "default".  A profile that
+ *	   assumes a role (role_arn) is refused: seqdist does not assume roles
+ *	   from profiles;
+ *	4. web identity, 5. container credentials, 6. EC2 instance metadata:
+ *	   the remote providers of credentials_remote.c, whose temporary
+ *	   credentials are cached once per instance by credentials_cache.c.
  *
- * Credentials are resolved for every request rather than cached, so a
- * rotated key in the environment of a new backend or in the credentials file
- * is used at once.  No value found here is ever put into a message.
+ * Sources 1 to 3 are read again for every request rather than cached, so a
+ * rotated key in the environment of a new backend or in a file is used at
+ * once.  No value found here is ever put into a message.
  *
  * The settings are superuser-only in both directions: a non-superuser can
  * neither set nor read them, and SHOW masks them even for superusers.  They
@@ -31,7 +38,8 @@
  * credentials_file.c, and wiped.  Every copy of a secret made here is wiped
  * before it is freed.
  *
- * Locking: none; nothing here is shared between processes.
+ * Locking: none here; the shared cache of temporary credentials has its
+ * own (credentials_cache.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -47,7 +55,9 @@
 #include "utils/guc.h"
 
 #include "credentials.h"
+#include "credentials_cache.h"
 #include "credentials_file.h"
+#include "credentials_remote.h"
 
 typedef enum CredFileStatus
 {
@@ -74,13 +84,14 @@ static void cred_emit_log(ErrorData *edata);
 
 static bool cred_from_settings(SeqdistCredentials *creds);
 static bool cred_from_environment(SeqdistCredentials *creds);
-static bool cred_from_file(SeqdistCredentials *creds, bool raise_errors);
+static bool cred_from_files(SeqdistCredentials *creds, bool raise_errors);
+static bool cred_from_chain(SeqdistCredentials *creds, bool raise_errors, bool remote);
 static const char *cred_show_access_key(void);
 static const char *cred_show_secret(void);
 static const char *cred_show_token(void);
 
 void
-credentials_init(void)
+credentials_init(bool preloading)
 {
 	static const struct
 	{
@@ -112,6 +123,9 @@ credentials_init(void)
 
 	cred_prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = cred_emit_log;
+
+	credentials_remote_init();
+	credentials_cache_init(preloading);
 }
 
 /*
@@ -320,29 +334,55 @@ cred_show_token(void)
 	return cred_show_masked(cred_session_token);
 }
 
+/*
+ * Walk the chain.  Without remote, the remote providers give only what is
+ * cached.  False when no source has credentials; creds->problem may say
+ * why.  With raise_errors, a failing remote provider raises its ERROR.
+ */
+static bool
+cred_from_chain(SeqdistCredentials *creds, bool raise_errors, bool remote)
+{
+	CredProvider provider;
+	bool		absent;
+
+	memset(creds, 0, sizeof(*creds));
+	if (cred_from_settings(creds) ||
+		cred_from_environment(creds) ||
+		cred_from_files(creds, raise_errors))
+		return true;
+	provider = credentials_remote_configured();
+	if (provider == CRED_PROVIDER_NONE)
+		return false;
+	if (!remote)
+		return credentials_cache_peek(provider, creds);
+	return credentials_cache_get(provider, creds, raise_errors, &absent);
+}
+
 bool
 credentials_try_resolve(SeqdistCredentials *creds)
 {
-	memset(creds, 0, sizeof(*creds));
-	return cred_from_settings(creds) ||
-		cred_from_environment(creds) ||
-		cred_from_file(creds, false);
+	return cred_from_chain(creds, false, true);
+}
+
+bool
+credentials_peek(SeqdistCredentials *creds)
+{
+	return cred_from_chain(creds, false, false);
 }
 
 void
 credentials_resolve(SeqdistCredentials *creds)
 {
-	memset(creds, 0, sizeof(*creds));
-	if (cred_from_settings(creds) ||
-		cred_from_environment(creds) ||
-		cred_from_file(creds, true))
+	if (cred_from_chain(creds, true, true))
 		return;
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 			 errmsg("no AWS credentials found for seqdist"),
+			 creds->problem ? errdetail_internal("%s", creds->problem) : 0,
 			 errhint("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the server's environment, "
-					 "provide a shared credentials file (AWS_PROFILE selects the profile), "
+					 "provide a shared credentials or config file (AWS_PROFILE selects the profile), "
+					 "web identity, container or instance credentials, "
 					 "or set seqdist.aws_access_key_id and seqdist.aws_secret_access_key.")));
 }
 
@@ -361,6 +401,8 @@ credentials_release(SeqdistCredentials *creds)
 	}
 	if (creds->access_key_id)
 		pfree(creds->access_key_id);
+	if (creds->problem)
+		pfree(creds->problem);
 	memset(creds, 0, sizeof(*creds));
 }
 
@@ -393,13 +435,13 @@ cred_from_environment(SeqdistCredentials *creds)
 }
 
 /*
- * The path of the shared credentials file, or NULL when there is none to
- * look for.
+ * The path of a shared file: the environment variable env, else
+ * ~/.aws/<name> of the server's OS user; NULL when there is none to look for.
  */
 static const char *
-cred_file_path(char *pathbuf, size_t size)
+cred_file_path(const char *env, const char *name, char *pathbuf, size_t size)
 {
-	const char *path = getenv("AWS_SHARED_CREDENTIALS_FILE");
+	const char *path = getenv(env);
 	const char *home;
 
 	if (path != NULL && path[0] != '\0')
@@ -407,7 +449,7 @@ cred_file_path(char *pathbuf, size_t size)
 	home = getenv("HOME");
 	if (home == NULL || home[0] == '\0')
 		return NULL;
-	snprintf(pathbuf, size, "%s/.aws/credentials", home);
+	snprintf(pathbuf, size, "%s/.aws/%s", home, name);
 	return pathbuf;
 }
 
@@ -484,25 +526,20 @@ cred_read_file(const char *path, char **bufp, size_t *lenp, size_t *sizep)
 }
 
 /*
- * Credentials from the shared credentials file.  A file too big to be one
- * raises an ERROR when raise_errors, and otherwise counts as no file.
+ * Credentials from one shared file: section is the profile's header there.
+ * A file too big to be one raises an ERROR when raise_errors, and otherwise
+ * counts as no file; so does a profile that assumes a role.
  */
 static bool
-cred_from_file(SeqdistCredentials *creds, bool raise_errors)
+cred_from_file(SeqdistCredentials *creds, bool raise_errors, const char *path,
+			   const char *what, const char *section, const char *profile)
 {
-	const char *profile = getenv("AWS_PROFILE");
-	char		pathbuf[MAXPGPATH];
-	const char *path = cred_file_path(pathbuf, sizeof(pathbuf));
 	char	   *buf;
 	size_t		len;
 	size_t		size;
 	CredFileValues values;
 	bool		found;
-
-	if (path == NULL)
-		return false;
-	if (profile == NULL || profile[0] == '\0')
-		profile = "default";
+	bool		assumes_role;
 
 	switch (cred_read_file(path, &buf, &len, &size))
 	{
@@ -515,14 +552,54 @@ cred_from_file(SeqdistCredentials *creds, bool raise_errors)
 				return false;
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("shared credentials file \"%s\" is too large", path),
+					 errmsg("%s \"%s\" is too large", what, path),
 					 errdetail("seqdist reads credentials files of at most %d bytes.",
 							   CREDFILE_MAX_SIZE)));
 	}
 
-	credfile_parse(buf, len, profile, &values);
-	found = cred_set(creds, values.access_key_id, values.secret_access_key,
-					 values.session_token, "shared credentials file");
+	credfile_parse(buf, len, section, &values);
+	assumes_role = values.role_arn != NULL && values.access_key_id == NULL;
+	found = !assumes_role &&
+		cred_set(creds, values.access_key_id, values.secret_access_key,
+				 values.session_token, what);
 	cred_wipe_free(buf, size);
+	if (assumes_role && raise_errors)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("profile \"%s\" of %s \"%s\" assumes a role, which seqdist does not support",
+						profile, what, path),
+				 errhint("Give the profile aws_access_key_id and aws_secret_access_key, "
+						 "or use web identity, container or instance credentials.")));
+	return found;
+}
+
+/*
+ * Credentials from the shared credentials file, then the shared config
+ * file, profile AWS_PROFILE or "default".
+ */
+static bool
+cred_from_files(SeqdistCredentials *creds, bool raise_errors)
+{
+	const char *profile = getenv("AWS_PROFILE");
+	char		pathbuf[MAXPGPATH];
+	const char *path;
+	char	   *section;
+	bool		found;
+
+	if (profile == NULL || profile[0] == '\0')
+		profile = "default";
+
+	path = cred_file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials", pathbuf, sizeof(pathbuf));
+	if (path != NULL &&
+		cred_from_file(creds, raise_errors, path, "shared credentials file", profile, profile))
+		return true;
+
+	path = cred_file_path("AWS_CONFIG_FILE", "config", pathbuf, sizeof(pathbuf));
+	if (path == NULL)
+		return false;
+	/* the config file names its profiles "[profile NAME]", but "[default]" */
+	section = strcmp(profile, "default") == 0 ? pstrdup(profile) : psprintf("profile %s", profile);
+	found = cred_from_file(creds, raise_errors, path, "shared config file", section, profile);
+	pfree(section);
 	return found;
 }
