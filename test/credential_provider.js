@@ -26,8 +26,8 @@
  * --lifetime seconds after the request (default 3600).
  *
  * Control (for the tests), on the same port: POST /__control with a JSON
- * object {"fail": "none"|"http500"|"hang"|"reset", "lifetime": N} changes
- * the behaviour; GET /__stats answers {"issued": N, "requests": N}.
+ * object {"fail": "none"|"http500"|"hang"|"reset", "lifetime": N,
+ * "delay": MS} changes the behaviour (delay: every answer waits that long); GET /__stats answers {"issued": N, "requests": N}.
  *
  * The log file gets one line per request ("<method> <path> -> <status>"),
  * never a token or a secret.
@@ -88,7 +88,7 @@ function log(line) {
   fs.appendFileSync(opts.logFile, `${new Date().toISOString()} ${line}\n`);
 }
 
-const state = { fail: 'none', lifetime: opts.lifetime, issued: 0, requests: 0 };
+const state = { fail: 'none', lifetime: opts.lifetime, delay: 0, issued: 0, requests: 0 };
 const imdsTokens = new Map();   // session token -> expiry (ms)
 
 // The next credentials to hand out, with their expiry
@@ -203,6 +203,7 @@ const server = http.createServer((req, res) => {
       const change = JSON.parse(body || '{}');
       if (change.fail !== undefined) state.fail = change.fail;
       if (change.lifetime !== undefined) state.lifetime = change.lifetime;
+      if (change.delay !== undefined) state.delay = change.delay;
       return send(res, 200, 'application/json', JSON.stringify(state));
     }
     if (url.pathname === '/__stats') {
@@ -218,10 +219,14 @@ const server = http.createServer((req, res) => {
       req.socket.destroy();
       return;
     }
-    if (state.fail === 'http500') return send(res, 500, 'text/plain', 'Internal Server Error');
-    if (opts.mode === 'imds') return imds(req, res, url);
-    if (opts.mode === 'container') return container(req, res, url);
-    return sts(req, res, url, body);
+    const answer = () => {
+      if (state.fail === 'http500') return send(res, 500, 'text/plain', 'Internal Server Error');
+      if (opts.mode === 'imds') return imds(req, res, url);
+      if (opts.mode === 'container') return container(req, res, url);
+      return sts(req, res, url, body);
+    };
+    if (state.delay > 0) setTimeout(answer, state.delay);
+    else answer();
   });
 });
 
