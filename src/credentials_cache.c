@@ -10,7 +10,7 @@
  *	  their expiry and the provider they came from, so the whole instance
  *	  (every backend and the refill worker) asks the provider once per
  *	  credentials' lifetime, not once per backend or per request.
- *	- They are fresh until seqdist.credential_refresh_ahead before their
+ *	- They are fresh until seqdist.credential_refresh before their
  *	  expiry (5 minutes by default, the middle of what the AWS SDKs use),
  *	  valid until CRED_EXPIRY_MARGIN_S before it, and never used after that.
  *	- The first process that needs credentials that are not fresh takes the
@@ -93,7 +93,7 @@ static void cred_on_exit(int code, Datum arg);
 void
 credentials_cache_init(bool preloading)
 {
-	DefineCustomIntVariable("seqdist.credential_refresh_ahead",
+	DefineCustomIntVariable("seqdist.credential_refresh",
 							"How long before their expiry temporary credentials are refreshed.",
 							"Until then the instance uses the cached credentials without asking their provider.",
 							&cred_refresh_ahead_s, 300, 0, 43200,

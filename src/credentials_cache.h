@@ -13,7 +13,7 @@
 #include "credentials_remote.h"
 
 /*
- * Called from _PG_init.  Defines seqdist.credential_refresh_ahead and, when
+ * Called from _PG_init.  Defines seqdist.credential_refresh and, when
  * preloading, installs the shared memory hooks.
  */
 extern void credentials_cache_init(bool preloading);

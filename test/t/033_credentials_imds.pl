@@ -65,7 +65,7 @@ is(credential_provider_stats($imds)->{issued},
 
 # short-lived credentials, refreshed ahead of their expiry
 credential_provider_control($imds, { lifetime => 8 });
-$node->append_conf('postgresql.conf', "seqdist.credential_refresh_ahead = 5s\n");
+$node->append_conf('postgresql.conf', "seqdist.credential_refresh = 5s\n");
 restart_node($node);
 my $t0 = time;
 is($node->safe_psql('postgres', $take), 't', 'new credentials after a restart');

@@ -35,7 +35,7 @@ my %env = (
 	# the file wins over the variable, which is wrong here
 	AWS_CONTAINER_AUTHORIZATION_TOKEN => 'wrong-token-from-the-variable');
 my $conf = "seqdist.block_size = 1\nseqdist.max_block_size = 1\nseqdist.refill = off\n"
-  . "seqdist.credential_refresh_ahead = 4s\n";
+  . "seqdist.credential_refresh = 4s\n";
 my $take = "SELECT seqdist.seqdist_nextval('s') > 0";
 my $setup = "CREATE EXTENSION seqdist; CREATE SEQUENCE s;";
 

@@ -35,7 +35,7 @@ my %env = (
 	AWS_ROLE_ARN => $role,
 	AWS_ROLE_SESSION_NAME => 'seqdist-tap');
 my $conf = "seqdist.block_size = 1\nseqdist.max_block_size = 1\nseqdist.refill = off\n"
-  . "seqdist.credential_refresh_ahead = 4s\nseqdist.sts_endpoint = '$sts->{url}/'\n";
+  . "seqdist.credential_refresh = 4s\nseqdist.sts_endpoint = '$sts->{url}/'\n";
 my $take = "SELECT seqdist.seqdist_nextval('s') > 0";
 my $setup = "CREATE EXTENSION seqdist; CREATE SEQUENCE s;";
 
