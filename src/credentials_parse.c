@@ -291,8 +291,9 @@ credparse_time(const char *s, size_t len, int64_t *epoch)
 	h = credparse_digits(s + 11, 2);
 	mi = credparse_digits(s + 14, 2);
 	sec = credparse_digits(s + 17, 2);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-		mi > 59 || sec > 60)
+	/* credparse_digits gives -1 for a field that is not all digits */
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 || h > 23 ||
+		mi < 0 || mi > 59 || sec < 0 || sec > 60)
 		return -1;
 	if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return -1;
