@@ -350,6 +350,8 @@ cred_from_chain(SeqdistCredentials *creds, bool raise_errors, bool remote)
 		cred_from_environment(creds) ||
 		cred_from_files(creds, raise_errors))
 		return true;
+	if (creds->problem)
+		return false;			/* a profile that cannot be used ends the chain */
 	provider = credentials_remote_configured();
 	if (provider == CRED_PROVIDER_NONE)
 		return false;
@@ -528,7 +530,8 @@ cred_read_file(const char *path, char **bufp, size_t *lenp, size_t *sizep)
 /*
  * Credentials from one shared file: section is the profile's header there.
  * A file too big to be one raises an ERROR when raise_errors, and otherwise
- * counts as no file; so does a profile that assumes a role.
+ * counts as no file.  A profile that assumes a role raises an ERROR when
+ * raise_errors, and otherwise sets creds->problem.
  */
 static bool
 cred_from_file(SeqdistCredentials *creds, bool raise_errors, const char *path,
@@ -563,7 +566,10 @@ cred_from_file(SeqdistCredentials *creds, bool raise_errors, const char *path,
 		cred_set(creds, values.access_key_id, values.secret_access_key,
 				 values.session_token, what);
 	cred_wipe_free(buf, size);
-	if (assumes_role && raise_errors)
+	if (assumes_role && !raise_errors)
+		creds->problem = psprintf("profile \"%s\" of %s \"%s\" assumes a role, which seqdist does not support",
+								  profile, what, path);
+	else if (assumes_role)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("profile \"%s\" of %s \"%s\" assumes a role, which seqdist does not support",
@@ -593,6 +599,8 @@ cred_from_files(SeqdistCredentials *creds, bool raise_errors)
 	if (path != NULL &&
 		cred_from_file(creds, raise_errors, path, "shared credentials file", profile, profile))
 		return true;
+	if (creds->problem)
+		return false;
 
 	path = cred_file_path("AWS_CONFIG_FILE", "config", pathbuf, sizeof(pathbuf));
 	if (path == NULL)

@@ -93,5 +93,13 @@ is(credential_provider_stats($imds)->{issued}, 1, 'the instance metadata service
 like(source_of(%none, AWS_CONFIG_FILE => "$dir/config", AWS_PROFILE => 'assumer'),
 	qr/ERROR:  0A000: profile "assumer" of shared config file ".*" assumes a role, which seqdist does not support/,
 	'a profile with role_arn: 0A000, a clear message');
+my $assumer = new_node('assumer', $dynamo, conf => $conf,
+	env => { %none, %metadata, AWS_CONFIG_FILE => "$dir/config", AWS_PROFILE => 'assumer' });
+$assumer->safe_psql('postgres', 'CREATE EXTENSION seqdist');
+like( $assumer->safe_psql(
+		'postgres', "SELECT detail FROM seqdist.health() WHERE check_name = 'credentials'"),
+	qr/profile "assumer" of shared config file ".*" assumes a role, which seqdist does not support/,
+	'health says so too, and does not go on to the instance metadata service');
+is(credential_provider_stats($imds)->{issued}, 1, 'the instance metadata service was not asked');
 
 done_testing();
