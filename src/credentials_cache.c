@@ -11,8 +11,11 @@
  *	  (every backend and the refill worker) asks the provider once per
  *	  credentials' lifetime, not once per backend or per request.
  *	- They are fresh until seqdist.credential_refresh before their
- *	  expiry (5 minutes by default, the middle of what the AWS SDKs use),
- *	  valid until CRED_EXPIRY_MARGIN_S before it, and never used after that.
+ *	  expiry (5 minutes by default, the middle of what the AWS SDKs use), or
+ *	  until half their lifetime is left if that is later (so that a refresh
+ *	  window longer than the credentials' lifetime does not make every
+ *	  request a refresh), valid until CRED_EXPIRY_MARGIN_S before it, and
+ *	  never used after that.
  *	- The first process that needs credentials that are not fresh takes the
  *	  refresh token (refresher = its pid) and asks the provider outside any
  *	  lock; the others use the old credentials while they are valid, and
@@ -66,6 +69,7 @@ typedef struct CredShared
 	ConditionVariable cv;
 	CredProvider provider;		/* whose credentials are held; NONE: none */
 	TimestampTz expiration;
+	TimestampTz obtained;		/* when they were stored */
 	TimestampTz retry_after;	/* no request before this, after a failure */
 	pid_t		refresher;		/* who is asking the provider, or 0 */
 	char		problem[CRED_PROBLEM_MAX];	/* the last failure, or "" */
@@ -89,6 +93,7 @@ static void cred_shmem_request(void);
 static void cred_shmem_startup(void);
 static void cred_give_back(void);
 static void cred_on_exit(int code, Datum arg);
+static TimestampTz cred_refresh_at(void);
 
 void
 credentials_cache_init(bool preloading)
@@ -156,6 +161,19 @@ cred_copy_out(SeqdistCredentials *creds, CredProvider provider)
 	creds->expiration = cred_shared->expiration;
 }
 
+/*
+ * When the held credentials stop being fresh: seqdist.credential_refresh
+ * before their expiry, but not before half their lifetime; lock held
+ */
+static TimestampTz
+cred_refresh_at(void)
+{
+	TimestampTz ahead = (TimestampTz) cred_refresh_ahead_s * USECS_PER_SEC;
+	TimestampTz half = (cred_shared->expiration - cred_shared->obtained) / 2;
+
+	return cred_shared->expiration - Min(ahead, Max(half, 0));
+}
+
 /* Give the refresh token back and wake the waiters */
 static void
 cred_give_back(void)
@@ -205,6 +223,7 @@ cred_store(CredProvider provider, const CredFetched *f)
 	strlcpy(cred_shared->session_token, f->session_token ? f->session_token : "", CRED_TOKEN_MAX);
 	cred_shared->provider = provider;
 	cred_shared->expiration = f->expiration;
+	cred_shared->obtained = GetCurrentTimestamp();
 	cred_shared->retry_after = 0;
 	cred_shared->problem[0] = '\0';
 	if (cred_shared->refresher == MyProcPid)
@@ -301,7 +320,7 @@ credentials_cache_get(CredProvider provider, SeqdistCredentials *creds,
 		LWLockAcquire(cred_shared->lock, LW_SHARED);
 		held = cred_shared->provider == provider;
 		valid = held && TimestampTzPlusMilliseconds(now, CRED_EXPIRY_MARGIN_S * 1000) < cred_shared->expiration;
-		fresh = valid && now < cred_shared->expiration - (TimestampTz) cred_refresh_ahead_s * USECS_PER_SEC;
+		fresh = valid && now < cred_refresh_at();
 		busy = cred_shared->refresher != 0;
 		pausing = now < cred_shared->retry_after && cred_shared->problem[0] != '\0';
 		if (fresh || (valid && (busy || pausing)))

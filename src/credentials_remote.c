@@ -540,7 +540,7 @@ cred_container_host_allowed(const char *url)
 }
 
 /* The container endpoint's URL, or NULL with *problem set */
-static char *
+static pg_noinline char *
 cred_container_url(char **problem)
 {
 	const char *relative = cred_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
@@ -660,7 +660,7 @@ cred_env_int(const char *name, int dflt, int max)
 }
 
 /* The metadata endpoint without a trailing "/", or NULL with *problem set */
-static char *
+static pg_noinline char *
 cred_imds_base(char **problem)
 {
 	const char *endpoint = cred_env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
@@ -687,7 +687,7 @@ cred_imds_base(char **problem)
 static CredFetchOutcome
 cred_fetch_imds(CredFetched *out, char **problem)
 {
-	char	   *base = cred_imds_base(problem);
+	char	   *volatile base = cred_imds_base(problem);
 	int			timeout_ms;
 	int			attempts = cred_env_int("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1, 10);
 	HttpRequest req;
