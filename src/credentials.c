@@ -12,9 +12,11 @@
  *	3. the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
  *	   ~/.aws/credentials of the server's OS user), then the shared config
  *	   file (AWS_CONFIG_FILE, else ~/.aws/config; its named profiles are
- *	   "[profile NAME]"), profile AWS_PROFILE or "default".  A profile that
- *	   assumes a role (role_arn) is refused: seqdist does not assume roles
- *	   from profiles;
+ *	   "[profile NAME]"), profile AWS_PROFILE or "default".  A profile with
+ *	   role_arn and a source_profile that has static keys assumes its role
+ *	   through STS AssumeRole (credentials_remote.c, cached like every
+ *	   temporary credential); credential_source and chains of roles are
+ *	   refused;
  *	4. web identity, 5. container credentials, 6. EC2 instance metadata:
  *	   the remote providers of credentials_remote.c, whose temporary
  *	   credentials are cached once per instance by credentials_cache.c.
@@ -84,7 +86,7 @@ static void cred_emit_log(ErrorData *edata);
 
 static bool cred_from_settings(SeqdistCredentials *creds);
 static bool cred_from_environment(SeqdistCredentials *creds);
-static bool cred_from_files(SeqdistCredentials *creds, bool raise_errors);
+static bool cred_from_files(SeqdistCredentials *creds, bool raise_errors, bool remote);
 static bool cred_from_chain(SeqdistCredentials *creds, bool raise_errors, bool remote);
 static const char *cred_show_access_key(void);
 static const char *cred_show_secret(void);
@@ -348,7 +350,7 @@ cred_from_chain(SeqdistCredentials *creds, bool raise_errors, bool remote)
 	memset(creds, 0, sizeof(*creds));
 	if (cred_from_settings(creds) ||
 		cred_from_environment(creds) ||
-		cred_from_files(creds, raise_errors))
+		cred_from_files(creds, raise_errors, remote))
 		return true;
 	if (creds->problem)
 		return false;			/* a profile that cannot be used ends the chain */
@@ -356,8 +358,8 @@ cred_from_chain(SeqdistCredentials *creds, bool raise_errors, bool remote)
 	if (provider == CRED_PROVIDER_NONE)
 		return false;
 	if (!remote)
-		return credentials_cache_peek(provider, creds);
-	return credentials_cache_get(provider, creds, raise_errors, &absent);
+		return credentials_cache_peek(provider, NULL, creds);
+	return credentials_cache_get(provider, NULL, creds, raise_errors, &absent);
 }
 
 bool
@@ -527,22 +529,38 @@ cred_read_file(const char *path, char **bufp, size_t *lenp, size_t *sizep)
 	return CRED_FILE_OK;
 }
 
+/* A profile's role, as one shared file gives it (strings palloc'd) */
+typedef struct CredProfileRole
+{
+	char	   *role_arn;
+	char	   *source_profile;
+	char	   *session_name;
+	char	   *external_id;
+	bool		credential_source;
+	const char *what;			/* the file that gave it */
+	const char *path;
+} CredProfileRole;
+
+static char *
+cred_pstrdup_or_null(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
 /*
  * Credentials from one shared file: section is the profile's header there.
  * A file too big to be one raises an ERROR when raise_errors, and otherwise
- * counts as no file.  A profile that assumes a role raises an ERROR when
- * raise_errors, and otherwise sets creds->problem.
+ * counts as no file.  A profile with role_arn and no keys fills *role.
  */
 static bool
 cred_from_file(SeqdistCredentials *creds, bool raise_errors, const char *path,
-			   const char *what, const char *section, const char *profile)
+			   const char *what, const char *section, CredProfileRole *role)
 {
 	char	   *buf;
 	size_t		len;
 	size_t		size;
 	CredFileValues values;
 	bool		found;
-	bool		assumes_role;
 
 	switch (cred_read_file(path, &buf, &len, &size))
 	{
@@ -561,53 +579,120 @@ cred_from_file(SeqdistCredentials *creds, bool raise_errors, const char *path,
 	}
 
 	credfile_parse(buf, len, section, &values);
-	assumes_role = values.role_arn != NULL && values.access_key_id == NULL;
-	found = !assumes_role &&
-		cred_set(creds, values.access_key_id, values.secret_access_key,
-				 values.session_token, what);
+	found = cred_set(creds, values.access_key_id, values.secret_access_key,
+					 values.session_token, what);
+	if (!found && values.role_arn != NULL)
+	{
+		role->role_arn = pstrdup(values.role_arn);
+		role->source_profile = cred_pstrdup_or_null(values.source_profile);
+		role->session_name = cred_pstrdup_or_null(values.role_session_name);
+		role->external_id = cred_pstrdup_or_null(values.external_id);
+		role->credential_source = values.credential_source != NULL;
+		role->what = what;
+		role->path = path;
+	}
 	cred_wipe_free(buf, size);
-	if (assumes_role && !raise_errors)
-		creds->problem = psprintf("profile \"%s\" of %s \"%s\" assumes a role, which seqdist does not support",
-								  profile, what, path);
-	else if (assumes_role)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("profile \"%s\" of %s \"%s\" assumes a role, which seqdist does not support",
-						profile, what, path),
-				 errhint("Give the profile aws_access_key_id and aws_secret_access_key, "
-						 "or use web identity, container or instance credentials.")));
 	return found;
 }
 
 /*
- * Credentials from the shared credentials file, then the shared config
- * file, profile AWS_PROFILE or "default".
+ * A profile that cannot be used ends the chain: an ERROR (0A000: what
+ * seqdist does not support; 28000: a source profile without keys) when
+ * raise_errors, else creds->problem.
  */
 static bool
-cred_from_files(SeqdistCredentials *creds, bool raise_errors)
+cred_profile_unusable(SeqdistCredentials *creds, bool raise_errors, int sqlstate,
+					  char *problem)
 {
-	const char *profile = getenv("AWS_PROFILE");
+	if (!raise_errors)
+	{
+		creds->problem = problem;
+		return false;
+	}
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("%s", problem),
+			 sqlstate == ERRCODE_FEATURE_NOT_SUPPORTED ?
+			 errhint("Give the profile aws_access_key_id and aws_secret_access_key, or role_arn with "
+					 "a source_profile that has them, or use web identity, container or instance credentials.") : 0));
+	return false;
+}
+
+/*
+ * Credentials of profile from the shared credentials file, then the shared
+ * config file.  A profile with role_arn and source_profile (whose own keys
+ * are static) is a role assumed through STS AssumeRole (cached like every
+ * temporary credential; without remote, only the cached ones).
+ */
+static bool
+cred_from_profile(SeqdistCredentials *creds, bool raise_errors, bool remote,
+				  const char *profile, bool allow_role)
+{
 	char		pathbuf[MAXPGPATH];
 	const char *path;
 	char	   *section;
+	CredProfileRole role;
+	CredAssumeRole assume;
 	bool		found;
+	bool		absent;
+
+	memset(&role, 0, sizeof(role));
+	path = cred_file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials", pathbuf, sizeof(pathbuf));
+	if (path != NULL &&
+		cred_from_file(creds, raise_errors, path, "shared credentials file", profile, &role))
+		return true;
+	if (role.role_arn == NULL)
+	{
+		path = cred_file_path("AWS_CONFIG_FILE", "config", pathbuf, sizeof(pathbuf));
+		if (path == NULL)
+			return false;
+		/* the config file names its profiles "[profile NAME]", but "[default]" */
+		section = strcmp(profile, "default") == 0 ? pstrdup(profile) : psprintf("profile %s", profile);
+		found = cred_from_file(creds, raise_errors, path, "shared config file", section, &role);
+		pfree(section);
+		if (found)
+			return true;
+	}
+	if (role.role_arn == NULL)
+		return false;
+
+	if (!allow_role || role.credential_source || role.source_profile == NULL)
+		return cred_profile_unusable(creds, raise_errors, ERRCODE_FEATURE_NOT_SUPPORTED,
+									 psprintf("profile \"%s\" of %s \"%s\" assumes a role %s, which seqdist does not support",
+											  profile, role.what, role.path,
+											  !allow_role ? "for another profile's role" :
+											  role.credential_source ? "with credential_source" :
+											  "without source_profile"));
+
+	memset(&assume, 0, sizeof(assume));
+	if (!cred_from_profile(&assume.source, raise_errors, remote, role.source_profile, false))
+	{
+		if (assume.source.problem)
+			return cred_profile_unusable(creds, raise_errors, ERRCODE_FEATURE_NOT_SUPPORTED,
+										 assume.source.problem);
+		return cred_profile_unusable(creds, raise_errors, ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
+									 psprintf("source profile \"%s\" of profile \"%s\" has no aws_access_key_id and aws_secret_access_key",
+											  role.source_profile, profile));
+	}
+	assume.role_arn = role.role_arn;
+	assume.session_name = role.session_name;
+	assume.external_id = role.external_id;
+	found = remote ?
+		credentials_cache_get(CRED_PROVIDER_ASSUME_ROLE, &assume, creds, raise_errors, &absent) :
+		credentials_cache_peek(CRED_PROVIDER_ASSUME_ROLE, &assume, creds);
+	credentials_release(&assume.source);
+	if (!found && creds->problem == NULL && remote)
+		creds->problem = pstrdup("STS AssumeRole gave no credentials");
+	return found;
+}
+
+/* Credentials of profile AWS_PROFILE, or "default", from the shared files */
+static bool
+cred_from_files(SeqdistCredentials *creds, bool raise_errors, bool remote)
+{
+	const char *profile = getenv("AWS_PROFILE");
 
 	if (profile == NULL || profile[0] == '\0')
 		profile = "default";
-
-	path = cred_file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials", pathbuf, sizeof(pathbuf));
-	if (path != NULL &&
-		cred_from_file(creds, raise_errors, path, "shared credentials file", profile, profile))
-		return true;
-	if (creds->problem)
-		return false;
-
-	path = cred_file_path("AWS_CONFIG_FILE", "config", pathbuf, sizeof(pathbuf));
-	if (path == NULL)
-		return false;
-	/* the config file names its profiles "[profile NAME]", but "[default]" */
-	section = strcmp(profile, "default") == 0 ? pstrdup(profile) : psprintf("profile %s", profile);
-	found = cred_from_file(creds, raise_errors, path, "shared config file", section, profile);
-	pfree(section);
-	return found;
+	return cred_from_profile(creds, raise_errors, remote, profile, true);
 }

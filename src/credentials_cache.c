@@ -55,6 +55,8 @@
 #define CRED_SECRET_MAX 256
 #define CRED_TOKEN_MAX 16384
 #define CRED_PROBLEM_MAX 1024
+/* What identifies a profile's role: role, session name, external id, source key */
+#define CRED_IDENTITY_MAX 4096
 
 /* Credentials are not used in the last second before their expiry */
 #define CRED_EXPIRY_MARGIN_S 1
@@ -68,6 +70,7 @@ typedef struct CredShared
 	LWLock	   *lock;
 	ConditionVariable cv;
 	CredProvider provider;		/* whose credentials are held; NONE: none */
+	char		identity[CRED_IDENTITY_MAX];	/* for a profile's role, which */
 	TimestampTz expiration;
 	TimestampTz obtained;		/* when they were stored */
 	TimestampTz retry_after;	/* no request before this, after a failure */
@@ -94,6 +97,14 @@ static void cred_shmem_startup(void);
 static void cred_give_back(void);
 static void cred_on_exit(int code, Datum arg);
 static TimestampTz cred_refresh_at(void);
+static char *cred_identity(CredProvider provider, const CredAssumeRole *assume);
+
+/* Are the held credentials those of provider and identity?  Lock held */
+static inline bool
+cred_holds(CredProvider provider, const char *identity)
+{
+	return cred_shared->provider == provider && strcmp(cred_shared->identity, identity) == 0;
+}
 
 void
 credentials_cache_init(bool preloading)
@@ -199,8 +210,10 @@ cred_on_exit(int code, Datum arg)
  * shared struct, or already expired.
  */
 static const char *
-cred_unstorable(const CredFetched *f, TimestampTz now)
+cred_unstorable(const CredFetched *f, const char *identity, TimestampTz now)
 {
+	if (strlen(identity) >= CRED_IDENTITY_MAX)
+		return "The profile's role_arn, role_session_name or external_id is too long.";
 	if (strlen(f->access_key_id) >= CRED_KEY_ID_MAX ||
 		strlen(f->secret_access_key) >= CRED_SECRET_MAX ||
 		(f->session_token && strlen(f->session_token) >= CRED_TOKEN_MAX))
@@ -211,9 +224,24 @@ cred_unstorable(const CredFetched *f, TimestampTz now)
 	return NULL;
 }
 
+/*
+ * What the held credentials must be for: "" for the providers the
+ * environment configures, the role and its source key for a profile's role
+ */
+static char *
+cred_identity(CredProvider provider, const CredAssumeRole *assume)
+{
+	if (provider != CRED_PROVIDER_ASSUME_ROLE || assume == NULL)
+		return pstrdup("");
+	return psprintf("%s\n%s\n%s\n%s", assume->role_arn,
+					assume->session_name ? assume->session_name : "",
+					assume->external_id ? assume->external_id : "",
+					assume->source.access_key_id);
+}
+
 /* Store f in shared memory and give the token back; lock not held */
 static void
-cred_store(CredProvider provider, const CredFetched *f)
+cred_store(CredProvider provider, const char *identity, const CredFetched *f)
 {
 	LWLockAcquire(cred_shared->lock, LW_EXCLUSIVE);
 	explicit_bzero(cred_shared->secret_access_key, CRED_SECRET_MAX);
@@ -222,6 +250,7 @@ cred_store(CredProvider provider, const CredFetched *f)
 	strlcpy(cred_shared->secret_access_key, f->secret_access_key, CRED_SECRET_MAX);
 	strlcpy(cred_shared->session_token, f->session_token ? f->session_token : "", CRED_TOKEN_MAX);
 	cred_shared->provider = provider;
+	strlcpy(cred_shared->identity, identity, CRED_IDENTITY_MAX);
 	cred_shared->expiration = f->expiration;
 	cred_shared->obtained = GetCurrentTimestamp();
 	cred_shared->retry_after = 0;
@@ -238,8 +267,8 @@ cred_store(CredProvider provider, const CredFetched *f)
  * creds and return true when they are still valid.
  */
 static bool
-cred_record_failure(CredProvider provider, const char *problem, bool absent,
-					SeqdistCredentials *creds, TimestampTz *expired_at)
+cred_record_failure(CredProvider provider, const char *identity, const char *problem,
+					bool absent, SeqdistCredentials *creds, TimestampTz *expired_at)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	bool		valid;
@@ -248,8 +277,8 @@ cred_record_failure(CredProvider provider, const char *problem, bool absent,
 	cred_shared->retry_after = TimestampTzPlusMilliseconds(now, CRED_RETRY_AFTER_MS);
 	strlcpy(cred_shared->problem, problem, CRED_PROBLEM_MAX);
 	cred_shared->problem_absent = absent;
-	*expired_at = cred_shared->provider == provider ? cred_shared->expiration : 0;
-	valid = cred_shared->provider == provider &&
+	*expired_at = cred_holds(provider, identity) ? cred_shared->expiration : 0;
+	valid = cred_holds(provider, identity) &&
 		TimestampTzPlusMilliseconds(now, CRED_EXPIRY_MARGIN_S * 1000) < cred_shared->expiration;
 	if (valid)
 		cred_copy_out(creds, provider);
@@ -292,9 +321,10 @@ cred_fail(CredProvider provider, const char *problem, TimestampTz expired_at,
 }
 
 bool
-credentials_cache_get(CredProvider provider, SeqdistCredentials *creds,
-					  bool raise_errors, bool *absent)
+credentials_cache_get(CredProvider provider, const CredAssumeRole *assume,
+					  SeqdistCredentials *creds, bool raise_errors, bool *absent)
 {
+	char	   *identity = cred_identity(provider, assume);
 	CredFetched fetched;
 	char	   *problem = NULL;
 	CredFetchOutcome outcome;
@@ -318,7 +348,7 @@ credentials_cache_get(CredProvider provider, SeqdistCredentials *creds,
 					pausing;
 
 		LWLockAcquire(cred_shared->lock, LW_SHARED);
-		held = cred_shared->provider == provider;
+		held = cred_holds(provider, identity);
 		valid = held && TimestampTzPlusMilliseconds(now, CRED_EXPIRY_MARGIN_S * 1000) < cred_shared->expiration;
 		fresh = valid && now < cred_refresh_at();
 		busy = cred_shared->refresher != 0;
@@ -369,7 +399,7 @@ credentials_cache_get(CredProvider provider, SeqdistCredentials *creds,
 
 	PG_TRY();
 	{
-		outcome = credentials_remote_fetch(provider, &fetched, &problem);
+		outcome = credentials_remote_fetch(provider, assume, &fetched, &problem);
 	}
 	PG_CATCH();
 	{
@@ -380,11 +410,11 @@ credentials_cache_get(CredProvider provider, SeqdistCredentials *creds,
 
 	if (outcome == CRED_FETCH_OK)
 	{
-		const char *why = cred_unstorable(&fetched, GetCurrentTimestamp());
+		const char *why = cred_unstorable(&fetched, identity, GetCurrentTimestamp());
 
 		if (why == NULL)
 		{
-			cred_store(provider, &fetched);
+			cred_store(provider, identity, &fetched);
 			creds->access_key_id = fetched.access_key_id;
 			creds->secret_access_key = fetched.secret_access_key;
 			creds->session_token = fetched.session_token;
@@ -397,7 +427,7 @@ credentials_cache_get(CredProvider provider, SeqdistCredentials *creds,
 		outcome = CRED_FETCH_FAILED;
 	}
 
-	if (cred_record_failure(provider, problem, outcome == CRED_FETCH_ABSENT, creds, &expired_at))
+	if (cred_record_failure(provider, identity, problem, outcome == CRED_FETCH_ABSENT, creds, &expired_at))
 	{
 		ereport(LOG,
 				(errmsg("could not refresh AWS credentials from %s; the current ones stay valid until %s",
@@ -415,14 +445,17 @@ credentials_cache_get(CredProvider provider, SeqdistCredentials *creds,
 }
 
 bool
-credentials_cache_peek(CredProvider provider, SeqdistCredentials *creds)
+credentials_cache_peek(CredProvider provider, const CredAssumeRole *assume,
+					   SeqdistCredentials *creds)
 {
 	bool		held;
+	char	   *identity;
 
 	if (cred_shared == NULL)
 		return false;
+	identity = cred_identity(provider, assume);
 	LWLockAcquire(cred_shared->lock, LW_SHARED);
-	held = cred_shared->provider == provider && cred_shared->access_key_id[0] != '\0';
+	held = cred_holds(provider, identity) && cred_shared->access_key_id[0] != '\0';
 	if (held)
 		cred_copy_out(creds, provider);
 	LWLockRelease(cred_shared->lock);

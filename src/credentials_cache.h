@@ -19,7 +19,8 @@
 extern void credentials_cache_init(bool preloading);
 
 /*
- * Credentials of provider: the cached ones while they are fresh, else new
+ * Credentials of provider (assume: the role and source keys of
+ * CRED_PROVIDER_ASSUME_ROLE, else NULL): the cached ones while they are fresh, else new
  * ones from the provider (one process asks at a time; the others keep using
  * the cached ones while they are valid, or wait).  When the provider fails:
  * with still valid credentials, a LOG line and the old credentials; else, if
@@ -27,10 +28,11 @@ extern void credentials_cache_init(bool preloading);
  * false with creds->problem set.  CRED_FETCH_ABSENT (no metadata service)
  * returns false with creds->problem set, in both cases.
  */
-extern bool credentials_cache_get(CredProvider provider, SeqdistCredentials *creds,
-								  bool raise_errors, bool *absent);
+extern bool credentials_cache_get(CredProvider provider, const CredAssumeRole *assume,
+								  SeqdistCredentials *creds, bool raise_errors, bool *absent);
 
 /* The cached credentials of provider, whatever their age; no request */
-extern bool credentials_cache_peek(CredProvider provider, SeqdistCredentials *creds);
+extern bool credentials_cache_peek(CredProvider provider, const CredAssumeRole *assume,
+								   SeqdistCredentials *creds);
 
 #endif							/* SEQDIST_CREDENTIALS_CACHE_H */

@@ -89,6 +89,14 @@ credfile_assign(char *s, char *e, CredFileValues *out)
 		dest = &out->session_token;
 	else if (credfile_equal(ks, ke, "role_arn", 1))
 		dest = &out->role_arn;
+	else if (credfile_equal(ks, ke, "source_profile", 1))
+		dest = &out->source_profile;
+	else if (credfile_equal(ks, ke, "role_session_name", 1))
+		dest = &out->role_session_name;
+	else if (credfile_equal(ks, ke, "external_id", 1))
+		dest = &out->external_id;
+	else if (credfile_equal(ks, ke, "credential_source", 1))
+		dest = &out->credential_source;
 	else
 		return;
 	/* ve is at most the line's end: its "\n", or the byte after the text */

@@ -16,8 +16,9 @@
 
 /*
  * The keys seqdist reads from one profile; each NULL when absent.  role_arn
- * is read only to refuse a profile that assumes a role, which seqdist does
- * not do.
+ * with source_profile (and optionally role_session_name, external_id) make
+ * a profile that assumes a role; credential_source is read only to refuse
+ * it.
  */
 typedef struct CredFileValues
 {
@@ -25,6 +26,10 @@ typedef struct CredFileValues
 	const char *secret_access_key;
 	const char *session_token;
 	const char *role_arn;
+	const char *source_profile;
+	const char *role_session_name;
+	const char *external_id;
+	const char *credential_source;
 } CredFileValues;
 
 /*

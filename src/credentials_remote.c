@@ -57,6 +57,7 @@
 #include "credentials_parse.h"
 #include "credentials_remote.h"
 #include "http.h"
+#include "sigv4.h"
 
 /* Container credentials: per attempt, and attempts (transport failures and 5xx) */
 #define CRED_CONTAINER_TIMEOUT_MS 2000
@@ -137,6 +138,8 @@ credentials_remote_name(CredProvider provider)
 			return "the container credentials endpoint";
 		case CRED_PROVIDER_IMDS:
 			return "the EC2 instance metadata service (IMDSv2)";
+		case CRED_PROVIDER_ASSUME_ROLE:
+			return "a profile's role (STS AssumeRole)";
 		case CRED_PROVIDER_NONE:
 			break;
 	}
@@ -155,6 +158,9 @@ credentials_remote_hint(CredProvider provider)
 				"and AWS_CONTAINER_AUTHORIZATION_TOKEN or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE.";
 		case CRED_PROVIDER_IMDS:
 			return "Check the instance's IAM role and metadata options, or AWS_EC2_METADATA_SERVICE_ENDPOINT.";
+		case CRED_PROVIDER_ASSUME_ROLE:
+			return "Check the profile's role_arn and source_profile, the role's trust policy, "
+				"seqdist.sts_endpoint and seqdist.region.";
 		case CRED_PROVIDER_NONE:
 			break;
 	}
@@ -418,20 +424,78 @@ cred_sts_url(void)
 	return psprintf("https://sts.%s.amazonaws.com/", region);
 }
 
+/*
+ * POST an STS Query API body and take the credentials from its answer;
+ * secret is a token the body carries, replaced wherever the answer echoes it
+ */
+static CredFetchOutcome
+cred_sts_call(const char *url, const char *const *headers, int nheaders,
+			  const StringInfoData *body, const char *secret, CredFetched *out,
+			  char **problem)
+{
+	HttpRequest req;
+	HttpResponse resp;
+	CredParseSts sts;
+	int64_t		epoch;
+	CredFetchOutcome outcome = CRED_FETCH_FAILED;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.headers = headers;
+	req.nheaders = nheaders;
+	req.body = body->data;
+	req.body_len = body->len;
+	req.what = "STS";
+
+	if (!cred_send(&req, 1, &resp, problem))
+		return CRED_FETCH_FAILED;
+	if (credparse_sts_xml(resp.body, resp.body_len, &sts) != 0)
+		*problem = psprintf("STS at %s answered HTTP %ld with malformed XML: %s", url, resp.status,
+							cred_quote(resp.body, resp.body_len, secret));
+	else if (resp.status != 200)
+		*problem = psprintf("STS at %s answered HTTP %ld: %s: %s", url, resp.status,
+							sts.error_code.ptr ? cred_quote(sts.error_code.ptr, sts.error_code.len, secret) : "(no error code)",
+							sts.error_message.ptr ? cred_quote(sts.error_message.ptr, sts.error_message.len, secret) : "");
+	else if (!sts.access_key_id.ptr || !sts.secret_access_key.ptr ||
+			 !sts.session_token.ptr || !sts.expiration.ptr ||
+			 !cred_plain_value(sts.access_key_id.ptr, sts.access_key_id.len) ||
+			 !cred_plain_value(sts.secret_access_key.ptr, sts.secret_access_key.len) ||
+			 !cred_plain_value(sts.session_token.ptr, sts.session_token.len))
+		*problem = psprintf("STS at %s answered no usable AccessKeyId, SecretAccessKey, SessionToken and Expiration.", url);
+	else if (credparse_time(sts.expiration.ptr, sts.expiration.len, &epoch) != 0)
+		*problem = psprintf("STS at %s answered an Expiration that is not a timestamp.", url);
+	else
+	{
+		out->access_key_id = pnstrdup(sts.access_key_id.ptr, sts.access_key_id.len);
+		out->secret_access_key = pnstrdup(sts.secret_access_key.ptr, sts.secret_access_key.len);
+		out->session_token = pnstrdup(sts.session_token.ptr, sts.session_token.len);
+		out->expiration = cred_epoch_to_timestamptz(epoch);
+		outcome = CRED_FETCH_OK;
+	}
+	http_response_free(&resp);
+	return outcome;
+}
+
+/* The role session name: the configured one, else seqdist-<pid>-<time> */
+static void
+cred_append_session_name(StringInfo body, const char *session)
+{
+	appendStringInfoString(body, "&RoleSessionName=");
+	if (session)
+		cred_append_encoded(body, session);
+	else
+		appendStringInfo(body, "seqdist-%d-%ld", MyProcPid, (long) time(NULL));
+}
+
 static CredFetchOutcome
 cred_fetch_web_identity(CredFetched *out, char **problem)
 {
-	const char *role = cred_env("AWS_ROLE_ARN");
-	const char *session = cred_env("AWS_ROLE_SESSION_NAME");
 	char	   *token;
 	char	   *url = cred_sts_url();
 	StringInfoData body;
 	const char *headers[2] = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8",
 	"Accept: text/xml"};
-	HttpRequest req;
-	HttpResponse resp;
-	CredParseSts sts;
-	int64_t		epoch;
 	CredFetchOutcome outcome = CRED_FETCH_FAILED;
 
 	token = cred_read_token_file(cred_env("AWS_WEB_IDENTITY_TOKEN_FILE"), "web identity token", problem);
@@ -440,59 +504,114 @@ cred_fetch_web_identity(CredFetched *out, char **problem)
 
 	initStringInfo(&body);
 	appendStringInfoString(&body, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=");
-	cred_append_encoded(&body, role);
-	appendStringInfoString(&body, "&RoleSessionName=");
-	if (session)
-		cred_append_encoded(&body, session);
-	else
-		appendStringInfo(&body, "seqdist-%d-%ld", MyProcPid, (long) time(NULL));
+	cred_append_encoded(&body, cred_env("AWS_ROLE_ARN"));
+	cred_append_session_name(&body, cred_env("AWS_ROLE_SESSION_NAME"));
 	appendStringInfoString(&body, "&WebIdentityToken=");
 	cred_append_encoded(&body, token);
 
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.url = url;
-	req.headers = headers;
-	req.nheaders = lengthof(headers);
-	req.body = body.data;
-	req.body_len = body.len;
-	req.what = "STS";
-
 	PG_TRY();
 	{
-		if (cred_send(&req, 1, &resp, problem))
-		{
-			if (credparse_sts_xml(resp.body, resp.body_len, &sts) != 0)
-				*problem = psprintf("STS at %s answered HTTP %ld with malformed XML: %s", url, resp.status,
-									cred_quote(resp.body, resp.body_len, token));
-			else if (resp.status != 200)
-				*problem = psprintf("STS at %s answered HTTP %ld: %s: %s", url, resp.status,
-									sts.error_code.ptr ? cred_quote(sts.error_code.ptr, sts.error_code.len, token) : "(no error code)",
-									sts.error_message.ptr ? cred_quote(sts.error_message.ptr, sts.error_message.len, token) : "");
-			else if (!sts.access_key_id.ptr || !sts.secret_access_key.ptr ||
-					 !sts.session_token.ptr || !sts.expiration.ptr ||
-					 !cred_plain_value(sts.access_key_id.ptr, sts.access_key_id.len) ||
-					 !cred_plain_value(sts.secret_access_key.ptr, sts.secret_access_key.len) ||
-					 !cred_plain_value(sts.session_token.ptr, sts.session_token.len))
-				*problem = psprintf("STS at %s answered no usable AccessKeyId, SecretAccessKey, SessionToken and Expiration.", url);
-			else if (credparse_time(sts.expiration.ptr, sts.expiration.len, &epoch) != 0)
-				*problem = psprintf("STS at %s answered an Expiration that is not a timestamp.", url);
-			else
-			{
-				out->access_key_id = pnstrdup(sts.access_key_id.ptr, sts.access_key_id.len);
-				out->secret_access_key = pnstrdup(sts.secret_access_key.ptr, sts.secret_access_key.len);
-				out->session_token = pnstrdup(sts.session_token.ptr, sts.session_token.len);
-				out->expiration = cred_epoch_to_timestamptz(epoch);
-				outcome = CRED_FETCH_OK;
-			}
-			http_response_free(&resp);
-		}
+		outcome = cred_sts_call(url, headers, lengthof(headers), &body, token, out, problem);
 	}
 	PG_FINALLY();
 	{
 		explicit_bzero(body.data, body.len);
 		pfree(body.data);
 		cred_wipe_free(token);
+	}
+	PG_END_TRY();
+	return outcome;
+}
+
+/* host[:port] and path of an http(s) URL, palloc'd */
+static void
+cred_split_url(const char *url, char **host, char **path)
+{
+	const char *h = strstr(url, "://") + 3;
+	const char *slash = strchr(h, '/');
+
+	*host = slash ? pnstrdup(h, slash - h) : pstrdup(h);
+	*path = pstrdup(slash ? slash : "/");
+}
+
+/*
+ * STS AssumeRole for a profile's role_arn, signed (SigV4, service "sts",
+ * region seqdist.region) with the source profile's keys
+ */
+static CredFetchOutcome
+cred_fetch_assume_role(const CredAssumeRole *assume, CredFetched *out, char **problem)
+{
+	char	   *url = cred_sts_url();
+	const char *region = GetConfigOption("seqdist.region", true, false);
+	char	   *host;
+	char	   *path;
+	StringInfoData body;
+	SigV4Header sh[5];
+	int			nsh = 0;
+	SigV4Request req;
+	SigV4Credentials sc;
+	SigV4Result sig;
+	char		amz_date[17];
+	time_t		now = time(NULL);
+	struct tm	tmbuf;
+	const char *volatile lines[7];
+	volatile int nlines = 0;
+	CredFetchOutcome outcome = CRED_FETCH_FAILED;
+
+	if (region == NULL || region[0] == '\0')
+		region = "us-east-1";
+	cred_split_url(url, &host, &path);
+	strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tmbuf));
+
+	initStringInfo(&body);
+	appendStringInfoString(&body, "Action=AssumeRole&Version=2011-06-15&RoleArn=");
+	cred_append_encoded(&body, assume->role_arn);
+	cred_append_session_name(&body, assume->session_name);
+	if (assume->external_id)
+	{
+		appendStringInfoString(&body, "&ExternalId=");
+		cred_append_encoded(&body, assume->external_id);
+	}
+
+	sh[nsh++] = (SigV4Header) {"Host", host};
+	sh[nsh++] = (SigV4Header) {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"};
+	sh[nsh++] = (SigV4Header) {"X-Amz-Date", amz_date};
+	if (assume->source.session_token)
+		sh[nsh++] = (SigV4Header) {"X-Amz-Security-Token", assume->source.session_token};
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.path = path;
+	req.headers = sh;
+	req.nheaders = nsh;
+	req.payload = (const unsigned char *) body.data;
+	req.payload_len = body.len;
+	sc.access_key_id = assume->source.access_key_id;
+	sc.secret_access_key = assume->source.secret_access_key;
+	sc.session_token = assume->source.session_token;
+	if (sigv4_sign(&req, &sc, region, "sts", amz_date, &sig) != 0)
+	{
+		*problem = psprintf("The AssumeRole request to %s could not be signed.", url);
+		return CRED_FETCH_FAILED;
+	}
+	for (int i = 0; i < nsh; i++)
+		lines[nlines++] = psprintf("%s: %s", sh[i].name, sh[i].value);
+	lines[nlines++] = psprintf("Authorization: %s", sig.authorization);
+	lines[nlines++] = "Accept: text/xml";
+	sigv4_result_free(&sig);
+
+	PG_TRY();
+	{
+		outcome = cred_sts_call(url, (const char *const *) lines, nlines, &body, NULL, out, problem);
+	}
+	PG_FINALLY();
+	{
+		/* the token line is wiped, not just freed */
+		for (int i = 0; i < nlines - 1; i++)
+		{
+			explicit_bzero((char *) lines[i], strlen(lines[i]));
+			pfree((char *) lines[i]);
+		}
+		pfree(body.data);
 	}
 	PG_END_TRY();
 	return outcome;
@@ -776,7 +895,8 @@ cred_fetch_imds(CredFetched *out, char **problem)
 }
 
 CredFetchOutcome
-credentials_remote_fetch(CredProvider provider, CredFetched *out, char **problem)
+credentials_remote_fetch(CredProvider provider, const CredAssumeRole *assume,
+						 CredFetched *out, char **problem)
 {
 	memset(out, 0, sizeof(*out));
 	*problem = NULL;
@@ -788,6 +908,8 @@ credentials_remote_fetch(CredProvider provider, CredFetched *out, char **problem
 			return cred_fetch_container(out, problem);
 		case CRED_PROVIDER_IMDS:
 			return cred_fetch_imds(out, problem);
+		case CRED_PROVIDER_ASSUME_ROLE:
+			return cred_fetch_assume_role(assume, out, problem);
 		case CRED_PROVIDER_NONE:
 			break;
 	}

@@ -11,14 +11,26 @@
 
 #include "datatype/timestamp.h"
 
+#include "credentials.h"
+
 /* The remote providers, in the order of the chain */
 typedef enum CredProvider
 {
 	CRED_PROVIDER_NONE = 0,
 	CRED_PROVIDER_WEB_IDENTITY,
 	CRED_PROVIDER_CONTAINER,
-	CRED_PROVIDER_IMDS
+	CRED_PROVIDER_IMDS,
+	CRED_PROVIDER_ASSUME_ROLE	/* a profile's role_arn and source_profile */
 } CredProvider;
+
+/* What STS AssumeRole needs: the role, and the source profile's keys */
+typedef struct CredAssumeRole
+{
+	const char *role_arn;
+	const char *session_name;	/* or NULL */
+	const char *external_id;	/* or NULL */
+	SeqdistCredentials source;	/* signs the request */
+} CredAssumeRole;
 
 typedef enum CredFetchOutcome
 {
@@ -49,12 +61,14 @@ extern const char *credentials_remote_name(CredProvider provider);
 extern const char *credentials_remote_hint(CredProvider provider);
 
 /*
- * Ask the provider for credentials.  On CRED_FETCH_OK fills *out; otherwise
+ * Ask the provider for credentials (assume: what CRED_PROVIDER_ASSUME_ROLE
+ * needs, else NULL).  On CRED_FETCH_OK fills *out; otherwise
  * *problem says why (a full sentence with no secret in it).  Raises an ERROR
  * only when canceled, or on a misconfigured HTTP client.
  */
-extern CredFetchOutcome credentials_remote_fetch(CredProvider provider, CredFetched *out,
-												 char **problem);
+extern CredFetchOutcome credentials_remote_fetch(CredProvider provider,
+												 const CredAssumeRole *assume,
+												 CredFetched *out, char **problem);
 
 /* Wipe and free what credentials_remote_fetch allocated */
 extern void credentials_fetched_release(CredFetched *fetched);

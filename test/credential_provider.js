@@ -19,7 +19,11 @@
  *                     WebIdentityToken must be --role-arn and --web-identity-token,
  *                     RoleSessionName must be 2-64 of [\w+=,.@-]; the answer
  *                     is the documented XML, errors the documented
- *                     ErrorResponse.
+ *                     ErrorResponse.  Also STS AssumeRole (POST form body),
+ *                     signed with SigV4 (service "sts", --region) by the key
+ *                     pair --source-credentials AKID:SECRET, the signature
+ *                     checked with @smithy/signature-v4; ExternalId must be
+ *                     --external-id when that is given.
  *
  * Credentials: --credentials AKID:SECRET:TOKEN, repeatable; each issue hands
  * out the next one (the last one again when they run out), expiring
@@ -47,6 +51,7 @@ const opts = {
   mode: null, port: 0, announce: false, logFile: null, credentials: [], lifetime: 3600,
   role: 'seqdist-role', path: '/v2/credentials/seqdist', authToken: null,
   roleArn: 'arn:aws:iam::123456789012:role/seqdist', webIdentityToken: null,
+  source: null, region: 'us-east-1', externalId: null,
 };
 for (let i = 2; i < process.argv.length; i++) {
   const arg = process.argv[i];
@@ -65,6 +70,14 @@ for (let i = 2; i < process.argv.length; i++) {
     case '--auth-token': opts.authToken = next(); break;
     case '--role-arn': opts.roleArn = next(); break;
     case '--web-identity-token': opts.webIdentityToken = next(); break;
+    case '--region': opts.region = next(); break;
+    case '--external-id': opts.externalId = next(); break;
+    case '--source-credentials': {
+      const [akid, secret] = next().split(':');
+      if (!akid || !secret) fail('--source-credentials needs AKID:SECRET');
+      opts.source = { akid, secret };
+      break;
+    }
     case '--credentials': {
       const [akid, secret, ...token] = next().split(':');
       if (!akid || !secret || token.length === 0) fail('--credentials needs AKID:SECRET:TOKEN');
@@ -77,7 +90,9 @@ for (let i = 2; i < process.argv.length; i++) {
 if (!['imds', 'container', 'sts'].includes(opts.mode)) fail('--mode must be imds, container or sts');
 if (!opts.logFile) fail('--log-file is required');
 if (opts.credentials.length === 0) fail('at least one --credentials is required');
-if (opts.mode === 'sts' && !opts.webIdentityToken) fail('--mode sts needs --web-identity-token');
+if (opts.mode === 'sts' && !opts.webIdentityToken && !opts.source) {
+  fail('--mode sts needs --web-identity-token or --source-credentials');
+}
 
 function fail(msg) {
   process.stderr.write(`credential_provider.js: ${msg}\n`);
@@ -158,27 +173,51 @@ function stsError(res, status, code, message) {
     `  <RequestId>${crypto.randomUUID()}</RequestId>\n</ErrorResponse>\n`);
 }
 
-function sts(req, res, url, body) {
-  if (req.headers.authorization !== undefined) return stsError(res, 400, 'InvalidParameterValue', 'AssumeRoleWithWebIdentity is not signed.');
-  const params = req.method === 'POST' ? new URLSearchParams(body) : url.searchParams;
-  if (params.get('Action') !== 'AssumeRoleWithWebIdentity') return stsError(res, 400, 'InvalidAction', 'Unknown action.');
-  if (params.get('Version') !== '2011-06-15') return stsError(res, 400, 'InvalidParameterValue', 'Unknown version.');
-  const session = params.get('RoleSessionName');
-  if (session === null || !/^[\w+=,.@-]{2,64}$/.test(session)) {
-    return stsError(res, 400, 'ValidationError', 'RoleSessionName is not valid.');
+// The signature of an AssumeRole request, checked with an independent signer;
+// resolves to an error text, or null when it is right.
+async function stsSignatureProblem(req, body) {
+  const { SignatureV4 } = require('@smithy/signature-v4');
+  const { HttpRequest } = require('@smithy/protocol-http');
+  const { Sha256 } = require('@aws-crypto/sha256-js');
+  const auth = req.headers.authorization || '';
+  const m = /^AWS4-HMAC-SHA256 Credential=([^,]+), ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth.trim());
+  if (!m) return 'no SigV4 Authorization header';
+  const [akid, day, region, service, term] = m[1].split('/');
+  if (akid !== opts.source.akid) return `unknown access key ${akid}`;
+  if (region !== opts.region || service !== 'sts' || term !== 'aws4_request') return `wrong scope ${m[1]}`;
+  const amzDate = req.headers['x-amz-date'] || '';
+  if (day !== amzDate.slice(0, 8)) return 'scope date differs from X-Amz-Date';
+  const signed = m[2].split(';');
+  if (!signed.includes('host') || !signed.includes('x-amz-date')) return 'Host and X-Amz-Date must be signed';
+  const headers = {};
+  for (const h of signed) {
+    if (req.headers[h] === undefined) return `signed header ${h} is absent`;
+    headers[h] = req.headers[h];
   }
-  if (params.get('WebIdentityToken') !== opts.webIdentityToken) {
-    return stsError(res, 400, 'InvalidIdentityToken', 'The web identity token that was passed could not be validated by AWS.');
-  }
-  if (params.get('RoleArn') !== opts.roleArn) {
-    return stsError(res, 403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity.');
-  }
+  const when = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T` +
+    `${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  if (Number.isNaN(when.getTime()) || Math.abs(Date.now() - when.getTime()) > 15 * 60 * 1000) return 'X-Amz-Date is not current';
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: akid, secretAccessKey: opts.source.secret },
+    region, service: 'sts', sha256: Sha256, applyChecksum: false, uriEscapePath: true,
+  });
+  const ours = await signer.sign(new HttpRequest({
+    method: req.method, protocol: 'http:', hostname: '127.0.0.1', path: req.url.split('?')[0],
+    query: {}, headers, body,
+  }), { signingDate: when, signingRegion: region, signingService: 'sts', signableHeaders: new Set(signed) });
+  const sig = /Signature=([0-9a-f]{64})/.exec(ours.headers.authorization)[1];
+  return sig === m[3] ? null : 'signature mismatch';
+}
+
+function stsCredentials(res, action, session) {
   const c = issue();
   return send(res, 200, 'text/xml',
-    '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n' +
-    '  <AssumeRoleWithWebIdentityResult>\n' +
-    '    <SubjectFromWebIdentityToken>system:serviceaccount:default:seqdist</SubjectFromWebIdentityToken>\n' +
-    '    <Audience>sts.amazonaws.com</Audience>\n' +
+    `<${action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n` +
+    `  <${action}Result>\n` +
+    (action === 'AssumeRoleWithWebIdentity'
+      ? '    <SubjectFromWebIdentityToken>system:serviceaccount:default:seqdist</SubjectFromWebIdentityToken>\n' +
+        '    <Audience>sts.amazonaws.com</Audience>\n'
+      : '') +
     `    <AssumedRoleUser>\n      <Arn>${opts.roleArn}/${session}</Arn>\n      <AssumedRoleId>AROAEXAMPLE:${session}</AssumedRoleId>\n    </AssumedRoleUser>\n` +
     '    <Credentials>\n' +
     `      <SessionToken>${c.token}</SessionToken>\n` +
@@ -186,10 +225,41 @@ function sts(req, res, url, body) {
     `      <Expiration>${c.expiration}</Expiration>\n` +
     `      <AccessKeyId>${c.akid}</AccessKeyId>\n` +
     '    </Credentials>\n' +
-    '    <Provider>oidc.eks.example</Provider>\n' +
-    '  </AssumeRoleWithWebIdentityResult>\n' +
+    `  </${action}Result>\n` +
     `  <ResponseMetadata>\n    <RequestId>${crypto.randomUUID()}</RequestId>\n  </ResponseMetadata>\n` +
-    '</AssumeRoleWithWebIdentityResponse>\n');
+    `</${action}Response>\n`);
+}
+
+async function sts(req, res, url, body) {
+  const params = req.method === 'POST' ? new URLSearchParams(body) : url.searchParams;
+  const action = params.get('Action');
+  if (action !== 'AssumeRoleWithWebIdentity' && action !== 'AssumeRole') return stsError(res, 400, 'InvalidAction', 'Unknown action.');
+  if (params.get('Version') !== '2011-06-15') return stsError(res, 400, 'InvalidParameterValue', 'Unknown version.');
+  const session = params.get('RoleSessionName');
+  if (session === null || !/^[\w+=,.@-]{2,64}$/.test(session)) {
+    return stsError(res, 400, 'ValidationError', 'RoleSessionName is not valid.');
+  }
+  if (action === 'AssumeRole') {
+    if (!opts.source || req.method !== 'POST') return stsError(res, 400, 'InvalidAction', 'AssumeRole is not served here.');
+    const problem = await stsSignatureProblem(req, body);
+    if (problem) {
+      log(`AssumeRole refused: ${problem}`);
+      return stsError(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    }
+    if (opts.externalId !== null && params.get('ExternalId') !== opts.externalId) {
+      return stsError(res, 403, 'AccessDenied', 'Not authorized to perform sts:AssumeRole (external id).');
+    }
+  }
+  else {
+    if (req.headers.authorization !== undefined) return stsError(res, 400, 'InvalidParameterValue', 'AssumeRoleWithWebIdentity is not signed.');
+    if (!opts.webIdentityToken || params.get('WebIdentityToken') !== opts.webIdentityToken) {
+      return stsError(res, 400, 'InvalidIdentityToken', 'The web identity token that was passed could not be validated by AWS.');
+    }
+  }
+  if (params.get('RoleArn') !== opts.roleArn) {
+    return stsError(res, 403, 'AccessDenied', `Not authorized to perform sts:${action}.`);
+  }
+  return stsCredentials(res, action, session);
 }
 
 const server = http.createServer((req, res) => {
@@ -223,7 +293,10 @@ const server = http.createServer((req, res) => {
       if (state.fail === 'http500') return send(res, 500, 'text/plain', 'Internal Server Error');
       if (opts.mode === 'imds') return imds(req, res, url);
       if (opts.mode === 'container') return container(req, res, url);
-      return sts(req, res, url, body);
+      return sts(req, res, url, body).catch((e) => {
+        log(`STS failure: ${e && e.message}`);
+        send(res, 500, 'text/plain', 'Internal Server Error');
+      });
     };
     if (state.delay > 0) setTimeout(answer, state.delay);
     else answer();

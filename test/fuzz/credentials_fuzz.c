@@ -19,9 +19,10 @@
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_NKEYS 4
+#define FUZZ_NKEYS 8
 static const char *const fuzz_keys[FUZZ_NKEYS] = {
 	"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "role_arn",
+	"source_profile", "role_session_name", "external_id", "credential_source",
 };
 
 static int
@@ -106,7 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char	   *buf;
 	CredFileValues values;
 	const char *got[FUZZ_NKEYS];
-	char	   *want[FUZZ_NKEYS] = {NULL, NULL, NULL, NULL};
+	char	   *want[FUZZ_NKEYS] = {NULL};
 
 	if (nul)
 	{
@@ -128,6 +129,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	got[1] = values.secret_access_key;
 	got[2] = values.session_token;
 	got[3] = values.role_arn;
+	got[4] = values.source_profile;
+	got[5] = values.role_session_name;
+	got[6] = values.external_id;
+	got[7] = values.credential_source;
 
 	fuzz_reference(text, len, profile, want);
 	for (int k = 0; k < FUZZ_NKEYS; k++)

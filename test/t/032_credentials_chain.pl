@@ -2,7 +2,8 @@
 # shared credentials file, shared config file ("[profile NAME]" sections,
 # AWS_CONFIG_FILE), web identity, container credentials, instance metadata;
 # the first source that is configured is the one used.  A profile that
-# assumes a role is refused with a clear error.
+# assumes a role through credential_source is refused with a clear error
+# (role_arn with source_profile: 036).
 use strict;
 use warnings;
 
@@ -31,7 +32,7 @@ PostgreSQL::Test::Utils::append_to_file("$dir/credentials_wrong", "[default]\n$w
 PostgreSQL::Test::Utils::append_to_file("$dir/credentials_right", "[default]\n$right");
 PostgreSQL::Test::Utils::append_to_file("$dir/config",
 	"[default]\nregion = us-east-1\n$wrong\n[profile seqdist]\nregion = us-east-1\n$right\n"
-	  . "[seqdist]\n$wrong\n[profile assumer]\nrole_arn = $role\nsource_profile = default\n");
+	  . "[seqdist]\n$wrong\n[profile assumer]\nrole_arn = $role\ncredential_source = Ec2InstanceMetadata\n");
 PostgreSQL::Test::Utils::append_to_file("$dir/token", $jwt);
 mkdir "$dir/home";
 mkdir "$dir/home/.aws";
@@ -91,14 +92,14 @@ is(credential_provider_stats($imds)->{issued}, 1, 'the instance metadata service
 
 # a profile that assumes a role
 like(source_of(%none, AWS_CONFIG_FILE => "$dir/config", AWS_PROFILE => 'assumer'),
-	qr/ERROR:  0A000: profile "assumer" of shared config file ".*" assumes a role, which seqdist does not support/,
-	'a profile with role_arn: 0A000, a clear message');
+	qr/ERROR:  0A000: profile "assumer" of shared config file ".*" assumes a role with credential_source, which seqdist does not support/,
+	'a profile with role_arn and credential_source: 0A000, a clear message');
 my $assumer = new_node('assumer', $dynamo, conf => $conf,
 	env => { %none, %metadata, AWS_CONFIG_FILE => "$dir/config", AWS_PROFILE => 'assumer' });
 $assumer->safe_psql('postgres', 'CREATE EXTENSION seqdist');
 like( $assumer->safe_psql(
 		'postgres', "SELECT detail FROM seqdist.health() WHERE check_name = 'credentials'"),
-	qr/profile "assumer" of shared config file ".*" assumes a role, which seqdist does not support/,
+	qr/profile "assumer" of shared config file ".*" assumes a role with credential_source, which seqdist does not support/,
 	'health says so too, and does not go on to the instance metadata service');
 is(credential_provider_stats($imds)->{issued}, 1, 'the instance metadata service was not asked');
 
