@@ -31,7 +31,8 @@
  *
  * Control (for the tests), on the same port: POST /__control with a JSON
  * object {"fail": "none"|"http500"|"hang"|"reset", "lifetime": N,
- * "delay": MS} changes the behaviour (delay: every answer waits that long); GET /__stats answers {"issued": N, "requests": N}.
+ * "delay": MS} changes the behaviour (delay: every answer waits that long);
+ * GET /__stats answers {"issued": N, "requests": N}.
  *
  * The log file gets one line per request ("<method> <path> -> <status>"),
  * never a token or a secret.
@@ -39,6 +40,7 @@
  * Usage: node credential_provider.js --mode M --log-file PATH [--port N]
  *   [--announce] [--credentials A:S:T]... [--lifetime S] [--role NAME]
  *   [--path P] [--auth-token T] [--role-arn A] [--web-identity-token T]
+ *   [--source-credentials AKID:SECRET] [--region R] [--external-id X]
  *   --announce: once listening, print "PORT PID" on stdout, and nothing more.
  */
 'use strict';
