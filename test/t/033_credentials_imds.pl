@@ -64,23 +64,23 @@ is(credential_provider_stats($imds)->{issued},
 	1, 'one set of credentials for the whole instance, whatever the backends and requests');
 
 # short-lived credentials, refreshed ahead of their expiry
-credential_provider_control($imds, { lifetime => 8 });
-$node->append_conf('postgresql.conf', "seqdist.credential_refresh = 4s\n");
+credential_provider_control($imds, { lifetime => 12 });
+$node->append_conf('postgresql.conf', "seqdist.credential_refresh = 6s\n");
 restart_node($node);
 my $t0 = time;
 is($node->safe_psql('postgres', $take), 't', 'new credentials after a restart');
 is(credential_provider_stats($imds)->{issued}, 2, 'a restart asks the service again');
 $node->safe_psql('postgres', $take);
 is(credential_provider_stats($imds)->{issued}, 2, 'fresh credentials are used as they are');
-sleep(4.5 - (time - $t0)) if time - $t0 < 4.5;
+sleep(7.5 - (time - $t0)) if time - $t0 < 7.5;
 my $t1 = time;
 is($node->safe_psql('postgres', $take), 't', 'values within the refresh window');
 is(credential_provider_stats($imds)->{issued},
-	3, 'credentials are refreshed ahead of their expiry (4 s before it)');
+	3, 'credentials are refreshed ahead of their expiry (6 s before it)');
 
 # a failed refresh while the credentials are valid: a LOG line, no error
 credential_provider_control($imds, { fail => 'http500' });
-sleep(4.5 - (time - $t1)) if time - $t1 < 4.5;
+sleep(7.5 - (time - $t1)) if time - $t1 < 7.5;
 my $offset = -s $node->logfile;
 is($node->safe_psql('postgres', $take), 't',
 	'a failed refresh while the credentials are still valid is no error');
@@ -90,7 +90,7 @@ ok( $node->wait_for_log(
 	'a failed refresh is a LOG line');
 
 # expired credentials are never used
-sleep(8.2 - (time - $t1)) if time - $t1 < 8.2;
+sleep(13.2 - (time - $t1)) if time - $t1 < 13.2;
 my ($ret, $out, $err) =
   $node->psql('postgres', $take, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like(

@@ -35,7 +35,7 @@ my %env = (
 	# the file wins over the variable, which is wrong here
 	AWS_CONTAINER_AUTHORIZATION_TOKEN => 'wrong-token-from-the-variable');
 my $conf = "seqdist.block_size = 1\nseqdist.max_block_size = 1\nseqdist.refill = off\n"
-  . "seqdist.credential_refresh = 4s\n";
+  . "seqdist.credential_refresh = 6s\n";
 my $take = "SELECT seqdist.seqdist_nextval('s') > 0";
 my $setup = "CREATE EXTENSION seqdist; CREATE SEQUENCE s;";
 
@@ -47,7 +47,7 @@ sub error_of
 }
 
 # several backends that need credentials at once: one request
-credential_provider_control($agent, { delay => 1500, lifetime => 8 });
+credential_provider_control($agent, { delay => 1500, lifetime => 12 });
 my $node = new_node('container', $dynamo, conf => $conf, env => \%env);
 $node->safe_psql('postgres', "$setup SELECT seqdist.create_table(); SELECT seqdist.register('s', 'container-test');");
 is(credential_provider_stats($agent)->{issued}, 1, 'credentials from the container endpoint');
@@ -67,23 +67,23 @@ is( $node->safe_psql(
 	'from the container credentials endpoint, accepted',
 	'health names the container credentials endpoint');
 
-# refreshed ahead of expiry (8 s credentials, issued after the 1.5 s delay,
-# refreshed 4 s before they expire)
-sleep(6 - (time - $t0)) if time - $t0 < 6;
+# refreshed ahead of expiry (12 s credentials, issued after the 1.5 s delay,
+# refreshed 6 s before they expire)
+sleep(9 - (time - $t0)) if time - $t0 < 9;
 my $t1 = time;
 is($node->safe_psql('postgres', $take), 't', 'values within the refresh window');
 is(credential_provider_stats($agent)->{issued}, 3, 'refreshed ahead of expiry');
 
 # the endpoint fails while the credentials are valid: a LOG line
 credential_provider_control($agent, { fail => 'reset' });
-sleep(4.5 - (time - $t1)) if time - $t1 < 4.5;
+sleep(7.5 - (time - $t1)) if time - $t1 < 7.5;
 my $offset = -s $node->logfile;
 is($node->safe_psql('postgres', $take), 't', 'a failed refresh while valid is no error');
 ok( $node->wait_for_log(
 		qr/LOG:  could not refresh AWS credentials from the container credentials endpoint; the current ones stay valid until/,
 		$offset),
 	'a failed refresh is a LOG line');
-sleep(8.2 - (time - $t1)) if time - $t1 < 8.2;
+sleep(13.2 - (time - $t1)) if time - $t1 < 13.2;
 like(
 	error_of($node, $take),
 	qr/ERROR:  28000: AWS credentials from the container credentials endpoint expired at .* and could not be refreshed/,

@@ -23,7 +23,7 @@ my $dynamo = start_dynamo(credentials => \@issued);
 my $sts = start_credential_provider(
 	mode => 'sts',
 	credentials => \@issued,
-	args => [ '--role-arn', $role, '--web-identity-token', $jwt, '--lifetime', '8' ]);
+	args => [ '--role-arn', $role, '--web-identity-token', $jwt, '--lifetime', '12' ]);
 
 my $dir = tempdir(DIR => $PostgreSQL::Test::Utils::tmp_check, CLEANUP => 1);
 PostgreSQL::Test::Utils::append_to_file("$dir/token", $jwt);
@@ -35,7 +35,7 @@ my %env = (
 	AWS_ROLE_ARN => $role,
 	AWS_ROLE_SESSION_NAME => 'seqdist-tap');
 my $conf = "seqdist.block_size = 1\nseqdist.max_block_size = 1\nseqdist.refill = off\n"
-  . "seqdist.credential_refresh = 4s\nseqdist.sts_endpoint = '$sts->{url}/'\n";
+  . "seqdist.credential_refresh = 6s\nseqdist.sts_endpoint = '$sts->{url}/'\n";
 my $take = "SELECT seqdist.seqdist_nextval('s') > 0";
 my $setup = "CREATE EXTENSION seqdist; CREATE SEQUENCE s;";
 
@@ -58,7 +58,7 @@ is(credential_provider_stats($sts)->{issued}, 1, 'one STS call for the instance'
 like(slurp_file($sts->{log}), qr{POST / -> 200}, 'a POST of the Query API, answered 200');
 
 # refreshed ahead of expiry, with the token file read again
-sleep(4.5 - (time - $t0)) if time - $t0 < 4.5;
+sleep(6.5 - (time - $t0)) if time - $t0 < 6.5;
 my $t1 = time;
 is($node->safe_psql('postgres', $take), 't', 'values within the refresh window');
 is(credential_provider_stats($sts)->{issued}, 2, 'refreshed ahead of expiry');
@@ -68,14 +68,14 @@ is(credential_provider_stats($sts)->{issued}, 2, 'refreshed ahead of expiry');
 open(my $fh, '>', "$dir/token") or die;
 print $fh "not-the-identity-token\n";
 close $fh;
-sleep(4.5 - (time - $t1)) if time - $t1 < 4.5;
+sleep(7.5 - (time - $t1)) if time - $t1 < 7.5;
 my $offset = -s $node->logfile;
 is($node->safe_psql('postgres', $take), 't', 'a failed refresh while valid is no error');
 ok( $node->wait_for_log(
 		qr/LOG:  could not refresh AWS credentials from web identity \(STS AssumeRoleWithWebIdentity\); the current ones stay valid until .*\n.*DETAIL:  STS at .* answered HTTP 400: InvalidIdentityToken/,
 		$offset),
 	'a failed refresh is a LOG line with STS\'s error code');
-sleep(8.2 - (time - $t1)) if time - $t1 < 8.2;
+sleep(13.2 - (time - $t1)) if time - $t1 < 13.2;
 like(
 	error_of($node, $take),
 	qr/ERROR:  28000: AWS credentials from web identity \(STS AssumeRoleWithWebIdentity\) expired at .* and could not be refreshed/,

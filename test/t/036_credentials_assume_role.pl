@@ -26,7 +26,7 @@ my $sts = start_credential_provider(
 	credentials => \@issued,
 	args => [
 		'--role-arn', $role, '--source-credentials', "$source_akid:$source_secret",
-		'--external-id', 'seqdist-external-id', '--lifetime', '8'
+		'--external-id', 'seqdist-external-id', '--lifetime', '12'
 	]);
 
 my $dir = tempdir(DIR => $PostgreSQL::Test::Utils::tmp_check, CLEANUP => 1);
@@ -48,7 +48,7 @@ my %env = (
 	AWS_CONFIG_FILE => "$dir/config",
 	AWS_PROFILE => 'app');
 my $conf = "seqdist.block_size = 1\nseqdist.max_block_size = 1\nseqdist.refill = off\n"
-  . "seqdist.credential_refresh = 4s\nseqdist.sts_endpoint = '$sts->{url}/'\n";
+  . "seqdist.credential_refresh = 6s\nseqdist.sts_endpoint = '$sts->{url}/'\n";
 my $take = "SELECT seqdist.seqdist_nextval('s') > 0";
 my $setup = "CREATE EXTENSION seqdist; CREATE SEQUENCE s;";
 
@@ -71,7 +71,7 @@ $node->safe_psql('postgres', $take) for 1 .. 3;
 is(credential_provider_stats($sts)->{issued}, 1, 'one AssumeRole for the instance');
 unlike(slurp_file($sts->{log}), qr/AssumeRole refused/, 'STS found the signature right');
 
-sleep(4.5 - (time - $t0)) if time - $t0 < 4.5;
+sleep(6.5 - (time - $t0)) if time - $t0 < 6.5;
 is($node->safe_psql('postgres', $take), 't', 'values within the refresh window');
 is(credential_provider_stats($sts)->{issued}, 2, 'the role is assumed again ahead of expiry');
 
