@@ -6,6 +6,9 @@ OBJS = \
 	src/store.o \
 	src/credentials.o \
 	src/credentials_file.o \
+	src/credentials_parse.o \
+	src/credentials_remote.o \
+	src/credentials_cache.o \
 	src/http.o \
 	src/sigv4.o \
 	src/dynamo.o \

@@ -113,7 +113,8 @@ seqdist_health(PG_FUNCTION_ARGS)
 		admin_health_row(ts, td, "endpoint", -1,
 						 psprintf("%s (not tried: no credentials)", store->endpoint));
 		admin_health_row(ts, td, "credentials", 0,
-						 "no AWS credentials found in the settings, the environment or the shared credentials file");
+						 creds.problem ? creds.problem :
+						 "no AWS credentials found in the settings, the environment, the shared files or a credential provider");
 		admin_health_row(ts, td, "table", -1, store->table);
 		PG_RETURN_VOID();
 	}

@@ -3,18 +3,27 @@
  * credentials.c
  *		Find the AWS credentials a server process can use.
  *
- * The sources, in order (the first complete one wins):
+ * The sources, in order (the first one that is configured wins; the AWS
+ * SDKs' default chain after seqdist's own settings):
  *	1. the superuser-only settings seqdist.aws_access_key_id,
  *	   seqdist.aws_secret_access_key and seqdist.aws_session_token;
  *	2. the server's environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
  *	   AWS_SESSION_TOKEN;
  *	3. the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
- *	   ~/.aws/credentials of the server's OS user), profile AWS_PROFILE or
- *	   "default".
+ *	   ~/.aws/credentials of the server's OS user), then the shared config
+ *	   file (AWS_CONFIG_FILE, else ~/.aws/config; its named profiles are
+ *	   "[profile NAME]"), profile AWS_PROFILE or "default".  A profile with
+ *	   role_arn and a source_profile that has static keys assumes its role
+ *	   through STS AssumeRole (credentials_remote.c, cached like every
+ *	   temporary credential); credential_source and chains of roles are
+ *	   refused;
+ *	4. web identity, 5. container credentials, 6. EC2 instance metadata:
+ *	   the remote providers of credentials_remote.c, whose temporary
+ *	   credentials are cached once per instance by credentials_cache.c.
  *
- * Credentials are resolved for every request rather than cached, so a
- * rotated key in the environment of a new backend or in the credentials file
- * is used at once.  No value found here is ever put into a message.
+ * Sources 1 to 3 are read again for every request rather than cached, so a
+ * rotated key in the environment of a new backend or in a file is used at
+ * once.  No value found here is ever put into a message.
  *
  * The settings are superuser-only in both directions: a non-superuser can
  * neither set nor read them, and SHOW masks them even for superusers.  They
@@ -31,7 +40,8 @@
  * credentials_file.c, and wiped.  Every copy of a secret made here is wiped
  * before it is freed.
  *
- * Locking: none; nothing here is shared between processes.
+ * Locking: none here; the shared cache of temporary credentials has its
+ * own (credentials_cache.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -47,7 +57,9 @@
 #include "utils/guc.h"
 
 #include "credentials.h"
+#include "credentials_cache.h"
 #include "credentials_file.h"
+#include "credentials_remote.h"
 
 typedef enum CredFileStatus
 {
@@ -74,13 +86,14 @@ static void cred_emit_log(ErrorData *edata);
 
 static bool cred_from_settings(SeqdistCredentials *creds);
 static bool cred_from_environment(SeqdistCredentials *creds);
-static bool cred_from_file(SeqdistCredentials *creds, bool raise_errors);
+static bool cred_from_files(SeqdistCredentials *creds, bool raise_errors, bool remote);
+static bool cred_from_chain(SeqdistCredentials *creds, bool raise_errors, bool remote);
 static const char *cred_show_access_key(void);
 static const char *cred_show_secret(void);
 static const char *cred_show_token(void);
 
 void
-credentials_init(void)
+credentials_init(bool preloading)
 {
 	static const struct
 	{
@@ -112,6 +125,9 @@ credentials_init(void)
 
 	cred_prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = cred_emit_log;
+
+	credentials_remote_init();
+	credentials_cache_init(preloading);
 }
 
 /*
@@ -320,29 +336,57 @@ cred_show_token(void)
 	return cred_show_masked(cred_session_token);
 }
 
+/*
+ * Walk the chain.  Without remote, the remote providers give only what is
+ * cached.  False when no source has credentials; creds->problem may say
+ * why.  With raise_errors, a failing remote provider raises its ERROR.
+ */
+static bool
+cred_from_chain(SeqdistCredentials *creds, bool raise_errors, bool remote)
+{
+	CredProvider provider;
+	bool		absent;
+
+	memset(creds, 0, sizeof(*creds));
+	if (cred_from_settings(creds) ||
+		cred_from_environment(creds) ||
+		cred_from_files(creds, raise_errors, remote))
+		return true;
+	if (creds->problem)
+		return false;			/* a profile that cannot be used ends the chain */
+	provider = credentials_remote_configured();
+	if (provider == CRED_PROVIDER_NONE)
+		return false;
+	if (!remote)
+		return credentials_cache_peek(provider, NULL, creds);
+	return credentials_cache_get(provider, NULL, creds, raise_errors, &absent);
+}
+
 bool
 credentials_try_resolve(SeqdistCredentials *creds)
 {
-	memset(creds, 0, sizeof(*creds));
-	return cred_from_settings(creds) ||
-		cred_from_environment(creds) ||
-		cred_from_file(creds, false);
+	return cred_from_chain(creds, false, true);
+}
+
+bool
+credentials_peek(SeqdistCredentials *creds)
+{
+	return cred_from_chain(creds, false, false);
 }
 
 void
 credentials_resolve(SeqdistCredentials *creds)
 {
-	memset(creds, 0, sizeof(*creds));
-	if (cred_from_settings(creds) ||
-		cred_from_environment(creds) ||
-		cred_from_file(creds, true))
+	if (cred_from_chain(creds, true, true))
 		return;
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 			 errmsg("no AWS credentials found for seqdist"),
+			 creds->problem ? errdetail_internal("%s", creds->problem) : 0,
 			 errhint("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the server's environment, "
-					 "provide a shared credentials file (AWS_PROFILE selects the profile), "
+					 "provide a shared credentials or config file (AWS_PROFILE selects the profile), "
+					 "web identity, container or instance credentials, "
 					 "or set seqdist.aws_access_key_id and seqdist.aws_secret_access_key.")));
 }
 
@@ -361,6 +405,8 @@ credentials_release(SeqdistCredentials *creds)
 	}
 	if (creds->access_key_id)
 		pfree(creds->access_key_id);
+	if (creds->problem)
+		pfree(creds->problem);
 	memset(creds, 0, sizeof(*creds));
 }
 
@@ -393,13 +439,13 @@ cred_from_environment(SeqdistCredentials *creds)
 }
 
 /*
- * The path of the shared credentials file, or NULL when there is none to
- * look for.
+ * The path of a shared file: the environment variable env, else
+ * ~/.aws/<name> of the server's OS user; NULL when there is none to look for.
  */
 static const char *
-cred_file_path(char *pathbuf, size_t size)
+cred_file_path(const char *env, const char *name, char *pathbuf, size_t size)
 {
-	const char *path = getenv("AWS_SHARED_CREDENTIALS_FILE");
+	const char *path = getenv(env);
 	const char *home;
 
 	if (path != NULL && path[0] != '\0')
@@ -407,7 +453,7 @@ cred_file_path(char *pathbuf, size_t size)
 	home = getenv("HOME");
 	if (home == NULL || home[0] == '\0')
 		return NULL;
-	snprintf(pathbuf, size, "%s/.aws/credentials", home);
+	snprintf(pathbuf, size, "%s/.aws/%s", home, name);
 	return pathbuf;
 }
 
@@ -483,26 +529,38 @@ cred_read_file(const char *path, char **bufp, size_t *lenp, size_t *sizep)
 	return CRED_FILE_OK;
 }
 
+/* A profile's role, as one shared file gives it (strings palloc'd) */
+typedef struct CredProfileRole
+{
+	char	   *role_arn;
+	char	   *source_profile;
+	char	   *session_name;
+	char	   *external_id;
+	bool		credential_source;
+	const char *what;			/* the file that gave it */
+	const char *path;
+} CredProfileRole;
+
+static char *
+cred_pstrdup_or_null(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
 /*
- * Credentials from the shared credentials file.  A file too big to be one
- * raises an ERROR when raise_errors, and otherwise counts as no file.
+ * Credentials from one shared file: section is the profile's header there.
+ * A file too big to be one raises an ERROR when raise_errors, and otherwise
+ * counts as no file.  A profile with role_arn and no keys fills *role.
  */
 static bool
-cred_from_file(SeqdistCredentials *creds, bool raise_errors)
+cred_from_file(SeqdistCredentials *creds, bool raise_errors, const char *path,
+			   const char *what, const char *section, CredProfileRole *role)
 {
-	const char *profile = getenv("AWS_PROFILE");
-	char		pathbuf[MAXPGPATH];
-	const char *path = cred_file_path(pathbuf, sizeof(pathbuf));
 	char	   *buf;
 	size_t		len;
 	size_t		size;
 	CredFileValues values;
 	bool		found;
-
-	if (path == NULL)
-		return false;
-	if (profile == NULL || profile[0] == '\0')
-		profile = "default";
 
 	switch (cred_read_file(path, &buf, &len, &size))
 	{
@@ -515,14 +573,126 @@ cred_from_file(SeqdistCredentials *creds, bool raise_errors)
 				return false;
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("shared credentials file \"%s\" is too large", path),
+					 errmsg("%s \"%s\" is too large", what, path),
 					 errdetail("seqdist reads credentials files of at most %d bytes.",
 							   CREDFILE_MAX_SIZE)));
 	}
 
-	credfile_parse(buf, len, profile, &values);
+	credfile_parse(buf, len, section, &values);
 	found = cred_set(creds, values.access_key_id, values.secret_access_key,
-					 values.session_token, "shared credentials file");
+					 values.session_token, what);
+	if (!found && values.role_arn != NULL)
+	{
+		role->role_arn = pstrdup(values.role_arn);
+		role->source_profile = cred_pstrdup_or_null(values.source_profile);
+		role->session_name = cred_pstrdup_or_null(values.role_session_name);
+		role->external_id = cred_pstrdup_or_null(values.external_id);
+		role->credential_source = values.credential_source != NULL;
+		role->what = what;
+		role->path = path;
+	}
 	cred_wipe_free(buf, size);
 	return found;
+}
+
+/*
+ * A profile that cannot be used ends the chain: an ERROR (0A000: what
+ * seqdist does not support; 28000: a source profile without keys) when
+ * raise_errors, else creds->problem.
+ */
+static bool
+cred_profile_unusable(SeqdistCredentials *creds, bool raise_errors, int sqlstate,
+					  char *problem)
+{
+	if (!raise_errors)
+	{
+		creds->problem = problem;
+		return false;
+	}
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("%s", problem),
+			 sqlstate == ERRCODE_FEATURE_NOT_SUPPORTED ?
+			 errhint("Give the profile aws_access_key_id and aws_secret_access_key, or role_arn with "
+					 "a source_profile that has them, or use web identity, container or instance credentials.") : 0));
+	return false;
+}
+
+/*
+ * Credentials of profile from the shared credentials file, then the shared
+ * config file.  A profile with role_arn and source_profile (whose own keys
+ * are static) is a role assumed through STS AssumeRole (cached like every
+ * temporary credential; without remote, only the cached ones).
+ */
+static bool
+cred_from_profile(SeqdistCredentials *creds, bool raise_errors, bool remote,
+				  const char *profile, bool allow_role)
+{
+	char		pathbuf[MAXPGPATH];
+	const char *path;
+	char	   *section;
+	CredProfileRole role;
+	CredAssumeRole assume;
+	bool		found;
+	bool		absent;
+
+	memset(&role, 0, sizeof(role));
+	path = cred_file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials", pathbuf, sizeof(pathbuf));
+	if (path != NULL &&
+		cred_from_file(creds, raise_errors, path, "shared credentials file", profile, &role))
+		return true;
+	if (role.role_arn == NULL)
+	{
+		path = cred_file_path("AWS_CONFIG_FILE", "config", pathbuf, sizeof(pathbuf));
+		if (path == NULL)
+			return false;
+		/* the config file names its profiles "[profile NAME]", but "[default]" */
+		section = strcmp(profile, "default") == 0 ? pstrdup(profile) : psprintf("profile %s", profile);
+		found = cred_from_file(creds, raise_errors, path, "shared config file", section, &role);
+		pfree(section);
+		if (found)
+			return true;
+	}
+	if (role.role_arn == NULL)
+		return false;
+
+	if (!allow_role || role.credential_source || role.source_profile == NULL)
+		return cred_profile_unusable(creds, raise_errors, ERRCODE_FEATURE_NOT_SUPPORTED,
+									 psprintf("profile \"%s\" of %s \"%s\" assumes a role %s, which seqdist does not support",
+											  profile, role.what, role.path,
+											  !allow_role ? "for another profile's role" :
+											  role.credential_source ? "with credential_source" :
+											  "without source_profile"));
+
+	memset(&assume, 0, sizeof(assume));
+	if (!cred_from_profile(&assume.source, raise_errors, remote, role.source_profile, false))
+	{
+		if (assume.source.problem)
+			return cred_profile_unusable(creds, raise_errors, ERRCODE_FEATURE_NOT_SUPPORTED,
+										 assume.source.problem);
+		return cred_profile_unusable(creds, raise_errors, ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
+									 psprintf("source profile \"%s\" of profile \"%s\" has no aws_access_key_id and aws_secret_access_key",
+											  role.source_profile, profile));
+	}
+	assume.role_arn = role.role_arn;
+	assume.session_name = role.session_name;
+	assume.external_id = role.external_id;
+	found = remote ?
+		credentials_cache_get(CRED_PROVIDER_ASSUME_ROLE, &assume, creds, raise_errors, &absent) :
+		credentials_cache_peek(CRED_PROVIDER_ASSUME_ROLE, &assume, creds);
+	credentials_release(&assume.source);
+	if (!found && creds->problem == NULL && remote)
+		creds->problem = pstrdup("STS AssumeRole gave no credentials");
+	return found;
+}
+
+/* Credentials of profile AWS_PROFILE, or "default", from the shared files */
+static bool
+cred_from_files(SeqdistCredentials *creds, bool raise_errors, bool remote)
+{
+	const char *profile = getenv("AWS_PROFILE");
+
+	if (profile == NULL || profile[0] == '\0')
+		profile = "default";
+	return cred_from_profile(creds, raise_errors, remote, profile, true);
 }

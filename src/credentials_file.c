@@ -4,8 +4,9 @@
  *		Parse the AWS shared credentials file.
  *
  * The file is INI-style: "[profile]" headers, "key = value" lines, blank
- * lines and comments starting with "#" or ";".  Only the three keys seqdist
- * needs are read (names compared without regard to case, as the AWS tools
+ * lines and comments starting with "#" or ";".  The shared config file has
+ * the same syntax (its named profiles are "[profile NAME]").  Only the keys
+ * seqdist needs are read (names compared without regard to case, as the AWS tools
  * do); a later occurrence of a key in the profile wins.  The caller reads the
  * file whole into one buffer and parses it here in place, so no copy of a
  * secret is made and a line is a line however long it is: a line is never
@@ -86,6 +87,16 @@ credfile_assign(char *s, char *e, CredFileValues *out)
 		dest = &out->secret_access_key;
 	else if (credfile_equal(ks, ke, "aws_session_token", 1))
 		dest = &out->session_token;
+	else if (credfile_equal(ks, ke, "role_arn", 1))
+		dest = &out->role_arn;
+	else if (credfile_equal(ks, ke, "source_profile", 1))
+		dest = &out->source_profile;
+	else if (credfile_equal(ks, ke, "role_session_name", 1))
+		dest = &out->role_session_name;
+	else if (credfile_equal(ks, ke, "external_id", 1))
+		dest = &out->external_id;
+	else if (credfile_equal(ks, ke, "credential_source", 1))
+		dest = &out->credential_source;
 	else
 		return;
 	/* ve is at most the line's end: its "\n", or the byte after the text */

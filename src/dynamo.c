@@ -340,7 +340,7 @@ dynamo_quote(const char *text, size_t len, size_t max)
 {
 	SeqdistCredentials creds;
 	const char *secrets[3] = {NULL, NULL, NULL};
-	bool		have_creds = credentials_try_resolve(&creds);
+	bool		have_creds = credentials_peek(&creds);
 	StringInfoData out;
 
 	if (have_creds)

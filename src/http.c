@@ -27,7 +27,10 @@
  *	  ALL_PROXY, ...) without anyone asking, and send the requests, session
  *	  token included, through it.
  *	- The header lines, one of which carries the session token, are wiped
- *	  before libcurl's copies of them are freed.
+ *	  before libcurl's copies of them are freed, and so is the answer
+ *	  (a credential service's answer carries a secret).
+ *	- Besides DynamoDB's POSTs, the credential providers send GET and PUT
+ *	  requests with their own, shorter timeouts (http_request).
  *
  * Locking: none; the handles and the transfer state are process-local.
  *
@@ -88,7 +91,7 @@ static void http_ensure_handles(void);
 static size_t http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata);
 static bool http_run_transfer(CURLcode *result);
 static bool http_check_proxy(char **newval, void **extra, GucSource source);
-static void http_set_proxy(void);
+static void http_set_proxy(bool direct);
 static void http_free_headers(struct curl_slist *list);
 
 /* Raise an error naming the libcurl option that could not be set */
@@ -244,9 +247,16 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 		char	   *p;
 
 		newcap = Max(newcap, 1024);
-		p = realloc(buf->data, newcap);
+		/* not realloc: the old block, which may hold credentials, is wiped */
+		p = malloc(newcap);
 		if (p == NULL)
 			return 0;
+		if (buf->data)
+		{
+			memcpy(p, buf->data, buf->len);
+			explicit_bzero(buf->data, buf->cap);
+			free(buf->data);
+		}
 		buf->data = p;
 		buf->cap = newcap;
 	}
@@ -300,10 +310,57 @@ void
 http_post(const char *url, const char *const *headers, int nheaders,
 		  const char *body, size_t body_len, HttpResponse *resp)
 {
+	HttpRequest req;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.headers = headers;
+	req.nheaders = nheaders;
+	req.body = body;
+	req.body_len = body_len;
+	req.what = "DynamoDB";
+	http_request(&req, resp);
+}
+
+/* Append one header line to *list, raising an ERROR when out of memory */
+static void
+http_append_header(struct curl_slist *volatile *list, const char *line)
+{
+	struct curl_slist *n = curl_slist_append(*list, line);
+
+	if (n == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory building a request")));
+	*list = n;
+}
+
+/* Set the method, and the body of a POST or PUT */
+static void
+http_set_method(const HttpRequest *req)
+{
+	if (strcmp(req->method, "GET") == 0)
+	{
+		HTTP_SETOPT(CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	HTTP_SETOPT(CURLOPT_POST, 1L);
+	HTTP_SETOPT(CURLOPT_POSTFIELDS, req->body ? req->body : "");
+	HTTP_SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) (req->body ? req->body_len : 0));
+	if (strcmp(req->method, "POST") != 0)
+		HTTP_SETOPT(CURLOPT_CUSTOMREQUEST, req->method);
+}
+
+void
+http_request(const HttpRequest *req, HttpResponse *resp)
+{
 	struct curl_slist *volatile hlist = NULL;
 	volatile bool attached = false;
 	bool		finished = false;
 	CURLcode	result = CURLE_OK;
+	int			connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : http_connect_timeout_ms;
+	int			total_ms = req->timeout_ms > 0 ? req->timeout_ms : http_request_timeout_ms;
 
 	memset(resp, 0, sizeof(*resp));
 	memset(&http_buf, 0, sizeof(http_buf));
@@ -312,46 +369,28 @@ http_post(const char *url, const char *const *headers, int nheaders,
 
 	PG_TRY();
 	{
-		for (int i = 0; i < nheaders; i++)
-		{
-			struct curl_slist *n = curl_slist_append(hlist, headers[i]);
-
-			if (n == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_OUT_OF_MEMORY),
-						 errmsg("out of memory building a request")));
-			hlist = n;
-		}
+		for (int i = 0; i < req->nheaders; i++)
+			http_append_header(&hlist, req->headers[i]);
 		/* libcurl would otherwise wait for "100 Continue" on larger bodies */
-		{
-			struct curl_slist *n = curl_slist_append(hlist, "Expect:");
-
-			if (n == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_OUT_OF_MEMORY),
-						 errmsg("out of memory building a request")));
-			hlist = n;
-		}
+		http_append_header(&hlist, "Expect:");
 
 		curl_easy_reset(http_easy);
-		HTTP_SETOPT(CURLOPT_URL, url);
+		HTTP_SETOPT(CURLOPT_URL, req->url);
 		HTTP_SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 		HTTP_SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
 		HTTP_SETOPT(CURLOPT_NOSIGNAL, 1L);
-		HTTP_SETOPT(CURLOPT_POST, 1L);
-		HTTP_SETOPT(CURLOPT_POSTFIELDS, body);
-		HTTP_SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+		http_set_method(req);
 		HTTP_SETOPT(CURLOPT_HTTPHEADER, hlist);
 		HTTP_SETOPT(CURLOPT_USERAGENT, HTTP_USER_AGENT);
-		HTTP_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long) http_connect_timeout_ms);
-		HTTP_SETOPT(CURLOPT_TIMEOUT_MS, (long) http_request_timeout_ms);
+		HTTP_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long) Min(connect_ms, total_ms));
+		HTTP_SETOPT(CURLOPT_TIMEOUT_MS, (long) total_ms);
 		HTTP_SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
 		HTTP_SETOPT(CURLOPT_TCP_NODELAY, 1L);
 		HTTP_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 		HTTP_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 		if (http_ca_file && http_ca_file[0])
 			HTTP_SETOPT(CURLOPT_CAINFO, http_ca_file);
-		http_set_proxy();
+		http_set_proxy(req->direct);
 		HTTP_SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
 		HTTP_SETOPT(CURLOPT_WRITEDATA, &http_buf);
 		HTTP_SETOPT(CURLOPT_ERRORBUFFER, http_errbuf);
@@ -376,10 +415,11 @@ http_post(const char *url, const char *const *headers, int nheaders,
 			if (!PostmasterIsAlive())
 				ereport(FATAL,
 						(errcode(ERRCODE_ADMIN_SHUTDOWN),
-						 errmsg("terminating because the postmaster died during a DynamoDB request")));
+						 errmsg("terminating because the postmaster died during a %s request",
+								req->what)));
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),
-					 errmsg("DynamoDB request canceled")));
+					 errmsg("%s request canceled", req->what)));
 		}
 
 		if (result == CURLE_OK)
@@ -416,6 +456,9 @@ http_post(const char *url, const char *const *headers, int nheaders,
 		curl_easy_setopt(http_easy, CURLOPT_HTTPHEADER, NULL);
 		curl_easy_setopt(http_easy, CURLOPT_ERRORBUFFER, NULL);
 		http_free_headers(hlist);
+		/* an answer may carry credentials: wipe it, not just free it */
+		if (http_buf.data)
+			explicit_bzero(http_buf.data, http_buf.cap);
 		free(http_buf.data);
 		memset(&http_buf, 0, sizeof(http_buf));
 	}
@@ -426,12 +469,14 @@ http_post(const char *url, const char *const *headers, int nheaders,
  * The proxy is what seqdist.proxy says, never one from the environment: an
  * empty CURLOPT_PROXY turns proxies off, and CURLOPT_NOPROXY "*" keeps
  * libcurl from consulting the environment at all.  A configured proxy takes
- * every request (NO_PROXY in the environment does not apply).
+ * every request (NO_PROXY in the environment does not apply), except the
+ * direct ones: the credential services on link-local and loopback addresses
+ * are never reached through a proxy.
  */
 static void
-http_set_proxy(void)
+http_set_proxy(bool direct)
 {
-	if (http_proxy == NULL || http_proxy[0] == '\0')
+	if (direct || http_proxy == NULL || http_proxy[0] == '\0')
 	{
 		HTTP_SETOPT(CURLOPT_PROXY, "");
 		HTTP_SETOPT(CURLOPT_NOPROXY, "*");
@@ -456,7 +501,10 @@ void
 http_response_free(HttpResponse *resp)
 {
 	if (resp->body)
+	{
+		explicit_bzero(resp->body, resp->body_len);
 		pfree(resp->body);
+	}
 	if (resp->error)
 		pfree(resp->error);
 	memset(resp, 0, sizeof(*resp));

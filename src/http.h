@@ -60,6 +60,28 @@ extern void http_set_abort_check(HttpAbortCheck check);
 extern void http_post(const char *url, const char *const *headers, int nheaders,
 					  const char *body, size_t body_len, HttpResponse *resp);
 
+/*
+ * One request: method "GET", "PUT" or "POST"; timeouts of 0 mean
+ * seqdist.connect_timeout and seqdist.request_timeout; direct requests never
+ * go through seqdist.proxy; what names the service in the error raised for
+ * a canceled request ("DynamoDB request canceled").  Errors as http_post.
+ */
+typedef struct HttpRequest
+{
+	const char *method;
+	const char *url;
+	const char *const *headers;
+	int			nheaders;
+	const char *body;
+	size_t		body_len;
+	int			connect_timeout_ms;
+	int			timeout_ms;
+	bool		direct;
+	const char *what;
+} HttpRequest;
+
+extern void http_request(const HttpRequest *req, HttpResponse *resp);
+
 extern void http_response_free(HttpResponse *resp);
 
 #endif							/* SEQDIST_HTTP_H */

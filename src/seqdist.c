@@ -28,8 +28,11 @@
  *	counter_json.c		a counter item as plain JSON
  *	store.c				which table: endpoint, region, table name
  *	dynamo.c			one DynamoDB call: sign, send, retry, map errors
- *	credentials.c		where AWS credentials come from; log redaction
- *	credentials_file.c	the credentials file parser (no PostgreSQL dependency)
+ *	credentials.c		where AWS credentials come from (the chain); log redaction
+ *	credentials_file.c	the shared credentials/config file parser (no PostgreSQL dependency)
+ *	credentials_remote.c	web identity (STS), container and instance metadata credentials
+ *	credentials_cache.c	the instance's temporary credentials, in shared memory
+ *	credentials_parse.c	the STS XML and timestamp parsers (no PostgreSQL dependency)
  *	http.c				the libcurl transport (timeouts, cancellation)
  *	sigv4.c				AWS Signature Version 4 (no PostgreSQL dependency)
  *
@@ -67,7 +70,7 @@ _PG_init(void)
 	preloading = process_shared_preload_libraries_in_progress;
 
 	store_init();
-	credentials_init();
+	credentials_init(preloading);
 	http_init();
 	dynamo_init();
 	block_size_init();

@@ -219,7 +219,10 @@ seqdist_regress_conf() {
 # Export the test credentials (test/credentials.env), and unset what would
 # send the AWS credential chain elsewhere.
 seqdist_test_credentials() {
-	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE
+	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE \
+		AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
+		AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_EC2_METADATA_SERVICE_ENDPOINT
+	export AWS_EC2_METADATA_DISABLED=true
 	set -a
 	. "$SEQDIST_ROOT/test/credentials.env"
 	set +a

@@ -19,8 +19,10 @@
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const fuzz_keys[3] = {
-	"aws_access_key_id", "aws_secret_access_key", "aws_session_token",
+#define FUZZ_NKEYS 8
+static const char *const fuzz_keys[FUZZ_NKEYS] = {
+	"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "role_arn",
+	"source_profile", "role_session_name", "external_id", "credential_source",
 };
 
 static int
@@ -48,7 +50,7 @@ fuzz_trim(char *s)
  * the profile, or NULL.  A line holding a NUL byte is ignored.
  */
 static void
-fuzz_reference(const char *text, size_t len, const char *profile, char *found[3])
+fuzz_reference(const char *text, size_t len, const char *profile, char *found[FUZZ_NKEYS])
 {
 	size_t		start = 0;
 	int			in_profile = 0;
@@ -81,7 +83,7 @@ fuzz_reference(const char *text, size_t len, const char *profile, char *found[3]
 			if (eq)
 			{
 				*eq = '\0';
-				for (int k = 0; k < 3; k++)
+				for (int k = 0; k < FUZZ_NKEYS; k++)
 				{
 					if (strcasecmp(fuzz_trim(s), fuzz_keys[k]) != 0)
 						continue;
@@ -104,8 +106,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		len;
 	char	   *buf;
 	CredFileValues values;
-	const char *got[3];
-	char	   *want[3] = {NULL, NULL, NULL};
+	const char *got[FUZZ_NKEYS];
+	char	   *want[FUZZ_NKEYS] = {NULL};
 
 	if (nul)
 	{
@@ -126,9 +128,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	got[0] = values.access_key_id;
 	got[1] = values.secret_access_key;
 	got[2] = values.session_token;
+	got[3] = values.role_arn;
+	got[4] = values.source_profile;
+	got[5] = values.role_session_name;
+	got[6] = values.external_id;
+	got[7] = values.credential_source;
 
 	fuzz_reference(text, len, profile, want);
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < FUZZ_NKEYS; k++)
 	{
 		size_t		n;
 

@@ -60,6 +60,7 @@ fuzz sigv4 "$root/src/sigv4.c"
 fuzz decimal128 "$root/src/decimal128.c"
 fuzz credentials "$root/src/credentials_file.c"
 fuzz dynamo_answer "$root/src/dynamo_answer.c" "$root/src/decimal128.c"
+fuzz credparse "$root/src/credentials_parse.c"
 
 echo "1..$testno"
 if [ $failed -ne 0 ]; then

@@ -18,7 +18,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(start_dynamo stop_dynamo restart_dynamo dynamo_faults dynamo_stats dynamo_reset dynamo_put_item new_node
-  test_credentials temporary_credentials no_credentials test_region start_forward_proxy proxied_requests);
+  test_credentials temporary_credentials no_credentials test_region start_forward_proxy proxied_requests
+  start_credential_provider credential_provider_control credential_provider_stats
+  restart_node);
 
 my @started;
 my @nodes;
@@ -159,6 +161,46 @@ sub proxied_requests
 	return @relayed;    # in scalar context: how many
 }
 
+# start_credential_provider(mode => 'imds'|'container'|'sts', credentials =>
+#   ['AKID:SECRET:TOKEN', ...], args => [...]) -> { port, pid, log, url }:
+# test/credential_provider.js, a loopback server that issues temporary
+# credentials following one provider's documented protocol.
+sub start_credential_provider
+{
+	my (%opts) = @_;
+	my $log = "$PostgreSQL::Test::Utils::log_path/credential_provider_$opts{mode}.log";
+	my $server = _start_announced({}, $log, "$opts{mode} credential provider", 'node',
+		"$ENV{SEQDIST_ROOT}/test/credential_provider.js", '--mode', $opts{mode},
+		'--port', '0', '--announce', '--log-file', $log,
+		(map { ('--credentials', $_) } @{ $opts{credentials} }),
+		@{ $opts{args} // [] });
+	$server->{log} = $log;
+	$server->{url} = "http://127.0.0.1:$server->{port}";
+	return $server;
+}
+
+# credential_provider_control($server, {fail => 'http500'|'hang'|'reset'|'none',
+#   lifetime => SECONDS})
+sub credential_provider_control
+{
+	my ($server, $change) = @_;
+	require HTTP::Tiny;
+	my $r = HTTP::Tiny->new(timeout => 10)->post("$server->{url}/__control",
+		{ content => encode_json($change), headers => { 'Content-Type' => 'application/json' } });
+	die "credential provider control failed: $r->{status}" unless $r->{success};
+	return decode_json($r->{content});
+}
+
+# {issued => N, requests => N}: credentials issued and requests answered so far
+sub credential_provider_stats
+{
+	my ($server) = @_;
+	require HTTP::Tiny;
+	my $r = HTTP::Tiny->new(timeout => 10)->get("$server->{url}/__stats");
+	die "credential provider stats failed: $r->{status}" unless $r->{success};
+	return decode_json($r->{content});
+}
+
 # Run a server as this process's child, described by the hash $server (new
 # or one that ran before); it prints "PORT PID" once it listens, which sets
 # $server's port and pid.  It is stopped by pid when the test ends, whatever
@@ -234,20 +276,45 @@ sub new_node
 		  . "seqdist.region = '$credentials{AWS_REGION}'\n"
 		  . "seqdist.table_name = 'seqdist_tap'\n"
 		  . ($opts{conf} // ''));
-	my %env = (test_credentials(), %{ $opts{env} // {} });
-	{
-		local %ENV = %ENV;
-		delete $ENV{$_} for qw(AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-		  AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE);
-		while (my ($k, $v) = each %env)
-		{
-			if (defined $v) { $ENV{$k} = $v; }
-			else { delete $ENV{$k}; }
-		}
-		$node->start;
-	}
+	# no instance metadata unless a test asks for it: there is no metadata
+	# service here, and the chain would otherwise end there
+	$node->{seqdist_env} =
+	  { test_credentials(), AWS_EC2_METADATA_DISABLED => 'true', %{ $opts{env} // {} } };
+	_with_node_env($node, sub { $node->start; });
 	push @nodes, $node;
 	return $node;
+}
+
+# Run $code with the environment the node was created with (test/credentials.env
+# and the AWS variables of the chain cleared first, as new_node does).
+sub _with_node_env
+{
+	my ($node, $code) = @_;
+	local %ENV = %ENV;
+	delete $ENV{$_} for qw(AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+	  AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE
+	  AWS_CONFIG_FILE AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN AWS_ROLE_SESSION_NAME
+	  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI
+	  AWS_CONTAINER_AUTHORIZATION_TOKEN AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+	  AWS_EC2_METADATA_DISABLED AWS_EC2_METADATA_SERVICE_ENDPOINT
+	  AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE AWS_METADATA_SERVICE_TIMEOUT
+	  AWS_METADATA_SERVICE_NUM_ATTEMPTS);
+	while (my ($k, $v) = each %{ $node->{seqdist_env} })
+	{
+		if (defined $v) { $ENV{$k} = $v; }
+		else { delete $ENV{$k}; }
+	}
+	$code->();
+	return;
+}
+
+# restart_node($node): restart a new_node cluster with the environment it was
+# started with (a plain restart would give it this script's).
+sub restart_node
+{
+	my ($node) = @_;
+	_with_node_env($node, sub { $node->restart; });
+	return;
 }
 
 END
