@@ -193,6 +193,15 @@ if [ "$(cat "$ROOT/.seqdist-packages" 2>/dev/null)" != "$want" ]; then
 	echo "the packages took $(( $(date +%s) - started )) s"
 fi
 in_root sh -c "/usr/lib/postgresql/$PG17_MAJOR/bin/postgres --version; gcc --version | head -1; node --version"
+# The certificate authorities this machine added to its own (a TLS proxy's,
+# for instance) and the npm registry it uses, so that npm in the root
+# reaches the registry as it does outside
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+	mkdir -p "$ROOT/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+	in_root update-ca-certificates >/dev/null 2>&1
+fi
+NPM_REGISTRY=$(npm config get registry 2>/dev/null || true)
 
 # 4. The tree, built by an unprivileged user and installed by root.
 in_root sh -c 'id postgres >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /bin/bash postgres'
@@ -204,7 +213,9 @@ tar -C "$SEQDIST_ROOT" --exclude=./.git --exclude=./test/node_modules --exclude=
 # the root's own user, whose uid may differ from the host's user of that name
 in_root chown -R postgres: /build/seqdist /build/npm-cache
 as_builder() {
-	in_root runuser -u postgres -- env HOME=/build npm_config_cache=/build/npm-cache "$@"
+	in_root runuser -u postgres -- env HOME=/build npm_config_cache=/build/npm-cache \
+		npm_config_cafile=/etc/ssl/certs/ca-certificates.crt \
+		${NPM_REGISTRY:+npm_config_registry="$NPM_REGISTRY"} "$@"
 }
 say "building seqdist against PostgreSQL $PG17_MAJOR (-Werror)"
 as_builder make -C /build/seqdist -s PG_CONFIG=/usr/lib/postgresql/$PG17_MAJOR/bin/pg_config >/dev/null ||

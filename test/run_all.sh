@@ -86,9 +86,10 @@ run_regress() {
 		--port="$port" --dbname=contrib_regression \
 		$(make -s -C "$SEQDIST_ROOT" regress-list) >"$dir/pg_regress.log" 2>&1
 	status=$?
-	cat "$dir/pg_regress.log" | grep -E '^(test| ) |tests? (passed|failed)|FAILED'
-	ok=$(grep -cE '\.\.\. ok' "$dir/pg_regress.log")
-	notok=$(grep -ciE '\.\.\. failed' "$dir/pg_regress.log")
+	# PostgreSQL 15 prints "test name ... ok", 16 and later TAP ("ok 1 - name")
+	grep -E '^(test| ) |^(not )?ok [0-9]|tests? (passed|failed)|FAILED' "$dir/pg_regress.log"
+	ok=$(grep -cE '\.\.\. ok|^ok [0-9]' "$dir/pg_regress.log")
+	notok=$(grep -ciE '\.\.\. failed|^not ok [0-9]' "$dir/pg_regress.log")
 	if [ -s "$dir/regression.diffs" ]; then
 		head -100 "$dir/regression.diffs"
 	fi
