@@ -228,5 +228,8 @@ as_builder sh -c 'cd /build/seqdist/test && npm ci --ignore-scripts --no-audit -
 
 # 5. The suites, as the unprivileged user (test/run_all.sh drops root).
 say "running on PostgreSQL $PG17_MAJOR: pg_regress ${TAP_ARGS[*]}"
+status=0
 in_root env SEQDIST_PG_BIN=/usr/lib/postgresql/$PG17_MAJOR/bin SEQDIST_NO_BUILD=1 \
-	bash /build/seqdist/test/run_all.sh pg_regress "${TAP_ARGS[@]}"
+	bash /build/seqdist/test/run_all.sh pg_regress "${TAP_ARGS[@]}" || status=$?
+[ "$status" -eq 0 ] || echo "(the paths above are inside the root $ROOT)"
+exit "$status"

@@ -5,8 +5,9 @@
 # line "N passed, N failed, N skipped" and exits non-zero if anything failed
 # (a skipped test is counted as skipped, never as passed).
 # Arguments, if any, name the suites to run: sigv4 local_dynamodb pg_regress
-# memcheck fuzz tap (the default: all of these), and coverage, which is not
-# run by default (tap:NNN runs the TAP files whose name starts with NNN).
+# memcheck fuzz tap pg17 (the default: all of these), and coverage, which is
+# not run by default (tap:NNN runs the TAP files whose name starts with NNN;
+# pg17:all runs every TAP file on PostgreSQL 17 instead of the core ones).
 #
 # Installs what it needs first (Debian packages, the pinned npm packages),
 # builds and installs the extension.  PostgreSQL refuses to run as root, so
@@ -17,6 +18,23 @@ SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 # "coverage": the coverage build is installed instead of the plain one
 [[ " $* " == *" coverage "* ]] && export SEQDIST_COVERAGE=1
+
+# pg17: the build, pg_regress and TAP files on PostgreSQL 17 in a Debian 13
+# root (test/debian13.sh).  It needs root for debootstrap and chroot, so it
+# runs first, before the rest of the run drops root; its log is counted with
+# the other suites at the end.
+if [ -z "${SEQDIST_UNPRIVILEGED:-}" ] && [[ $# -eq 0 || " $* " == *" pg17 "* || " $* " == *" pg17:"* ]]; then
+	pg17_args=()
+	[[ " $* " == *" pg17:all "* ]] && pg17_args=(all)
+	say "pg17 (test/debian13.sh ${pg17_args[*]})"
+	SEQDIST_PG17_LOG=$(mktemp /tmp/seqdist-pg17.XXXXXX)
+	chmod 644 "$SEQDIST_PG17_LOG"
+	pg17_started=$(date +%s)
+	bash "$SEQDIST_ROOT/test/debian13.sh" "${pg17_args[@]}" 2>&1 | tee "$SEQDIST_PG17_LOG" | sed 's/^/    [pg17] /'
+	SEQDIST_PG17_STATUS=${PIPESTATUS[0]}
+	echo "    [pg17] took $(( $(date +%s) - pg17_started )) s"
+	export SEQDIST_PG17_LOG SEQDIST_PG17_STATUS
+fi
 seqdist_bootstrap test/run_all.sh "$@"
 
 cd "$SEQDIST_ROOT"
@@ -114,6 +132,36 @@ run_tap_files() {
 	done
 }
 
+# The pg17 suite's result, from the log of its run at the start: the inner
+# run's own counts; a skip (status 77: debootstrap cannot reach the Debian
+# archive) counts as one skipped test, and a run without a result line as a
+# failure.
+record_pg17() {
+	local counts
+	say "pg17"
+	if [ -z "${SEQDIST_PG17_LOG:-}" ] || [ ! -r "$SEQDIST_PG17_LOG" ]; then
+		echo "    pg17 did not run (it runs only when test/run_all.sh starts as root or with sudo)"
+		record pg17 0 1
+		return
+	fi
+	if [ "${SEQDIST_PG17_STATUS:-1}" -eq 77 ]; then
+		grep '^skipped:' "$SEQDIST_PG17_LOG" | sed 's/^/    pg17 /'
+		record pg17 0 0 1
+		return
+	fi
+	counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$SEQDIST_PG17_LOG" | tail -1)
+	if [ -z "$counts" ]; then
+		echo "    pg17 ended without a result line (log: $SEQDIST_PG17_LOG)"
+		record pg17 0 1
+		return
+	fi
+	[[ $counts =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]
+	local passed=${BASH_REMATCH[1]} failed=${BASH_REMATCH[2]} skipped=${BASH_REMATCH[3]}
+	# a non-zero exit with no failure counted is one failure
+	[ "$SEQDIST_PG17_STATUS" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+	record pg17 "$passed" "$failed" "$skipped"
+}
+
 tap_chosen() {
 	local prefix
 	for prefix in "${TAP_ONLY[@]}"; do [[ "$1" == "$prefix"* ]] && return 0; done
@@ -127,6 +175,7 @@ TAP_ONLY=()
 for arg in "$@"; do
 	case $arg in
 		tap:*) TAP_ONLY+=("${arg#tap:}"); SUITES+=(tap) ;;
+		pg17:*) SUITES+=(pg17) ;;
 		*) SUITES+=("$arg") ;;
 	esac
 done
@@ -144,6 +193,7 @@ wanted pg_regress && run_regress
 wanted memcheck && run_tap memcheck bash "$SEQDIST_ROOT/test/memcheck.sh"
 wanted fuzz && run_tap fuzz bash "$SEQDIST_ROOT/test/fuzz/run.sh"
 wanted tap && run_tap_files
+wanted pg17 && record_pg17
 if [ ${#SUITES[@]} -gt 0 ] && wanted coverage; then
 	run_tap coverage bash "$SEQDIST_ROOT/test/coverage_report.sh" "$SEQDIST_COVERAGE_DIR"
 	grep -E '^# ' "$WORK/coverage.log" | grep -v '^# HTML'
