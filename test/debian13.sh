@@ -116,6 +116,7 @@ unmount_all() {
 	MOUNTED=()
 }
 trap unmount_all EXIT
+trap 'exit 143' TERM INT HUP
 
 mount_in_root() {
 	local type=$1 target=$ROOT/$2

@@ -124,9 +124,12 @@ run_tap_files() {
 		if [ ${#TAP_ONLY[@]} -gt 0 ] && ! tap_chosen "$(basename "$t")"; then continue; fi
 		name=tap_$(basename "$t" .pl)
 		mkdir -p "$WORK/$name"
+		# TESTDIR for PostgreSQL 15 and 16, TESTDATADIR and TESTLOGDIR for 17
+		# and later: the same directories
 		run_tap "$name" env PATH="$SEQDIST_PG_BIN:$PATH" SEQDIST_COVERAGE="${SEQDIST_COVERAGE:-}" \
 			PERL5LIB="$PGXS_DIR/src/test/perl:$SEQDIST_ROOT/test/perl" \
 			TESTDIR="$WORK/$name" PG_REGRESS="$PG_REGRESS" SEQDIST_ROOT="$SEQDIST_ROOT" \
+			TESTDATADIR="$WORK/$name/tmp_check" TESTLOGDIR="$WORK/$name/tmp_check/log" \
 			PG_TEST_TIMEOUT_DEFAULT=60 \
 			prove -v "$t"
 	done
