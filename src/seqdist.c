@@ -32,6 +32,7 @@
  *	credentials_file.c	the credentials file parser (no PostgreSQL dependency)
  *	http.c				the libcurl transport (timeouts, cancellation)
  *	sigv4.c				AWS Signature Version 4 (no PostgreSQL dependency)
+ *	pg_compat.h			what differs between PostgreSQL 15, 16 and 17
  *
  *-------------------------------------------------------------------------
  */

@@ -26,6 +26,7 @@ SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${SEQDIST_UNPRIVILEGED:-}" ] && [[ $# -eq 0 || " $* " == *" pg17 "* || " $* " == *" pg17:"* ]]; then
 	pg17_args=()
 	[[ " $* " == *" pg17:all "* ]] && pg17_args=(all)
+	seqdist_install_dependencies
 	say "pg17 (test/debian13.sh ${pg17_args[*]})"
 	SEQDIST_PG17_LOG=$(mktemp /tmp/seqdist-pg17.XXXXXX)
 	chmod 644 "$SEQDIST_PG17_LOG"
