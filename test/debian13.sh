@@ -206,7 +206,8 @@ NPM_REGISTRY=$(npm config get registry 2>/dev/null || true)
 
 # 4. The tree, built by an unprivileged user and installed by root.
 in_root sh -c 'id postgres >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /bin/bash postgres'
-rm -rf "$ROOT/build/seqdist"
+# what an earlier run left: its tree, and the files of its failed suites
+rm -rf "$ROOT/build/seqdist" "$ROOT"/tmp/seqdist.* "$ROOT"/tmp/seqdist-*
 mkdir -p "$ROOT/build/seqdist" "$ROOT/build/npm-cache"
 tar -C "$SEQDIST_ROOT" --exclude=./.git --exclude=./test/node_modules --exclude=./test/tmp \
 	--exclude='*.o' --exclude='*.so' --exclude='*.bc' --exclude=./tmp_check --exclude=./results \
