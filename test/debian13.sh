@@ -152,8 +152,10 @@ if [ ! -e "$ROOT/.seqdist-base" ]; then
 	if ! debootstrap --variant=minbase "$SUITE" "$ROOT.partial" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1; then
 		# mounts debootstrap left behind if it stopped half-way
 		for m in proc sys dev/pts; do mountpoint -q "$ROOT.partial/$m" && umount -l "$ROOT.partial/$m"; done
-		if grep -qE 'Failed getting release file|Unable to fetch|Could not resolve|Failed to connect|Connection refused' "$CACHE/debootstrap.log" ||
-		   ! curl -fsS --max-time 30 -o /dev/null "$MIRROR/dists/$SUITE/Release" 2>/dev/null; then
+		rm -rf "$ROOT.partial"
+		# a skip only if the archive cannot be reached at all; any other
+		# failure of debootstrap is a failure
+		if ! curl -fsS --max-time 30 -o /dev/null "$MIRROR/dists/$SUITE/Release" 2>/dev/null; then
 			tail -5 "$CACHE/debootstrap.log"
 			echo "skipped: debootstrap cannot reach the Debian archive ($MIRROR)"
 			exit 77

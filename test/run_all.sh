@@ -31,7 +31,7 @@ if [ -z "${SEQDIST_UNPRIVILEGED:-}" ] && [[ $# -eq 0 || " $* " == *" pg17 "* || 
 	SEQDIST_PG17_LOG=$(mktemp /tmp/seqdist-pg17.XXXXXX)
 	chmod 644 "$SEQDIST_PG17_LOG"
 	pg17_started=$(date +%s)
-	bash "$SEQDIST_ROOT/test/debian13.sh" "${pg17_args[@]}" 2>&1 | tee "$SEQDIST_PG17_LOG" | sed 's/^/    [pg17] /'
+	bash "$SEQDIST_ROOT/test/debian13.sh" "${pg17_args[@]}" 2>&1 | tee "$SEQDIST_PG17_LOG" | sed -u 's/^/    [pg17] /'
 	SEQDIST_PG17_STATUS=${PIPESTATUS[0]}
 	echo "    [pg17] took $(( $(date +%s) - pg17_started )) s"
 	export SEQDIST_PG17_LOG SEQDIST_PG17_STATUS
