@@ -38,8 +38,11 @@ DATA = $(wildcard sql/seqdist--*.sql)
 PGFILEDESC = "seqdist - DynamoDB-backed sequences"
 
 # pg_regress tests, in this order: sql/<name>.sql with expected/<name>.out.
-# They need a server with seqdist preloaded and a DynamoDB endpoint; run
-# them with `make test` (test/run_all.sh), which provides both.
+# They need a server with seqdist preloaded and a DynamoDB endpoint: `make
+# test` (test/run_all.sh) provides both; `make installcheck` runs them
+# against a running server that has seqdist in shared_preload_libraries, the
+# settings of test/regress.conf, credentials the endpoint accepts, and a
+# DynamoDB without the tests' tables (README.md, "make installcheck").
 REGRESS = create_extension nextval cache errors settings security
 
 PG_CPPFLAGS = -Isrc

@@ -10,9 +10,11 @@ SELECT seqdist.create_table();
 
 SELECT check_name, ok FROM seqdist.health();
 
--- the objects the extension owns
+-- the objects the extension owns (but the row types of its table and view,
+-- which PostgreSQL 17 lists too)
 SELECT pg_describe_object(classid, objid, 0) AS object
 FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'seqdist')
+  AND classid <> 'pg_type'::regclass
 ORDER BY 1;

@@ -12,7 +12,10 @@ SET seqdist.table_name = 'x';
 SET seqdist.table_name = 'ok_name';
 SHOW seqdist.table_name;
 SET seqdist.table_name = 'counters with spaces';
+-- (the SQLSTATE only: the wording of this message differs between PostgreSQL versions)
+\set VERBOSITY sqlstate
 SET seqdist.connect_timeout = -1;
+\set VERBOSITY default
 SET seqdist.request_timeout = 'soon';
 SET seqdist.max_attempts = 0;
 SET seqdist.retry_max_delay = '1 year';
@@ -37,7 +40,10 @@ SET seqdist.max_attempts = 100;
 SET seqdist.retry_base_delay = '60s';
 SET seqdist.endpoint = 'http://127.0.0.1:9';
 SET seqdist.aws_access_key_id = 'AKIDX';
+-- (the SQLSTATE only: the wording of this message differs between PostgreSQL versions)
+\set VERBOSITY sqlstate
 SHOW seqdist.aws_secret_access_key;
+\set VERBOSITY default
 SELECT count(*) AS visible FROM pg_settings WHERE name LIKE 'seqdist.aws%';
 RESET ROLE;
 GRANT pg_read_all_settings TO regress_seqdist_plain;

@@ -43,6 +43,7 @@
 #include "credentials.h"
 #include "instance_cache.h"
 #include "nextval.h"
+#include "pg_compat.h"
 #include "registry.h"
 #include "sequence_catalog.h"
 #include "store.h"
@@ -183,7 +184,7 @@ admin_update_registration(Oid relid, const char *assignment, Oid argtype, Datum 
 
 	instance_cache_check_preloaded();
 	sequence_catalog_open(relid, ShareRowExclusiveLock, &cat);
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!seqdist_owns_relation(relid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of sequence %s", cat.name)));
@@ -250,7 +251,7 @@ admin_default_key(Oid relid, const char *name)
 static void
 admin_check_register(Oid relid, const SequenceCatalog *cat, bool own_key)
 {
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!seqdist_owns_relation(relid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of sequence %s", cat->name)));

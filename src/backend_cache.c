@@ -47,6 +47,7 @@
 #include "utils/syscache.h"
 
 #include "backend_cache.h"
+#include "pg_compat.h"
 #include "registry.h"
 #include "sequence_catalog.h"
 
@@ -149,7 +150,7 @@ backend_seq_open(Oid relid)
 		/* lock and load below */
 	}
 
-	if (seq->lxid != MyProc->lxid)
+	if (seq->lxid != seqdist_my_lxid())
 	{
 		ResourceOwner saved = CurrentResourceOwner;
 
@@ -162,7 +163,7 @@ backend_seq_open(Oid relid)
 		CurrentResourceOwner = TopTransactionResourceOwner;
 		LockRelationOid(relid, RowExclusiveLock);
 		CurrentResourceOwner = saved;
-		seq->lxid = MyProc->lxid;
+		seq->lxid = seqdist_my_lxid();
 	}
 	if (!seq->def_valid)
 		backend_seq_load_definition(seq);

@@ -41,6 +41,7 @@
 #include "instance_cache.h"
 #include "nextval.h"
 #include "pending_ddl.h"
+#include "pg_compat.h"
 #include "store.h"
 
 PG_FUNCTION_INFO_V1(seqdist_forget_cached);
@@ -115,7 +116,7 @@ ddl_table_altered(AlterTableStmt *stmt)
 			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 		if (!OidIsValid(relid) || (attnum = get_attnum(relid, cmd->name)) == InvalidAttrNumber)
 			continue;
-		seqid = getIdentitySequence(relid, attnum, true);
+		seqid = seqdist_identity_sequence(relid, attnum);
 		if (OidIsValid(seqid))
 			ddl_sequence_altered(seqid, (List *) cmd->def);
 	}

@@ -35,6 +35,7 @@
  *	credentials_parse.c	the STS XML and timestamp parsers (no PostgreSQL dependency)
  *	http.c				the libcurl transport (timeouts, cancellation)
  *	sigv4.c				AWS Signature Version 4 (no PostgreSQL dependency)
+ *	pg_compat.h			what differs between PostgreSQL 15, 16 and 17
  *
  *-------------------------------------------------------------------------
  */

@@ -7,11 +7,23 @@
  * and by backends, what their DynamoDB calls did (the DynamoStats each call
  * fills, added to the slot when the block arrives or the call fails),
  * backend waits and the last error.  A versioned set-returning function
- * (seqdist_stats_1_0) reads a copy of every slot, taken slot by slot under
+ * (seqdist.stats_1_0()) reads a copy of every slot, taken slot by slot under
  * the slots' spinlocks by an instance cache scan, and the view
  * seqdist.stats presents it.  Latency comes from a histogram of request
  * durations in power-of-two milliseconds, so a percentile is reported as the
  * upper bound of its bucket.
+ *
+ * Versions, as pg_stat_statements does them: the columns of the function
+ * belong to an extension version.  A version that changes them adds a C
+ * entry point named after itself (seqdist_stats_1_1 for 1.1, ...) that calls
+ * stats_internal with its StatsVersion, and its upgrade script creates the
+ * SQL function of that name (seqdist.stats_1_1()), points the view at it
+ * and drops the old SQL function.  The library keeps every older entry
+ * point, with its columns exactly as they were: after the library is
+ * upgraded and the server restarted, a database whose SQL objects are still
+ * at an older version (ALTER EXTENSION seqdist UPDATE not yet run, or never)
+ * calls the old one.  New columns come last; stats_internal checks that the
+ * caller declared as many columns as the version has.
  *
  * Locking: the copy is taken by an instance cache scan (the table's LWLock
  * in shared mode, each slot's spinlock for its copy); rows are built after
@@ -32,7 +44,18 @@
 #include "refill_policy.h"
 #include "stats.h"
 
-#define STATS_COLUMNS 19
+/* The stats function's column sets, one per version that changed them */
+typedef enum StatsVersion
+{
+	STATS_V1_0,
+} StatsVersion;
+
+#define STATS_COLUMNS_V1_0 19
+#define STATS_COLUMNS_MAX STATS_COLUMNS_V1_0
+
+static const int stats_columns[] = {
+	[STATS_V1_0] = STATS_COLUMNS_V1_0,
+};
 
 PG_FUNCTION_INFO_V1(seqdist_stats_1_0);
 PG_FUNCTION_INFO_V1(seqdist_stats_reset);
@@ -58,10 +81,10 @@ stats_percentile(const uint64 *hist, double fraction)
 }
 
 static void
-stats_put_row(ReturnSetInfo *rsinfo, const InstanceView *v)
+stats_put_row(ReturnSetInfo *rsinfo, const InstanceView *v, StatsVersion version)
 {
-	Datum		values[STATS_COLUMNS];
-	bool		nulls[STATS_COLUMNS];
+	Datum		values[STATS_COLUMNS_MAX];
+	bool		nulls[STATS_COLUMNS_MAX];
 	const SlotStats *st = &v->stats;
 	int64		cached = v->remaining + v->spare_count;
 	double		rate = v->demand.rate;
@@ -95,16 +118,17 @@ stats_put_row(ReturnSetInfo *rsinfo, const InstanceView *v)
 	nulls[c++] = (p99 < 0);
 	values[c++] = Int64GetDatum((int64) st->waits);
 	values[c++] = Float8GetDatum((double) st->wait_us / 1000.0);
-	Assert(c == STATS_COLUMNS);
+	/* a later version's columns follow here: if (version >= STATS_V1_1) */
+	Assert(c == stats_columns[version]);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 /*
- * The slots are copied first and the rows built afterwards, so that the
- * table is locked only for the copy.
+ * The rows of one version's columns.  The slots are copied first and the
+ * rows built afterwards, so that the table is locked only for the copy.
  */
-Datum
-seqdist_stats_1_0(PG_FUNCTION_ARGS)
+static void
+stats_internal(FunctionCallInfo fcinfo, StatsVersion version, const char *entry)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	InstanceScan scan;
@@ -114,13 +138,27 @@ seqdist_stats_1_0(PG_FUNCTION_ARGS)
 
 	instance_cache_check_preloaded();
 	InitMaterializedSRF(fcinfo, 0);
+	if (rsinfo->setDesc->natts != stats_columns[version])
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("function %s declares %d result columns, but seqdist's %s returns %d",
+						get_func_name(fcinfo->flinfo->fn_oid), rsinfo->setDesc->natts,
+						entry, stats_columns[version]),
+				 errhint("The SQL objects of the extension do not match its library: install the library and SQL files of one build, then run ALTER EXTENSION seqdist UPDATE.")));
 	max = instance_cache_scan_begin(&scan, INSTANCE_SCAN_STATS);
 	views = palloc(sizeof(InstanceView) * Max(max, 1));
 	while (n < max && instance_cache_scan_next(&scan, &views[n]))
 		n++;
 	instance_cache_scan_end(&scan);
 	for (int i = 0; i < n; i++)
-		stats_put_row(rsinfo, &views[i]);
+		stats_put_row(rsinfo, &views[i], version);
+}
+
+/* seqdist.stats_1_0(): the columns of version 1.0 */
+Datum
+seqdist_stats_1_0(PG_FUNCTION_ARGS)
+{
+	stats_internal(fcinfo, STATS_V1_0, "seqdist_stats_1_0");
 	PG_RETURN_VOID();
 }
 

@@ -11,6 +11,8 @@ SEQDIST_APT_PACKAGES="build-essential perl curl ca-certificates valgrind
  postgresql-$SEQDIST_PG_MAJOR postgresql-server-dev-$SEQDIST_PG_MAJOR
  libcurl4-openssl-dev libjansson-dev libssl-dev libipc-run-perl nodejs npm
  clang libclang-rt-14-dev lcov"
+# the pg17 suite makes its Debian 13 root with debootstrap (test/debian13.sh)
+SEQDIST_APT_PACKAGES="$SEQDIST_APT_PACKAGES debootstrap"
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -5,8 +5,9 @@
 # line "N passed, N failed, N skipped" and exits non-zero if anything failed
 # (a skipped test is counted as skipped, never as passed).
 # Arguments, if any, name the suites to run: sigv4 local_dynamodb pg_regress
-# memcheck fuzz tap (the default: all of these), and coverage, which is not
-# run by default (tap:NNN runs the TAP files whose name starts with NNN).
+# memcheck fuzz tap pg17 (the default: all of these), and coverage, which is
+# not run by default (tap:NNN runs the TAP files whose name starts with NNN;
+# pg17:all runs every TAP file on PostgreSQL 17 instead of the core ones).
 #
 # Installs what it needs first (Debian packages, the pinned npm packages),
 # builds and installs the extension.  PostgreSQL refuses to run as root, so
@@ -17,6 +18,24 @@ SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 # "coverage": the coverage build is installed instead of the plain one
 [[ " $* " == *" coverage "* ]] && export SEQDIST_COVERAGE=1
+
+# pg17: the build, pg_regress and TAP files on PostgreSQL 17 in a Debian 13
+# root (test/debian13.sh).  It needs root for debootstrap and chroot, so it
+# runs first, before the rest of the run drops root; its log is counted with
+# the other suites at the end.
+if [ -z "${SEQDIST_UNPRIVILEGED:-}" ] && [[ $# -eq 0 || " $* " == *" pg17 "* || " $* " == *" pg17:"* ]]; then
+	pg17_args=()
+	[[ " $* " == *" pg17:all "* ]] && pg17_args=(all)
+	seqdist_install_dependencies
+	say "pg17 (test/debian13.sh ${pg17_args[*]})"
+	SEQDIST_PG17_LOG=$(mktemp /tmp/seqdist-pg17.XXXXXX)
+	chmod 644 "$SEQDIST_PG17_LOG"
+	pg17_started=$(date +%s)
+	bash "$SEQDIST_ROOT/test/debian13.sh" "${pg17_args[@]}" 2>&1 | tee "$SEQDIST_PG17_LOG" | sed -u 's/^/    [pg17] /'
+	SEQDIST_PG17_STATUS=${PIPESTATUS[0]}
+	echo "    [pg17] took $(( $(date +%s) - pg17_started )) s"
+	export SEQDIST_PG17_LOG SEQDIST_PG17_STATUS
+fi
 seqdist_bootstrap test/run_all.sh "$@"
 
 cd "$SEQDIST_ROOT"
@@ -86,9 +105,10 @@ run_regress() {
 		--port="$port" --dbname=contrib_regression \
 		$(make -s -C "$SEQDIST_ROOT" regress-list) >"$dir/pg_regress.log" 2>&1
 	status=$?
-	cat "$dir/pg_regress.log" | grep -E '^(test| ) |tests? (passed|failed)|FAILED'
-	ok=$(grep -cE '\.\.\. ok' "$dir/pg_regress.log")
-	notok=$(grep -ciE '\.\.\. failed' "$dir/pg_regress.log")
+	# PostgreSQL 15 prints "test name ... ok", 16 and later TAP ("ok 1 - name")
+	grep -E '^(test| ) |^(not )?ok [0-9]|tests? (passed|failed)|FAILED' "$dir/pg_regress.log"
+	ok=$(grep -cE '\.\.\. ok|^ok [0-9]' "$dir/pg_regress.log")
+	notok=$(grep -ciE '\.\.\. failed|^not ok [0-9]' "$dir/pg_regress.log")
 	if [ -s "$dir/regression.diffs" ]; then
 		head -100 "$dir/regression.diffs"
 	fi
@@ -105,12 +125,45 @@ run_tap_files() {
 		if [ ${#TAP_ONLY[@]} -gt 0 ] && ! tap_chosen "$(basename "$t")"; then continue; fi
 		name=tap_$(basename "$t" .pl)
 		mkdir -p "$WORK/$name"
+		# TESTDIR for PostgreSQL 15 and 16, TESTDATADIR and TESTLOGDIR for 17
+		# and later: the same directories
 		run_tap "$name" env PATH="$SEQDIST_PG_BIN:$PATH" SEQDIST_COVERAGE="${SEQDIST_COVERAGE:-}" \
 			PERL5LIB="$PGXS_DIR/src/test/perl:$SEQDIST_ROOT/test/perl" \
 			TESTDIR="$WORK/$name" PG_REGRESS="$PG_REGRESS" SEQDIST_ROOT="$SEQDIST_ROOT" \
+			TESTDATADIR="$WORK/$name/tmp_check" TESTLOGDIR="$WORK/$name/tmp_check/log" \
 			PG_TEST_TIMEOUT_DEFAULT=60 \
 			prove -v "$t"
 	done
+}
+
+# The pg17 suite's result, from the log of its run at the start: the inner
+# run's own counts; a skip (status 77: debootstrap cannot reach the Debian
+# archive) counts as one skipped test, and a run without a result line as a
+# failure.
+record_pg17() {
+	local counts
+	say "pg17"
+	if [ -z "${SEQDIST_PG17_LOG:-}" ] || [ ! -r "$SEQDIST_PG17_LOG" ]; then
+		echo "    pg17 did not run (it runs only when test/run_all.sh starts as root or with sudo)"
+		record pg17 0 1
+		return
+	fi
+	if [ "${SEQDIST_PG17_STATUS:-1}" -eq 77 ]; then
+		grep '^skipped:' "$SEQDIST_PG17_LOG" | sed 's/^/    pg17 /'
+		record pg17 0 0 1
+		return
+	fi
+	counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$SEQDIST_PG17_LOG" | tail -1)
+	if [ -z "$counts" ]; then
+		echo "    pg17 ended without a result line (log: $SEQDIST_PG17_LOG)"
+		record pg17 0 1
+		return
+	fi
+	[[ $counts =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]
+	local passed=${BASH_REMATCH[1]} failed=${BASH_REMATCH[2]} skipped=${BASH_REMATCH[3]}
+	# a non-zero exit with no failure counted is one failure
+	[ "$SEQDIST_PG17_STATUS" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+	record pg17 "$passed" "$failed" "$skipped"
 }
 
 tap_chosen() {
@@ -126,6 +179,7 @@ TAP_ONLY=()
 for arg in "$@"; do
 	case $arg in
 		tap:*) TAP_ONLY+=("${arg#tap:}"); SUITES+=(tap) ;;
+		pg17:*) SUITES+=(pg17) ;;
 		*) SUITES+=("$arg") ;;
 	esac
 done
@@ -143,6 +197,7 @@ wanted pg_regress && run_regress
 wanted memcheck && run_tap memcheck bash "$SEQDIST_ROOT/test/memcheck.sh"
 wanted fuzz && run_tap fuzz bash "$SEQDIST_ROOT/test/fuzz/run.sh"
 wanted tap && run_tap_files
+wanted pg17 && record_pg17
 if [ ${#SUITES[@]} -gt 0 ] && wanted coverage; then
 	run_tap coverage bash "$SEQDIST_ROOT/test/coverage_report.sh" "$SEQDIST_COVERAGE_DIR"
 	grep -E '^# ' "$WORK/coverage.log" | grep -v '^# HTML'
