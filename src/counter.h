@@ -65,6 +65,27 @@ extern char *counter_client_id(Oid dbid, Oid relid);
 extern void counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
 							bool may_join, CounterBlock *block, DynamoStats *stats);
 
+/* One reservation of a batch */
+typedef struct CounterReservation
+{
+	CounterRef	ref;
+	CounterParams params;
+	int64		n;				/* values asked for */
+	CounterBlock block;			/* the block, when ok */
+	bool		ok;
+	char	   *error;			/* why not, palloc'd, when not ok */
+	DynamoStats stats;			/* what its DynamoDB calls did */
+} CounterReservation;
+
+/*
+ * Reserve a block for each of n counters of one store at once: the
+ * UpdateItems counter_reserve sends, sent concurrently, each with the same
+ * condition; a reservation whose condition failed goes on alone down
+ * counter_reserve's slow path.  Never joins.  The failure of one is
+ * recorded in it, not raised; only an interrupt raises an ERROR.
+ */
+extern void counter_reserve_batch(CounterReservation *res, int n);
+
 /*
  * Move the counter to position (the last value used, as setval sets it).
  * Moving it backwards is refused, with an ERROR, unless allow_rewind and

@@ -97,6 +97,15 @@ extern json_t *counter_update(const CounterRef *ref, const char *update,
 							  const char *condition, json_t *values, DynamoError *err,
 							  DynamoStats *stats);
 
+/*
+ * counter_update in two halves, for requests sent in a batch: the request
+ * (values is consumed), and the UPDATED_NEW attributes out of a decoded
+ * answer (consumed; NULL gives NULL).
+ */
+extern json_t *counter_update_request(const CounterRef *ref, const char *update,
+									  const char *condition, json_t *values);
+extern json_t *counter_update_attributes(json_t *resp);
+
 extern bool counter_attr_int128(json_t *attrs, const char *name, int128 *out);
 
 /*

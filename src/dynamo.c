@@ -55,6 +55,16 @@ static int	dynamo_max_attempts = 5;
 static int	dynamo_retry_base_ms = 25;
 static int	dynamo_retry_cap_ms = 1000;
 
+/* Header lines of a signed request: five signed ones and Authorization */
+#define DYNAMO_MAX_LINES 6
+
+static int	dynamo_sign(const SeqdistStore *store, const char *operation,
+						const char *body, const char **lines);
+static void dynamo_wipe_lines(const char **lines, int nlines);
+static TimestampTz dynamo_send_round(const SeqdistStore *store, const char *operation,
+									 char **bodies, const int *pending, int npending,
+									 int attempt, HttpRequest *reqs, HttpResponse *resps,
+									 DynamoStats *stats);
 static void dynamo_send_once(const SeqdistStore *store, const char *operation,
 							 const char *body, HttpResponse *resp);
 static bool dynamo_retryable_type(const char *type);
@@ -110,6 +120,81 @@ dynamo_count_latency(DynamoStats *stats, TimestampTz start)
 	stats->latency[bucket]++;
 }
 
+/* Encode a request, releasing it before anything can raise */
+static char *
+dynamo_encode(json_t *request, const char *operation)
+{
+	char	   *dump = json_dumps(request, JSON_COMPACT);
+	char	   *body;
+
+	json_decref(request);
+	if (dump == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not encode a DynamoDB %s request", operation)));
+	body = pstrdup(dump);
+	free(dump);
+	return body;
+}
+
+/*
+ * What the answer to attempt number attempt means, recorded in *e: on
+ * success *result is the decoded answer; otherwise returns whether the
+ * failure may be retried.  Frees resp.
+ */
+static bool
+dynamo_take_answer(HttpResponse *resp, int attempt, DynamoError *e, DynamoStats *st,
+				   json_t **result)
+{
+	bool		retryable = false;
+
+	*result = NULL;
+	e->attempts = attempt;
+	e->http_status = resp->status;
+	if (e->type)
+		pfree(e->type);
+	if (e->message)
+		pfree(e->message);
+	e->type = NULL;
+	e->message = NULL;
+
+	if (resp->outcome == HTTP_RESPONSE && resp->status == 200)
+	{
+		json_error_t jerr;
+		json_t	   *doc = json_loadb(resp->body, resp->body_len, 0, &jerr);
+
+		if (doc == NULL || !json_is_object(doc))
+		{
+			if (doc)
+				json_decref(doc);
+			e->kind = DYNAMO_MALFORMED;
+			e->message = dynamo_quote(resp->body, resp->body_len, DYNAMO_QUOTE_MAX);
+		}
+		else
+		{
+			e->kind = DYNAMO_OK;
+			*result = doc;
+		}
+	}
+	else if (resp->outcome == HTTP_RESPONSE)
+	{
+		dynamo_decode_error(resp, e);
+		retryable = (e->kind == DYNAMO_UNAVAILABLE);
+		if (retryable && resp->status < 500)
+			st->throttles++;
+	}
+	else
+	{
+		const char *text = resp->error ? resp->error : "transport failure";
+
+		e->kind = DYNAMO_TRANSPORT;
+		e->message = dynamo_quote(text, strlen(text), DYNAMO_MESSAGE_MAX);
+		retryable = true;
+	}
+	http_response_free(resp);
+	return retryable;
+}
+
 json_t *
 dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 			DynamoError *err, DynamoStats *stats)
@@ -121,19 +206,7 @@ dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 	DynamoStats *st = stats ? stats : &discard;
 	json_t	   *result = NULL;
 
-	/* encode, and release the request before anything can raise */
-	{
-		char	   *dump = json_dumps(request, JSON_COMPACT);
-
-		json_decref(request);
-		if (dump == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("could not encode a DynamoDB %s request", operation)));
-		body = pstrdup(dump);
-		free(dump);
-	}
-
+	body = dynamo_encode(request, operation);
 	memset(e, 0, sizeof(*e));
 	e->operation = operation;
 	e->store = store;
@@ -153,54 +226,8 @@ dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 		start = GetCurrentTimestamp();
 		dynamo_send_once(store, operation, body, &resp);
 		dynamo_count_latency(st, start);
-		e->attempts = attempt;
-		e->http_status = resp.status;
-		if (e->type)
-			pfree(e->type);
-		if (e->message)
-			pfree(e->message);
-		e->type = NULL;
-		e->message = NULL;
-
-		if (resp.outcome == HTTP_RESPONSE && resp.status == 200)
-		{
-			json_error_t jerr;
-
-			result = json_loadb(resp.body, resp.body_len, 0, &jerr);
-			if (result == NULL || !json_is_object(result))
-			{
-				if (result)
-					json_decref(result);
-				result = NULL;
-				e->kind = DYNAMO_MALFORMED;
-				e->message = dynamo_quote(resp.body, resp.body_len, DYNAMO_QUOTE_MAX);
-				retryable = false;
-			}
-			else
-			{
-				e->kind = DYNAMO_OK;
-				http_response_free(&resp);
-				break;
-			}
-		}
-		else if (resp.outcome == HTTP_RESPONSE)
-		{
-			dynamo_decode_error(&resp, e);
-			retryable = (e->kind == DYNAMO_UNAVAILABLE);
-			if (retryable && resp.status < 500)
-				st->throttles++;
-		}
-		else
-		{
-			const char *text = resp.error ? resp.error : "transport failure";
-
-			e->kind = DYNAMO_TRANSPORT;
-			e->message = dynamo_quote(text, strlen(text), DYNAMO_MESSAGE_MAX);
-			retryable = true;
-		}
-		http_response_free(&resp);
-
-		if (!retryable || attempt >= dynamo_max_attempts)
+		retryable = dynamo_take_answer(&resp, attempt, e, st, &result);
+		if (result != NULL || !retryable || attempt >= dynamo_max_attempts)
 			break;
 	}
 
@@ -210,6 +237,123 @@ dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 	if (e->kind != DYNAMO_OK && err == NULL)
 		dynamo_raise(e);
 	return result;
+}
+
+/*
+ * Sign and send the pending requests of a batch at once; returns when the
+ * round began.  The header lines are wiped whatever happens.
+ */
+static TimestampTz
+dynamo_send_round(const SeqdistStore *store, const char *operation, char **bodies,
+				  const int *pending, int npending, int attempt, HttpRequest *reqs,
+				  HttpResponse *resps, DynamoStats *stats)
+{
+	/* zeroed: dynamo_sign's error path wipes only the lines it wrote */
+	const char **lines = palloc0(sizeof(char *) * DYNAMO_MAX_LINES * npending);
+	volatile int nlines = 0;
+	TimestampTz start = 0;
+
+	PG_TRY();
+	{
+		for (int k = 0; k < npending; k++)
+		{
+			int			i = pending[k];
+			int			m;
+
+			if (attempt > 1)
+				stats[i].retries++;
+			stats[i].requests++;
+			m = dynamo_sign(store, operation, bodies[i], lines + nlines);
+			reqs[k].url = store->endpoint;
+			reqs[k].headers = lines + nlines;
+			reqs[k].nheaders = m;
+			reqs[k].body = bodies[i];
+			reqs[k].body_len = strlen(bodies[i]);
+			nlines += m;
+		}
+		start = GetCurrentTimestamp();
+		http_post_batch(reqs, npending, resps);
+	}
+	PG_FINALLY();
+	{
+		dynamo_wipe_lines(lines, nlines);
+		pfree(lines);
+	}
+	PG_END_TRY();
+	return start;
+}
+
+void
+dynamo_call_batch(const SeqdistStore *store, const char *operation, json_t **requests,
+				  int n, json_t **results, DynamoError *errs, DynamoStats *stats)
+{
+	char	  **bodies = palloc(sizeof(char *) * Max(n, 1));
+	int		   *pending = palloc(sizeof(int) * Max(n, 1));
+	HttpRequest *reqs = palloc0(sizeof(HttpRequest) * Max(n, 1));
+	HttpResponse *resps = palloc0(sizeof(HttpResponse) * Max(n, 1));
+	int			npending = 0;
+
+	/* encode every request first: each is consumed whatever happens */
+	for (int i = 0; i < n; i++)
+	{
+		json_t	   *req = requests[i];
+
+		requests[i] = NULL;
+		bodies[i] = NULL;
+		results[i] = NULL;
+		memset(&errs[i], 0, sizeof(DynamoError));
+		errs[i].operation = operation;
+		errs[i].store = store;
+		PG_TRY();
+		{
+			bodies[i] = dynamo_encode(req, operation);
+		}
+		PG_CATCH();
+		{
+			for (int j = i + 1; j < n; j++)
+				if (requests[j])
+				{
+					json_decref(requests[j]);
+					requests[j] = NULL;
+				}
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		pending[npending++] = i;
+	}
+
+	for (int attempt = 1; npending > 0; attempt++)
+	{
+		TimestampTz start;
+		int			still = 0;
+
+		if (attempt > 1)
+			dynamo_backoff(attempt - 1);
+		start = dynamo_send_round(store, operation, bodies, pending, npending, attempt,
+								  reqs, resps, stats);
+
+		for (int k = 0; k < npending; k++)
+		{
+			int			i = pending[k];
+			bool		retryable;
+
+			/* the batch ends with its slowest request: counted as such */
+			dynamo_count_latency(&stats[i], start);
+			retryable = dynamo_take_answer(&resps[k], attempt, &errs[i], &stats[i],
+										   &results[i]);
+			if (results[i] == NULL && retryable && attempt < dynamo_max_attempts)
+				pending[still++] = i;
+			else if (results[i] == NULL)
+				stats[i].errors++;
+		}
+		npending = still;
+	}
+	for (int i = 0; i < n; i++)
+		pfree(bodies[i]);
+	pfree(bodies);
+	pfree(pending);
+	pfree(reqs);
+	pfree(resps);
 }
 
 bool
@@ -229,9 +373,14 @@ dynamo_call_unless(const SeqdistStore *store, const char *operation, json_t *req
 	dynamo_raise(&err);
 }
 
-static void
-dynamo_send_once(const SeqdistStore *store, const char *operation,
-				 const char *body, HttpResponse *resp)
+/*
+ * Sign a request to store and write its header lines ("Name: value", the
+ * signature's among them) to lines, palloc'd; returns how many.  The lines
+ * carry the session token: give them to dynamo_wipe_lines.
+ */
+static int
+dynamo_sign(const SeqdistStore *store, const char *operation, const char *body,
+			const char **lines)
 {
 	SeqdistCredentials creds;
 	SigV4Header hdrs[5];
@@ -240,8 +389,7 @@ dynamo_send_once(const SeqdistStore *store, const char *operation,
 	SigV4Result sig;
 	char		amz_date[17];
 	char		target[128];
-	const char *lines[6];
-	int			nhdrs = 0;
+	volatile int nhdrs = 0;
 	int			nlines;
 	time_t		now = time(NULL);
 	struct tm	tmbuf;
@@ -278,24 +426,57 @@ dynamo_send_once(const SeqdistStore *store, const char *operation,
 				 errdetail("The signer refused the request or ran out of memory.")));
 	}
 
-	for (nlines = 0; nlines < nhdrs; nlines++)
-		lines[nlines] = psprintf("%s: %s", hdrs[nlines].name, hdrs[nlines].value);
-	lines[nlines++] = psprintf("Authorization: %s", sig.authorization);
+	/* the caller counts the lines only when we return: none may leak here */
+	PG_TRY();
+	{
+		for (int i = 0; i < nhdrs; i++)
+			lines[i] = psprintf("%s: %s", hdrs[i].name, hdrs[i].value);
+		lines[nhdrs] = psprintf("Authorization: %s", sig.authorization);
+	}
+	PG_CATCH();
+	{
+		dynamo_wipe_lines(lines, nhdrs + 1);
+		sigv4_result_free(&sig);
+		credentials_release(&creds);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	nlines = nhdrs + 1;
 	sigv4_result_free(&sig);
+	credentials_release(&creds);
+	return nlines;
+}
 
+/* Wipe and free header lines: the token line must not linger in memory */
+static void
+dynamo_wipe_lines(const char **lines, int nlines)
+{
+	for (int i = 0; i < nlines; i++)
+	{
+		if (lines[i] == NULL)
+			continue;
+		explicit_bzero((char *) lines[i], strlen(lines[i]));
+		pfree((char *) lines[i]);
+		lines[i] = NULL;
+	}
+}
+
+static void
+dynamo_send_once(const SeqdistStore *store, const char *operation,
+				 const char *body, HttpResponse *resp)
+{
+	const char *lines[DYNAMO_MAX_LINES];
+	int			nlines;
+
+	memset(lines, 0, sizeof(lines));
+	nlines = dynamo_sign(store, operation, body, lines);
 	PG_TRY();
 	{
 		http_post(store->endpoint, lines, nlines, body, strlen(body), resp);
 	}
 	PG_FINALLY();
 	{
-		/* the token line and the credentials are wiped, not just freed */
-		for (int i = 0; i < nlines; i++)
-		{
-			explicit_bzero((char *) lines[i], strlen(lines[i]));
-			pfree((char *) lines[i]);
-		}
-		credentials_release(&creds);
+		dynamo_wipe_lines(lines, nlines);
 	}
 	PG_END_TRY();
 }

@@ -69,6 +69,19 @@ extern struct json_t *dynamo_call(const SeqdistStore *store, const char *operati
 								  DynamoStats *stats);
 
 /*
+ * Send n requests of one operation to store at once (one connection each),
+ * retrying what may be retried, in rounds, with the same attempts and
+ * backoff as dynamo_call; the round of retries waits for the whole round
+ * before it.  Every request is consumed.  results[i] is the decoded answer
+ * to requests[i] (json_decref it) or NULL, and then errs[i] says why; what
+ * request i's attempts did is added to stats[i].  Raises an ERROR only for
+ * what dynamo_call always raises for (an interrupt, an unusable client).
+ */
+extern void dynamo_call_batch(const SeqdistStore *store, const char *operation,
+							  struct json_t **requests, int n, struct json_t **results,
+							  DynamoError *errs, DynamoStats *stats);
+
+/*
  * Send a request whose answer is not needed.  Returns true on success, false
  * when DynamoDB answered the AWS error named expected (say, a failed
  * condition); raises an ERROR for anything else.  stats as for dynamo_call.

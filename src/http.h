@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * http.h
- *		The HTTP transport: one libcurl handle per process.
+ *		The HTTP transport: libcurl handles of this process, one request or
+ *		a batch of concurrent ones at a time.
  *
  *-------------------------------------------------------------------------
  */
@@ -56,6 +57,24 @@ extern void http_set_abort_check(HttpAbortCheck check);
  */
 extern void http_post(const char *url, const char *const *headers, int nheaders,
 					  const char *body, size_t body_len, HttpResponse *resp);
+
+/* One request of a batch */
+typedef struct HttpRequest
+{
+	const char *url;
+	const char *const *headers;	/* "Name: value" lines */
+	int			nheaders;
+	const char *body;
+	size_t		body_len;
+} HttpRequest;
+
+/*
+ * POST every request of reqs at once (a connection each, reused from batch
+ * to batch) and wait until each has its answer or failed; resps[i] receives
+ * the outcome of reqs[i].  Errors as for http_post: a transport failure is
+ * an outcome, an interrupt raises for the whole batch.
+ */
+extern void http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps);
 
 extern void http_response_free(HttpResponse *resp);
 
