@@ -294,21 +294,83 @@ counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
 						   block, stats);
 }
 
-void
-counter_reserve_batch(CounterReservation *res, int n)
+/* A batch of reservations, as the completion callbacks see it */
+typedef struct CounterBatch
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	json_t	  **requests;
+	CounterReservation *res;
 	json_t	  **answers;
 	DynamoError *errs;
 	DynamoStats *stats;
+	bool	   *deferred;		/* for the slow path, after the batch */
+	MemoryContext cxt;
+	CounterDoneCallback done;
+	void	   *arg;
+} CounterBatch;
+
+/* Reservation i has its answer: its block or its error, then done */
+static void
+counter_batch_finish(CounterBatch *b, int i)
+{
+	CounterReservation *r = &b->res[i];
+	json_t	   *attrs = counter_update_attributes(b->answers[i]);
+
+	b->answers[i] = NULL;
+	PG_TRY();
+	{
+		counter_reserve_answer(&r->ref, &r->params, r->n, false, attrs, &b->errs[i],
+							   &r->block, &b->stats[i]);
+		r->ok = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(b->cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		r->error = pstrdup(edata->message ? edata->message : "");
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	r->stats = b->stats[i];
+	if (b->done)
+		b->done(i, b->arg);
+}
+
+/* dynamo_call_batch's callback: finish now, unless the slow path is needed */
+static void
+counter_batch_answer(int i, void *arg)
+{
+	CounterBatch *b = (CounterBatch *) arg;
+
+	/* the slow path sends requests: not while the batch is in flight */
+	if (b->answers[i] == NULL &&
+		dynamo_error_is(&b->errs[i], "ConditionalCheckFailedException"))
+	{
+		b->deferred[i] = true;
+		return;
+	}
+	counter_batch_finish(b, i);
+}
+
+void
+counter_reserve_batch(CounterReservation *res, int n, CounterDoneCallback done, void *arg)
+{
+	CounterBatch b;
+	json_t	  **requests;
 
 	if (n <= 0)
 		return;
+	memset(&b, 0, sizeof(b));
+	b.res = res;
+	b.cxt = CurrentMemoryContext;
+	b.done = done;
+	b.arg = arg;
 	requests = palloc0(sizeof(json_t *) * n);
-	answers = palloc0(sizeof(json_t *) * n);
-	errs = palloc0(sizeof(DynamoError) * n);
-	stats = palloc0(sizeof(DynamoStats) * n);
+	b.answers = palloc0(sizeof(json_t *) * n);
+	b.errs = palloc0(sizeof(DynamoError) * n);
+	b.stats = palloc0(sizeof(DynamoStats) * n);
+	b.deferred = palloc0(sizeof(bool) * n);
 	for (int i = 0; i < n; i++)
 	{
 		if (res[i].n <= 0 || res[i].ref.store->id != res[0].ref.store->id)
@@ -320,36 +382,17 @@ counter_reserve_batch(CounterReservation *res, int n)
 	for (int i = 0; i < n; i++)
 		requests[i] = counter_reserve_request(&res[i].ref, &res[i].params, res[i].n);
 
-	/* the requests of counter_reserve, sent at once */
-	dynamo_call_batch(res[0].ref.store, "UpdateItem", requests, n, answers, errs, stats);
+	/* the requests of counter_reserve, sent at once, each finished as it comes */
+	dynamo_call_batch(res[0].ref.store, "UpdateItem", requests, n, b.answers, b.errs,
+					  b.stats, counter_batch_answer, &b);
 
+	/* what is left is counter_reserve's slow path, one at a time */
 	for (int i = 0; i < n; i++)
-	{
-		json_t	   *attrs = counter_update_attributes(answers[i]);
-
-		answers[i] = NULL;
-		PG_TRY();
-		{
-			/* what is left to do is counter_reserve's, one at a time */
-			counter_reserve_answer(&res[i].ref, &res[i].params, res[i].n, false, attrs,
-								   &errs[i], &res[i].block, &stats[i]);
-			res[i].ok = true;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			res[i].error = pstrdup(edata->message ? edata->message : "");
-			FreeErrorData(edata);
-		}
-		PG_END_TRY();
-		res[i].stats = stats[i];
-	}
+		if (b.deferred[i])
+			counter_batch_finish(&b, i);
 	pfree(requests);
-	pfree(answers);
-	pfree(errs);
-	pfree(stats);
+	pfree(b.answers);
+	pfree(b.errs);
+	pfree(b.stats);
+	pfree(b.deferred);
 }

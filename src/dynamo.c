@@ -61,10 +61,7 @@ static int	dynamo_retry_cap_ms = 1000;
 static int	dynamo_sign(const SeqdistStore *store, const char *operation,
 						const char *body, const char **lines);
 static void dynamo_wipe_lines(const char **lines, int nlines);
-static TimestampTz dynamo_send_round(const SeqdistStore *store, const char *operation,
-									 char **bodies, const int *pending, int npending,
-									 int attempt, HttpRequest *reqs, HttpResponse *resps,
-									 DynamoStats *stats);
+
 static void dynamo_send_once(const SeqdistStore *store, const char *operation,
 							 const char *body, HttpResponse *resp);
 static bool dynamo_retryable_type(const char *type);
@@ -239,30 +236,67 @@ dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 	return result;
 }
 
+/* One round of a batch, as the transport's completion callback sees it */
+typedef struct DynamoRound
+{
+	const int  *pending;		/* request index of each transfer */
+	int			attempt;
+	TimestampTz start;
+	HttpResponse *resps;
+	json_t	  **results;
+	DynamoError *errs;
+	DynamoStats *stats;
+	int		   *again;			/* requests for the next round */
+	int			nagain;
+	DynamoDoneCallback done;
+	void	   *arg;
+} DynamoRound;
+
+/* Transfer k of a round finished: final, or to be tried again */
+static void
+dynamo_round_answer(int k, void *arg)
+{
+	DynamoRound *r = (DynamoRound *) arg;
+	int			i = r->pending[k];
+	bool		retryable;
+
+	dynamo_count_latency(&r->stats[i], r->start);
+	retryable = dynamo_take_answer(&r->resps[k], r->attempt, &r->errs[i], &r->stats[i],
+								   &r->results[i]);
+	if (r->results[i] == NULL && retryable && r->attempt < dynamo_max_attempts)
+	{
+		r->again[r->nagain++] = i;
+		return;
+	}
+	if (r->results[i] == NULL)
+		r->stats[i].errors++;
+	if (r->done)
+		r->done(i, r->arg);
+}
+
 /*
- * Sign and send the pending requests of a batch at once; returns when the
- * round began.  The header lines are wiped whatever happens.
+ * Sign and send the pending requests of a batch at once; each answer goes
+ * to dynamo_round_answer as it comes.  The header lines are wiped whatever
+ * happens.
  */
-static TimestampTz
+static void
 dynamo_send_round(const SeqdistStore *store, const char *operation, char **bodies,
-				  const int *pending, int npending, int attempt, HttpRequest *reqs,
-				  HttpResponse *resps, DynamoStats *stats)
+				  int npending, HttpRequest *reqs, DynamoRound *round)
 {
 	/* zeroed: dynamo_sign's error path wipes only the lines it wrote */
 	const char **lines = palloc0(sizeof(char *) * DYNAMO_MAX_LINES * npending);
 	volatile int nlines = 0;
-	TimestampTz start = 0;
 
 	PG_TRY();
 	{
 		for (int k = 0; k < npending; k++)
 		{
-			int			i = pending[k];
+			int			i = round->pending[k];
 			int			m;
 
-			if (attempt > 1)
-				stats[i].retries++;
-			stats[i].requests++;
+			if (round->attempt > 1)
+				round->stats[i].retries++;
+			round->stats[i].requests++;
 			m = dynamo_sign(store, operation, bodies[i], lines + nlines);
 			reqs[k].url = store->endpoint;
 			reqs[k].headers = lines + nlines;
@@ -271,8 +305,8 @@ dynamo_send_round(const SeqdistStore *store, const char *operation, char **bodie
 			reqs[k].body_len = strlen(bodies[i]);
 			nlines += m;
 		}
-		start = GetCurrentTimestamp();
-		http_post_batch(reqs, npending, resps);
+		round->start = GetCurrentTimestamp();
+		http_post_batch(reqs, npending, round->resps, dynamo_round_answer, round);
 	}
 	PG_FINALLY();
 	{
@@ -280,15 +314,16 @@ dynamo_send_round(const SeqdistStore *store, const char *operation, char **bodie
 		pfree(lines);
 	}
 	PG_END_TRY();
-	return start;
 }
 
 void
 dynamo_call_batch(const SeqdistStore *store, const char *operation, json_t **requests,
-				  int n, json_t **results, DynamoError *errs, DynamoStats *stats)
+				  int n, json_t **results, DynamoError *errs, DynamoStats *stats,
+				  DynamoDoneCallback done, void *arg)
 {
 	char	  **bodies = palloc(sizeof(char *) * Max(n, 1));
 	int		   *pending = palloc(sizeof(int) * Max(n, 1));
+	int		   *again = palloc(sizeof(int) * Max(n, 1));
 	HttpRequest *reqs = palloc0(sizeof(HttpRequest) * Max(n, 1));
 	HttpResponse *resps = palloc0(sizeof(HttpResponse) * Max(n, 1));
 	int			npending = 0;
@@ -324,53 +359,31 @@ dynamo_call_batch(const SeqdistStore *store, const char *operation, json_t **req
 
 	for (int attempt = 1; npending > 0; attempt++)
 	{
-		TimestampTz start;
-		int			still = 0;
+		DynamoRound round;
 
 		if (attempt > 1)
 			dynamo_backoff(attempt - 1);
-		start = dynamo_send_round(store, operation, bodies, pending, npending, attempt,
-								  reqs, resps, stats);
-
-		for (int k = 0; k < npending; k++)
-		{
-			int			i = pending[k];
-			bool		retryable;
-
-			/* the batch ends with its slowest request: counted as such */
-			dynamo_count_latency(&stats[i], start);
-			retryable = dynamo_take_answer(&resps[k], attempt, &errs[i], &stats[i],
-										   &results[i]);
-			if (results[i] == NULL && retryable && attempt < dynamo_max_attempts)
-				pending[still++] = i;
-			else if (results[i] == NULL)
-				stats[i].errors++;
-		}
-		npending = still;
+		memset(&round, 0, sizeof(round));
+		round.pending = pending;
+		round.attempt = attempt;
+		round.resps = resps;
+		round.results = results;
+		round.errs = errs;
+		round.stats = stats;
+		round.again = again;
+		round.done = done;
+		round.arg = arg;
+		dynamo_send_round(store, operation, bodies, npending, reqs, &round);
+		memcpy(pending, again, sizeof(int) * round.nagain);
+		npending = round.nagain;
 	}
 	for (int i = 0; i < n; i++)
 		pfree(bodies[i]);
 	pfree(bodies);
 	pfree(pending);
+	pfree(again);
 	pfree(reqs);
 	pfree(resps);
-}
-
-bool
-dynamo_call_unless(const SeqdistStore *store, const char *operation, json_t *request,
-				   const char *expected, DynamoStats *stats)
-{
-	DynamoError err;
-	json_t	   *resp = dynamo_call(store, operation, request, &err, stats);
-
-	if (resp != NULL)
-	{
-		json_decref(resp);
-		return true;
-	}
-	if (dynamo_error_is(&err, expected))
-		return false;
-	dynamo_raise(&err);
 }
 
 /*

@@ -100,7 +100,9 @@ static HttpAbortCheck http_abort_check = http_default_abort_check;
 
 static void http_ensure_handles(int n);
 static size_t http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata);
-static bool http_run_transfers(HttpTransfer *xfers, int n);
+static bool http_run_transfers(HttpTransfer *xfers, int n, HttpResponse *resps,
+							   HttpDoneCallback done, void *arg);
+static void http_fill_response(HttpTransfer *xfer, HttpResponse *resp);
 static bool http_check_proxy(char **newval, void **extra, GucSource source);
 static void http_configure(CURL *easy, const HttpRequest *req, HttpTransfer *xfer);
 static void http_set_proxy(CURL *easy);
@@ -283,11 +285,13 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /*
- * Drive the attached transfers to completion.  Returns false if they were
- * abandoned because of an interrupt or postmaster death.
+ * Drive the attached transfers to completion, filling each one's response
+ * (and calling done, if given) as soon as it finishes.  Returns false if
+ * they were abandoned because of an interrupt or postmaster death.
  */
 static bool
-http_run_transfers(HttpTransfer *xfers, int n)
+http_run_transfers(HttpTransfer *xfers, int n, HttpResponse *resps,
+				   HttpDoneCallback done, void *arg)
 {
 	int			running = 1;
 	CURLMsg    *msg;
@@ -299,7 +303,7 @@ http_run_transfers(HttpTransfer *xfers, int n)
 
 		if (mc != CURLM_OK)
 			break;
-		/* collect what finished, so a batch ends with its last transfer */
+		/* hand over what finished: a slow transfer holds up no other */
 		while ((msg = curl_multi_info_read(http_multi, &left)) != NULL)
 		{
 			if (msg->msg != CURLMSG_DONE)
@@ -309,6 +313,9 @@ http_run_transfers(HttpTransfer *xfers, int n)
 				{
 					xfers[i].result = msg->data.result;
 					xfers[i].done = true;
+					http_fill_response(&xfers[i], &resps[i]);
+					if (done)
+						done(i, arg);
 				}
 		}
 		if (running == 0)
@@ -325,6 +332,9 @@ http_run_transfers(HttpTransfer *xfers, int n)
 		{
 			xfers[i].result = CURLE_FAILED_INIT;
 			xfers[i].done = true;
+			http_fill_response(&xfers[i], &resps[i]);
+			if (done)
+				done(i, arg);
 		}
 	return true;
 }
@@ -420,11 +430,12 @@ http_post(const char *url, const char *const *headers, int nheaders,
 	req.nheaders = nheaders;
 	req.body = body;
 	req.body_len = body_len;
-	http_post_batch(&req, 1, resp);
+	http_post_batch(&req, 1, resp, NULL, NULL);
 }
 
 void
-http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps)
+http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps,
+				HttpDoneCallback done, void *arg)
 {
 	HttpTransfer *volatile xfers;
 	volatile int attached = 0;
@@ -454,7 +465,7 @@ http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps)
 		}
 
 		pgstat_report_wait_start(PG_WAIT_EXTENSION);
-		finished = http_run_transfers(xfers, n);
+		finished = http_run_transfers(xfers, n, resps, done, arg);
 		pgstat_report_wait_end();
 
 		for (int i = 0; i < n; i++)
@@ -473,9 +484,6 @@ http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps)
 					(errcode(ERRCODE_QUERY_CANCELED),
 					 errmsg("DynamoDB request canceled")));
 		}
-
-		for (int i = 0; i < n; i++)
-			http_fill_response(&xfers[i], &resps[i]);
 	}
 	PG_FINALLY();
 	{

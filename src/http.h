@@ -68,13 +68,19 @@ typedef struct HttpRequest
 	size_t		body_len;
 } HttpRequest;
 
+/* Called as soon as request i of a batch has its outcome in resps[i] */
+typedef void (*HttpDoneCallback) (int i, void *arg);
+
 /*
  * POST every request of reqs at once (a connection each, reused from batch
  * to batch) and wait until each has its answer or failed; resps[i] receives
- * the outcome of reqs[i].  Errors as for http_post: a transport failure is
- * an outcome, an interrupt raises for the whole batch.
+ * the outcome of reqs[i], and done (unless NULL) is called with i at once,
+ * from outside of libcurl, so that a slow request holds up no other.  done
+ * must not send a request itself.  Errors as for http_post: a transport
+ * failure is an outcome, an interrupt raises for the whole batch.
  */
-extern void http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps);
+extern void http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps,
+							HttpDoneCallback done, void *arg);
 
 extern void http_response_free(HttpResponse *resp);
 

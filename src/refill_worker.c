@@ -20,8 +20,8 @@
  * collapsing.  Each request is the very conditional UpdateItem a backend
  * sends; only the sending is concurrent.  A backend that runs dry on a slot
  * in the batch waits for that slot's request only: the batch takes the
- * slots' tokens when it starts and hands every block over when it ends,
- * one round trip later.
+ * slots' tokens when it starts and hands each block over as soon as its
+ * answer arrives, whatever the others do.
  *
  * After the instance starts, before anything else, the worker reads the
  * prewarm list (prewarm.c), gives each sequence of it a slot and reserves a
@@ -99,7 +99,7 @@ PGDLLEXPORT void seqdist_refill_main(Datum arg);
 
 /*---- settings ----*/
 static bool refill_enabled = true;
-static int	refill_concurrency = 16;
+static int	refill_concurrency = 64;
 
 static RefillJob refill_jobs[REFILL_MAX_JOBS];
 /* the batch in flight, valid after a longjmp or exit: tokens to give back */
@@ -130,7 +130,7 @@ refill_worker_init(bool preloading)
 	DefineCustomIntVariable("seqdist.refill_concurrency",
 							"DynamoDB requests the refill worker keeps in flight at once.",
 							"Refill capacity is about this many blocks per DynamoDB round trip.",
-							&refill_concurrency, 16, 1, REFILL_MAX_CONCURRENCY,
+							&refill_concurrency, 64, 1, REFILL_MAX_CONCURRENCY,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 	prewarm_init();
@@ -164,7 +164,11 @@ refill_give_back(const char *message)
 
 	memset(&none, 0, sizeof(none));
 	for (int i = 0; i < refill_ninflight; i++)
-		instance_cache_refill_failed(&refill_inflight[i]->ticket, message, &none, now);
+		if (refill_inflight[i] != NULL)
+		{
+			instance_cache_refill_failed(&refill_inflight[i]->ticket, message, &none, now);
+			refill_inflight[i] = NULL;
+		}
 	refill_ninflight = 0;
 }
 
@@ -243,11 +247,15 @@ seqdist_refill_main(Datum arg)
 	proc_exit(1);
 }
 
-/* Should the slot get a block ahead of need from this worker now? */
+/*
+ * Should the slot get a block ahead of need from this worker now?  Not
+ * before anything was taken from it: a prewarmed slot has its block, and a
+ * spare for a sequence that is not used again would be one more gap.
+ */
 static bool
 refill_wanted(const InstanceView *view, const SeqdistStore *store, TimestampTz now)
 {
-	return refill_enabled && view->key_complete && !view->fetching &&
+	return refill_enabled && view->key_complete && !view->fetching && view->taken > 0 &&
 		view->spare_count == 0 && view->ticket.def.store_id == store->id &&
 		refill_policy_due(&view->demand, now);
 }
@@ -333,34 +341,72 @@ refill_run(const SeqdistStore *store, RefillJob *jobs, int n, MemoryContext cxt)
 	return accepted;
 }
 
+/* What the completion callback of a batch needs */
+typedef struct RefillBatch
+{
+	CounterReservation *res;
+	int			accepted;
+} RefillBatch;
+
+/* Job i of the batch is done: hand its block over (or its failure) at once */
+static void
+refill_job_done(int i, void *arg)
+{
+	RefillBatch *b = (RefillBatch *) arg;
+	CounterReservation *r = &b->res[i];
+	RefillJob  *job = refill_inflight[i];
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (job == NULL)
+		return;
+	refill_inflight[i] = NULL;
+	if (!r->ok)
+	{
+		instance_cache_refill_failed(&job->ticket, r->error, &r->stats, now);
+		refill_policy_failed(&job->demand, now);
+		refill_log_failure(job, r->error);
+	}
+	else if (instance_cache_refill_done(&job->ticket, &r->block, &r->stats))
+	{
+		refill_policy_succeeded(&job->demand);
+		b->accepted++;
+	}
+	else
+	{
+		refill_policy_failed(&job->demand, now);
+		refill_log_failure(job, "the counter moved backwards under this instance");
+	}
+	instance_cache_set_demand(&job->ticket, &job->demand);
+}
+
 /*
- * Reserve a block for each job of refill_inflight at once; never raises.
- * Returns how many blocks the slots accepted.
+ * Reserve a block for each job of refill_inflight at once, handing each
+ * over as soon as it arrives; never raises.  Returns how many blocks the
+ * slots accepted.
  */
 static int
 refill_batch(const SeqdistStore *store, int n)
 {
-	CounterReservation *res = palloc0(sizeof(CounterReservation) * n);
+	RefillBatch b;
 	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool sent = false;
-	int			accepted = 0;
 
+	b.res = palloc0(sizeof(CounterReservation) * n);
+	b.accepted = 0;
 	for (int i = 0; i < n; i++)
 	{
 		RefillJob  *job = refill_inflight[i];
 
-		res[i].ref.store = store;
-		res[i].ref.key = job->key;
-		res[i].ref.client = counter_client_id(job->ticket.dbid, job->ticket.relid);
-		res[i].ref.seqname = job->key;
-		res[i].params = job->ticket.def.params;
-		res[i].n = job->size;
+		b.res[i].ref.store = store;
+		b.res[i].ref.key = job->key;
+		b.res[i].ref.client = counter_client_id(job->ticket.dbid, job->ticket.relid);
+		b.res[i].ref.seqname = job->key;
+		b.res[i].params = job->ticket.def.params;
+		b.res[i].n = job->size;
 	}
 	PG_TRY();
 	{
 		/* never joins: the sequence may have been dropped since */
-		counter_reserve_batch(res, n);
-		sent = true;
+		counter_reserve_batch(b.res, n, refill_job_done, &b);
 	}
 	PG_CATCH();
 	{
@@ -375,34 +421,9 @@ refill_batch(const SeqdistStore *store, int n)
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
-	if (!sent)
-		return 0;
-
-	for (int i = 0; i < n; i++)
-	{
-		RefillJob  *job = refill_inflight[i];
-		TimestampTz now = GetCurrentTimestamp();
-
-		if (!res[i].ok)
-		{
-			instance_cache_refill_failed(&job->ticket, res[i].error, &res[i].stats, now);
-			refill_policy_failed(&job->demand, now);
-			refill_log_failure(job, res[i].error);
-		}
-		else if (instance_cache_refill_done(&job->ticket, &res[i].block, &res[i].stats))
-		{
-			refill_policy_succeeded(&job->demand);
-			accepted++;
-		}
-		else
-		{
-			refill_policy_failed(&job->demand, now);
-			refill_log_failure(job, "the counter moved backwards under this instance");
-		}
-		instance_cache_set_demand(&job->ticket, &job->demand);
-	}
-	refill_ninflight = 0;
-	return accepted;
+	/* every job was done or given back; nothing is in flight */
+	refill_give_back("the refill was not sent");
+	return b.accepted;
 }
 
 /*

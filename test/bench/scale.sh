@@ -34,11 +34,11 @@ SEQDIST_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 usage() {
 	cat <<'USAGE'
 usage: bash test/bench/scale.sh [options]
-  --quick       a few minutes in all (default): short runs, 1,000 and 2,000 sequences,
-                a 15 s outage
+  --quick       about 8 minutes in all (default): 3 s per pgbench run, 1,000 and 2,000
+                sequences, 15 s after each restart, a 15 s outage with a 15 s runway
   --full        the full runs: 10 s per pgbench run, 1,000 and 10,000 sequences,
                 30 s after each restart, a 60 s outage with a 60 s runway
-  --smoke       a few seconds: one of each kind, to see that the script works
+  --smoke       about a minute: one of each kind, to see that the script works
   --out DIR     where the CSV files and charts go (default: bench-results/ in the tree)
   --no-build    use the installed seqdist
 USAGE
@@ -75,8 +75,8 @@ ORIG_ARGS+=(--out "$OUT")
 seqdist_bootstrap test/bench/scale.sh "${ORIG_ARGS[@]}"
 
 case $MODE in
-	smoke) SECS=1; CLIENTS="2"; LATENCIES="0 20"; MANY="100"; AFTER=4; OUTAGE=3; RUNWAY=6; INPROC=20000 ;;
-	quick) SECS=3; CLIENTS="1 2 8"; LATENCIES="0 5 20 100"; MANY="1000 2000"; AFTER=15; OUTAGE=15; RUNWAY=20; INPROC=300000 ;;
+	smoke) SECS=1; CLIENTS="2"; LATENCIES="0 20"; MANY="100"; AFTER=4; OUTAGE=3; RUNWAY=3; INPROC=20000 ;;
+	quick) SECS=3; CLIENTS="1 2 8"; LATENCIES="0 5 20 100"; MANY="1000 2000"; AFTER=15; OUTAGE=15; RUNWAY=15; INPROC=300000 ;;
 	full) SECS=10; CLIENTS="1 2 8"; LATENCIES="0 5 20 100"; MANY="1000 10000"; AFTER=30; OUTAGE=60; RUNWAY=60; INPROC=2000000 ;;
 esac
 MANY_LATENCY=50
@@ -150,11 +150,13 @@ seqdist.endpoint = 'http://127.0.0.1:$DYNAMO_PORT'
 seqdist.region = '$AWS_REGION'
 seqdist.max_sequences = 12000
 max_connections = 50
+# INSERT measures the sequence and the insert, not the disk's flush at commit
+synchronous_commit = off
 CONF
 "$SEQDIST_PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/postgresql.log" -w start >/dev/null ||
 	{ tail -n 20 "$WORK/postgresql.log"; die "PostgreSQL did not start"; }
 PG_STARTED=1
-psql_ <<'SQL'
+psql_ >/dev/null <<'SQL'
 CREATE EXTENSION seqdist;
 SELECT seqdist.create_table();
 CREATE SEQUENCE native1 CACHE 1;
@@ -230,25 +232,23 @@ done
 # ---------------------------------------------------------------------------
 say "in process: $INPROC values per call, ns per value over the count(x) baseline"
 inproc_ms() {
-	psql_ -c "SELECT $2" >/dev/null
 	psql_ <<SQL | tail -n 1
-DO \$\$ DECLARE t0 timestamptz; BEGIN PERFORM count($1) FROM generate_series(1, 1000); END \$\$;
-SELECT 0;
 \\o /dev/null
+SELECT count($1) FROM generate_series(1, 1000) g;
 SELECT clock_timestamp() AS t0 \\gset
-SELECT count($1) FROM generate_series(1, $INPROC);
+SELECT count($1) FROM generate_series(1, $INPROC) g;
 \\o
-SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000, 3);
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000, 3);
 SQL
 }
 echo "scenario,ns_per_value,ratio_to_native_cache1000" >"$OUT/inprocess.csv"
-base=$(inproc_ms "g" "1")
+base=$(inproc_ms "g")
 declare -A NS
 for sc in native_cache1 native_cache1000 seqdist_cached uuid; do
 	e=${EXPR[$sc]}
 	best=
 	for r in 1 2 3; do
-		ms=$(inproc_ms "$e" "$e")
+		ms=$(inproc_ms "$e")
 		best=$(fp "(b == \"\" || m < b) ? m : b" -v m="$ms" -v b="$best")
 	done
 	NS[$sc]=$(fp '(m - z) * 1e6 / n' -v m="$best" -v z="$base" -v n="$INPROC")
@@ -301,15 +301,12 @@ progress_csv() {
 say "many sequences: $MANY, picked at random, $MANY_LATENCY ms of latency, 2 clients"
 echo "sequences,phase,tps,backend_waits,dynamo_requests_per_s,native_tps,ratio_to_native" >"$OUT/many.csv"
 for n in $MANY; do
-	psql_ -c "SELECT seqdist.register(format('m%s_%s', $n, i)) FROM generate_series(1, $n) i,
-		LATERAL (SELECT format('CREATE SEQUENCE IF NOT EXISTS m%s_%s; CREATE SEQUENCE IF NOT EXISTS n%s_%s CACHE 1000', $n, i, $n, i)) q(sql),
-		LATERAL (SELECT 1 FROM (SELECT 1) x WHERE (SELECT true)) y
-		WHERE (SELECT true)" >/dev/null 2>&1 || {
-		# plain and slow: create, then register
-		for i in $(seq 1 "$n"); do echo "CREATE SEQUENCE IF NOT EXISTS m${n}_$i; CREATE SEQUENCE IF NOT EXISTS n${n}_$i CACHE 1000;"; done | psql_ >/dev/null
-		psql_ -c "SELECT count(seqdist.register(format('m%s_%s', $n, i))) FROM generate_series(1, $n) i" >/dev/null ||
-			problem "could not register $n sequences"
-	}
+	for i in $(seq 1 "$n"); do echo "CREATE SEQUENCE m${n}_$i; CREATE SEQUENCE n${n}_$i CACHE 1000;"; done | psql_ >/dev/null ||
+		problem "could not create $n sequences"
+	t0=$(date +%s.%N)
+	psql_ -c "SELECT count(seqdist.register(format('m%s_%s', $n, i)::regclass)) FROM generate_series(1, $n) i" >/dev/null ||
+		problem "could not register $n sequences"
+	echo "    registered $n sequences in $(fp 'b - a' -v a="$t0" -v b="$(date +%s.%N)") s"
 	fm=$WORK/many$n.sql
 	printf '\\set i random(1, %d)\nSELECT seqdist.seqdist_nextval((\x27m%d_\x27 || :i)::regclass);\n' "$n" "$n" >"$fm"
 	fn=$WORK/native$n.sql
@@ -327,7 +324,6 @@ for n in $MANY; do
 	echo "$n,steady,$tps,$waits,$rps,$ntps,$(fp 'a / b' -v a="$tps" -v b="$ntps")" >>"$OUT/many.csv"
 	printf '    %5d sequences, steady: %10s tps (native CACHE 1000: %s, %s x), backend waits %s, %s DynamoDB requests/s\n' \
 		"$n" "$tps" "$ntps" "$(fp 'a / b' -v a="$tps" -v b="$ntps")" "$waits" "$rps"
-	STEADY[$n]=$tps
 	for pw in on off; do
 		psql_ -c "ALTER SYSTEM SET seqdist.prewarm = $pw" >/dev/null
 		psql_ -c "SELECT pg_reload_conf()" >/dev/null
@@ -335,13 +331,13 @@ for n in $MANY; do
 		# the load runs across the restart: each client reconnects at once
 		pg_restart || problem "restart failed"
 		latency "$MANY_LATENCY"
-		sampler "$WORK/waits_$n_$pw.csv" & SAMPLER_PID=$!
+		sampler "$WORK/waits_${n}_$pw.csv" & SAMPLER_PID=$!
 		(cd "$WORK" && "$PGBENCH_BIN" -n -M prepared -c 2 -j 2 -T "$AFTER" -P 1 -f "$fm" \
 			-h "$WORK" -p "$PGPORT" -U postgres postgres >"$WORK/restart_${n}_$pw.log" 2>&1) ||
 			problem "pgbench after the restart ($n sequences, prewarm $pw) failed"
 		seqdist_stop_pid "$SAMPLER_PID"; SAMPLER_PID=
 		progress_csv "$WORK/restart_${n}_$pw.log" "$WORK/tps.csv"
-		join -t, <(tail -n +2 "$WORK/tps.csv" | sort -t, -k1,1) <(tail -n +2 "$WORK/waits_$n_$pw.csv" | sort -t, -k1,1) |
+		join -t, <(tail -n +2 "$WORK/tps.csv" | sort -t, -k1,1) <(tail -n +2 "$WORK/waits_${n}_$pw.csv" | sort -t, -k1,1) |
 			sort -t, -k1,1n | awk -F, 'BEGIN { print "second,tps,backend_waits,dynamo_requests" } { print }' >"$OUT/restart_${n}_prewarm_$pw.csv"
 		w5=$(awk -F, 'NR > 1 && $1 <= 5 { s += $3 } END { print s + 0 }' "$OUT/restart_${n}_prewarm_$pw.csv")
 		back=$(awk -F, -v s="$tps" 'NR > 1 && $2 >= 0.9 * s { print $1; exit }' "$OUT/restart_${n}_prewarm_$pw.csv")
@@ -356,22 +352,33 @@ done
 latency 0
 
 # ---------------------------------------------------------------------------
-say "refill capacity: blocks per second the worker reserves at 100 ms"
-psql_ -c "ALTER SYSTEM SET seqdist.runway = '1s'" -c "SELECT pg_reload_conf()" >/dev/null
-echo "latency_ms,refill_concurrency,blocks_per_s" >"$OUT/capacity.csv"
 n=$(echo $MANY | awk '{ print $NF }')
-latency 100
-for conc in 1 16; do
+say "refill capacity: blocks per second the worker reserves at 100 ms ($n sequences prewarmed after a restart)"
+echo "latency_ms,refill_concurrency,sequences,blocks,ms,blocks_per_s" >"$OUT/capacity.csv"
+for conc in 16 64; do
+	latency 0
 	psql_ -c "ALTER SYSTEM SET seqdist.refill_concurrency = $conc" -c "SELECT pg_reload_conf()" >/dev/null
-	sleep 0.5
-	psql_ -c "SELECT seqdist.stats_reset()" >/dev/null
-	pgbench_run "cap$conc" 2 "$SECS" "$WORK/many$n.sql" >/dev/null
-	bw=$(psql_ -c "SELECT coalesce(sum(blocks_by_worker), 0) FROM seqdist.stats")
-	bps=$(fp 'b / s' -v b="$bw" -v s="$SECS")
-	echo "100,$conc,$bps" >>"$OUT/capacity.csv"
-	printf '    refill_concurrency %2d: %s blocks/s by the worker (%d sequences, demand-bound; target capacity >= 200/s)\n' "$conc" "$bps" "$n"
+	# every sequence served, so that all are on the prewarm list
+	psql_ -c "SELECT count(seqdist.seqdist_nextval(format('m%s_%s', $n, i)::regclass)) FROM generate_series(1, $n) i" >/dev/null
+	off=$(stat -c %s "$WORK/postgresql.log")
+	"$SEQDIST_PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null
+	latency 100
+	"$SEQDIST_PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/postgresql.log" -w start >/dev/null || problem "start failed"
+	line=
+	for _ in $(seq 1 600); do
+		line=$(tail -c +$((off + 1)) "$WORK/postgresql.log" | grep -m 1 -o 'seqdist prewarmed [0-9]* of [0-9]* sequences of the prewarm list in [0-9]* ms' || true)
+		[ -n "$line" ] && break
+		sleep 0.2
+	done
+	if [ -z "$line" ]; then problem "no prewarm line in the log (refill_concurrency $conc)"; continue; fi
+	blocks=$(echo "$line" | awk '{ print $3 }')
+	ms=$(echo "$line" | awk '{ print $(NF - 1) }')
+	bps=$(fp 'b * 1000 / (m > 0 ? m : 1)' -v b="$blocks" -v m="$ms")
+	echo "100,$conc,$n,$blocks,$ms,$bps" >>"$OUT/capacity.csv"
+	printf '    refill_concurrency %2d: %s blocks in %s ms: %s blocks/s (target >= 200: %s)\n' "$conc" "$blocks" "$ms" "$bps" \
+		"$( [ "$(fp 'a >= 200' -v a="$bps")" = 1 ] && echo MET || echo NOT MET)"
 done
-psql_ -c "ALTER SYSTEM RESET seqdist.refill_concurrency" -c "ALTER SYSTEM RESET seqdist.runway" -c "SELECT pg_reload_conf()" >/dev/null
+psql_ -c "ALTER SYSTEM RESET seqdist.refill_concurrency" -c "SELECT pg_reload_conf()" >/dev/null
 latency 0
 
 # ---------------------------------------------------------------------------
@@ -386,13 +393,13 @@ pgbench_run warm 2 3 "$fo" >/dev/null
 sleep 5
 dyn faults '{"rules":[{"target":"*","mode":"down"}]}' >/dev/null
 sleep "$OUTAGE"
+bw0=$(psql_ -c "SELECT blocks_by_worker + blocks_by_backend FROM seqdist.stats WHERE sequence = 'sd_cached'::regclass")
 dyn faults '{"rules":[]}' >/dev/null
 up_at=$(date +%s.%N)
 recovered=
-for _ in $(seq 1 300); do
-	# recovered: the worker reserves again (a block since DynamoDB came back)
-	if [ "$(psql_ -c "SELECT runway_seconds >= 1 AND cached_values > 0 FROM seqdist.stats WHERE sequence = 'sd_cached'::regclass")" = t ] &&
-	   [ "$(dyn_stat 'j.forwarded')" -gt 0 ]; then
+while kill -0 "$PGB" 2>/dev/null; do
+	# recovered: a block reserved since DynamoDB came back
+	if [ "$(psql_ -c "SELECT blocks_by_worker + blocks_by_backend FROM seqdist.stats WHERE sequence = 'sd_cached'::regclass")" -gt "$bw0" ]; then
 		recovered=$(fp 'b - a' -v a="$up_at" -v b="$(date +%s.%N)"); break
 	fi
 	sleep 0.1
@@ -403,7 +410,8 @@ aborted=$(grep -c -iE 'aborted|error' "$WORK/outage.log" || true)
 progress_csv "$WORK/outage.log" "$OUT/outage.csv"
 echo "outage_s,runway_s,failed,client_errors,recovered_after_s" >"$OUT/outage_summary.csv"
 echo "$OUTAGE,$RUNWAY,${failed:-0},$aborted,${recovered:-}" >>"$OUT/outage_summary.csv"
-printf '    failed calls %s (target 0), client errors %s, recovered %s s after DynamoDB returned\n' "${failed:-0}" "$aborted" "${recovered:-never}"
+printf '    failed calls %s (target 0), client errors %s, first block %s s after DynamoDB returned\n' "${failed:-0}" "$aborted" \
+	"${recovered:-(none needed before the load ended)}"
 psql_ -c "ALTER SYSTEM RESET seqdist.runway" -c "SELECT pg_reload_conf()" >/dev/null
 
 # ---------------------------------------------------------------------------
@@ -454,7 +462,7 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set ylabel "transactions per second"
 set yrange [0:*]
-set key top right
+set key outside top center horizontal
 set xtics rotate by -20
 plot "$WORK/bars_$stmt.dat" using 2:xtic(1) title "1 client", "" using 3 title "2 clients", "" using 4 title "8 clients"
 GP
@@ -472,7 +480,7 @@ set ytics nomirror
 set y2tics
 set yrange [0:*]
 set y2range [0:*]
-set key top left
+set key outside top center horizontal
 plot "$OUT/restart_${n}_prewarm_on.csv" using 1:2 with linespoints lw 2 title "tps, prewarm on", \
      "$OUT/restart_${n}_prewarm_off.csv" using 1:2 with linespoints lw 2 title "tps, prewarm off", \
      "$OUT/restart_${n}_prewarm_on.csv" using 1:3 axes x1y2 with impulses lw 3 title "waits/s, prewarm on", \
