@@ -386,6 +386,23 @@ dynamo_call_batch(const SeqdistStore *store, const char *operation, json_t **req
 	pfree(resps);
 }
 
+bool
+dynamo_call_unless(const SeqdistStore *store, const char *operation, json_t *request,
+				   const char *expected, DynamoStats *stats)
+{
+	DynamoError err;
+	json_t	   *resp = dynamo_call(store, operation, request, &err, stats);
+
+	if (resp != NULL)
+	{
+		json_decref(resp);
+		return true;
+	}
+	if (dynamo_error_is(&err, expected))
+		return false;
+	dynamo_raise(&err);
+}
+
 /*
  * Sign a request to store and write its header lines ("Name: value", the
  * signature's among them) to lines, palloc'd; returns how many.  The lines
