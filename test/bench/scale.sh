@@ -285,7 +285,8 @@ latency 0
 # Sample, every second, the instance's backend waits and the DynamoDB
 # requests into $1 while a load runs: "second,waits,requests"
 sampler() {
-	local out=$1 t=0 prev_w=0 prev_r=0 w r
+	local out=$1 t=0 prev_w=0 prev_r w r
+	prev_r=$(dyn_stat 'j.total' 2>/dev/null || echo 0)
 	echo "second,backend_waits,dynamo_requests" >"$out"
 	while :; do
 		sleep 1
@@ -353,6 +354,17 @@ for n in $MANY; do
 		printf '    %5d sequences, restart, prewarm %-3s: %s tps on average over %d s, back to 0.9x steady after %s s, backend waits in the first 5 s: %s (target < %d: %s)\n' \
 			"$n" "$pw" "$first30" "$AFTER" "${back:-never}" "$w5" $((n / 10)) "$( [ "$w5" -lt $((n / 10)) ] && echo MET || echo NOT MET)"
 	done
+	# native sequences across the same restart, for comparison
+	pg_restart || problem "restart failed"
+	(cd "$WORK" && "$PGBENCH_BIN" -n -M prepared -c 2 -j 2 -T "$AFTER" -P 1 -f "$fn" \
+		-h "$WORK" -p "$PGPORT" -U postgres postgres >"$WORK/restart_${n}_native.log" 2>&1) ||
+		problem "pgbench after the restart ($n native sequences) failed"
+	progress_csv "$WORK/restart_${n}_native.log" "$OUT/restart_${n}_native.csv"
+	first30=$(awk -F, 'NR > 1 { t += $2; n++ } END { if (n) printf "%.1f", t / n; else print 0 }' "$OUT/restart_${n}_native.csv")
+	back=$(awk -F, -v s="$ntps" 'NR > 1 && $2 >= 0.9 * s { print $1; exit }' "$OUT/restart_${n}_native.csv")
+	echo "$n,restart_native,$first30,,,," >>"$OUT/many.csv"
+	printf '    %5d native sequences, restart: %s tps on average over %d s, back to 0.9x their steady state after %s s\n' \
+		"$n" "$first30" "$AFTER" "${back:-never}"
 	psql_ -c "ALTER SYSTEM RESET seqdist.prewarm" >/dev/null
 	psql_ -c "SELECT pg_reload_conf()" >/dev/null
 done
@@ -425,6 +437,7 @@ psql_ -c "ALTER SYSTEM RESET seqdist.runway" -c "SELECT pg_reload_conf()" >/dev/
 say "DynamoDB requests: one sequence and many, 2 clients, $SECS s"
 echo "scenario,values,requests,requests_per_million_values,requests_per_s" >"$OUT/requests.csv"
 for sc in one many; do
+	psql_ -c "SELECT seqdist.stats_reset()" >/dev/null
 	f=$WORK/seqdist_cached.select.sql
 	[ $sc = many ] && f=$WORK/many$(echo $MANY | awk '{ print $1 }').sql
 	pgbench_run warm 2 2 "$f" >/dev/null
@@ -435,6 +448,7 @@ for sc in one many; do
 	echo "$sc,$vals,$((r1 - r0)),$(fp 'r * 1e6 / v' -v r=$((r1 - r0)) -v v="$vals"),$(fp 'r / s' -v r=$((r1 - r0)) -v s="$SECS")" >>"$OUT/requests.csv"
 	printf '    %-4s: %s requests for %s values: %s per million values, %s per second\n' "$sc" $((r1 - r0)) "$vals" \
 		"$(fp 'r * 1e6 / v' -v r=$((r1 - r0)) -v v="$vals")" "$(fp 'r / s' -v r=$((r1 - r0)) -v s="$SECS")"
+	echo "          (blocks by the worker, by backends, backend waits since the last reset: $(psql_ -c "SELECT sum(blocks_by_worker) || ', ' || sum(blocks_by_backend) || ', ' || sum(backend_waits) FROM seqdist.stats"))"
 done
 
 # ---------------------------------------------------------------------------
@@ -490,6 +504,7 @@ set y2range [0:*]
 set key outside top center horizontal
 plot "$OUT/restart_${n}_prewarm_on.csv" using 1:2 with linespoints lw 2 title "tps, prewarm on", \
      "$OUT/restart_${n}_prewarm_off.csv" using 1:2 with linespoints lw 2 title "tps, prewarm off", \
+     "$OUT/restart_${n}_native.csv" using 1:2 with lines lw 1 dt 2 title "tps, native CACHE 1000", \
      "$OUT/restart_${n}_prewarm_on.csv" using 1:3 axes x1y2 with impulses lw 3 title "waits/s, prewarm on", \
      "$OUT/restart_${n}_prewarm_off.csv" using 1:3 axes x1y2 with impulses lw 1 title "waits/s, prewarm off"
 GP
