@@ -231,8 +231,11 @@ done
 
 # ---------------------------------------------------------------------------
 say "in process: $INPROC values per call, ns per value over the count(x) baseline"
+# (work_mem large enough that generate_series's rows stay in memory: a
+# spill to disk would be timed with them)
 inproc_ms() {
 	psql_ <<SQL | tail -n 1
+SET work_mem = '1GB';
 \\o /dev/null
 SELECT count($1) FROM generate_series(1, 1000) g;
 SELECT clock_timestamp() AS t0 \\gset
@@ -345,8 +348,11 @@ for n in $MANY; do
 			problem "pgbench after the restart ($n sequences, prewarm $pw) failed"
 		seqdist_stop_pid "$SAMPLER_PID"; SAMPLER_PID=
 		progress_csv "$WORK/restart_${n}_$pw.log" "$WORK/tps.csv"
-		join -t, <(tail -n +2 "$WORK/tps.csv" | sort -t, -k1,1) <(tail -n +2 "$WORK/waits_${n}_$pw.csv" | sort -t, -k1,1) |
-			sort -t, -k1,1n | awk -F, 'BEGIN { print "second,tps,backend_waits,dynamo_requests" } { print }' >"$OUT/restart_${n}_prewarm_$pw.csv"
+		# each second of pgbench's progress, with the sampler's figures when it has that second
+		awk -F, 'FNR == 1 { next } NR == FNR { w[$1] = $2; r[$1] = $3; next }
+			{ print $1 "," $2 "," w[$1] "," r[$1] }
+			BEGIN { print "second,tps,backend_waits,dynamo_requests" }' \
+			"$WORK/waits_${n}_$pw.csv" "$WORK/tps.csv" >"$OUT/restart_${n}_prewarm_$pw.csv"
 		w5=$(awk -F, 'NR > 1 && $1 <= 5 { s += $3 } END { print s + 0 }' "$OUT/restart_${n}_prewarm_$pw.csv")
 		back=$(awk -F, -v s="$tps" 'NR > 1 && $2 >= 0.9 * s { print $1; exit }' "$OUT/restart_${n}_prewarm_$pw.csv")
 		first30=$(awk -F, 'NR > 1 { t += $2; n++ } END { if (n) printf "%.1f", t / n; else print 0 }' "$OUT/restart_${n}_prewarm_$pw.csv")
@@ -410,8 +416,10 @@ pgbench_run warm 2 3 "$fo" >/dev/null
 (cd "$WORK" && "$PGBENCH_BIN" -n -c 2 -j 2 -R 200 -T "$total" -P 1 -f "$fo" \
 	-h "$WORK" -p "$PGPORT" -U postgres postgres >"$WORK/outage.log" 2>&1) & PGB=$!
 sleep 5
+psql_ -c "SELECT seqdist.stats_reset()" >/dev/null
 dyn faults '{"rules":[{"target":"*","mode":"down"}]}' >/dev/null
 sleep "$OUTAGE"
+refill_errors=$(psql_ -c "SELECT coalesce(sum(errors), 0) FROM seqdist.stats")
 bw0=$(psql_ -c "SELECT blocks_by_worker + blocks_by_backend FROM seqdist.stats WHERE sequence = 'sd_cached'::regclass")
 dyn faults '{"rules":[]}' >/dev/null
 up_at=$(date +%s.%N)
@@ -427,20 +435,23 @@ wait "$PGB" || true
 failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$WORK/outage.log")
 aborted=$(grep -c -iE 'aborted|error' "$WORK/outage.log" || true)
 progress_csv "$WORK/outage.log" "$OUT/outage.csv"
-echo "outage_s,runway_s,failed,client_errors,recovered_after_s" >"$OUT/outage_summary.csv"
-echo "$OUTAGE,$RUNWAY,${failed:-0},$aborted,${recovered:-}" >>"$OUT/outage_summary.csv"
-printf '    failed calls %s (target 0), client errors %s, first block %s s after DynamoDB returned\n' "${failed:-0}" "$aborted" \
+echo "outage_s,runway_s,failed,client_errors,dynamo_errors,recovered_after_s" >"$OUT/outage_summary.csv"
+echo "$OUTAGE,$RUNWAY,${failed:-0},$aborted,$refill_errors,${recovered:-}" >>"$OUT/outage_summary.csv"
+printf '    failed calls %s (target 0), client errors %s, failed DynamoDB calls during the outage %s, first block %s s after DynamoDB returned\n' "${failed:-0}" "$aborted" "$refill_errors" \
 	"${recovered:-(none needed before the load ended)}"
 psql_ -c "ALTER SYSTEM RESET seqdist.runway" -c "SELECT pg_reload_conf()" >/dev/null
 
 # ---------------------------------------------------------------------------
-say "DynamoDB requests: one sequence and many, 2 clients, $SECS s"
+say "DynamoDB requests in steady state: one sequence and many, 2 clients, $SECS s"
 echo "scenario,values,requests,requests_per_million_values,requests_per_s" >"$OUT/requests.csv"
+n=$(echo $MANY | awk '{ print $1 }')
+# every sequence's first block and the demand estimates first: steady state
+psql_ -c "SELECT count(seqdist.seqdist_nextval(format('m%s_%s', $n, i)::regclass)) FROM generate_series(1, $n) i" >/dev/null
 for sc in one many; do
-	psql_ -c "SELECT seqdist.stats_reset()" >/dev/null
 	f=$WORK/seqdist_cached.select.sql
-	[ $sc = many ] && f=$WORK/many$(echo $MANY | awk '{ print $1 }').sql
-	pgbench_run warm 2 2 "$f" >/dev/null
+	[ $sc = many ] && f=$WORK/many$n.sql
+	pgbench_run warm 2 $((SECS + 3)) "$f" >/dev/null
+	psql_ -c "SELECT seqdist.stats_reset()" >/dev/null
 	r0=$(dyn_stat 'j.total')
 	read -r tps _ < <(pgbench_run "req$sc" 2 "$SECS" "$f")
 	r1=$(dyn_stat 'j.total')
@@ -495,18 +506,19 @@ set output "$OUT/restart_$n.png"
 set title "$n hot sequences, $MANY_LATENCY ms latency: throughput after a restart ($(date -u +%Y-%m-%d), $(nproc) cores)"
 set datafile separator ","
 set xlabel "seconds after the restart"
-set ylabel "transactions per second"
+set ylabel "transactions per second (log scale)"
 set y2label "backend waits per second"
 set ytics nomirror
 set y2tics
-set yrange [0:*]
+set logscale y
+set yrange [1:*]
 set y2range [0:*]
 set key outside top center horizontal
 plot "$OUT/restart_${n}_prewarm_on.csv" using 1:2 with linespoints lw 2 title "tps, prewarm on", \
      "$OUT/restart_${n}_prewarm_off.csv" using 1:2 with linespoints lw 2 title "tps, prewarm off", \
-     "$OUT/restart_${n}_native.csv" using 1:2 with lines lw 1 dt 2 title "tps, native CACHE 1000", \
-     "$OUT/restart_${n}_prewarm_on.csv" using 1:3 axes x1y2 with impulses lw 3 title "waits/s, prewarm on", \
-     "$OUT/restart_${n}_prewarm_off.csv" using 1:3 axes x1y2 with impulses lw 1 title "waits/s, prewarm off"
+     "$OUT/restart_${n}_native.csv" using 1:2 with linespoints lw 1 dt 2 title "tps, native CACHE 1000", \
+     "$OUT/restart_${n}_prewarm_on.csv" using (\$1 - 0.1):3 axes x1y2 with impulses lw 4 title "waits/s, prewarm on", \
+     "$OUT/restart_${n}_prewarm_off.csv" using (\$1 + 0.1):3 axes x1y2 with impulses lw 4 title "waits/s, prewarm off"
 GP
 	done
 	gnuplot <<GP || problem "gnuplot failed for outage.png"
