@@ -263,9 +263,17 @@ done
 for sc in native_cache1 native_cache1000 seqdist_cached uuid; do
 	ratio=$(fp 'a / b' -v a="${NS[$sc]}" -v b="${NS[native_cache1000]}")
 	echo "$sc,${NS[$sc]},$ratio" >>"$OUT/inprocess.csv"
+	if [ "$(fp 'a <= 0 || b <= 0' -v a="${NS[$sc]}" -v b="${NS[native_cache1000]}")" = 1 ]; then
+		printf '    %-17s %8s ns per value  (below the noise of this machine: no ratio)\n' "$sc" "${NS[$sc]}"
+		continue
+	fi
 	printf '    %-17s %8s ns per value  (%s x native CACHE 1000)\n' "$sc" "${NS[$sc]}" "$ratio"
 done
-echo "    target: seqdist cached at most 1.2x native CACHE 1000: $( [ "$(fp 'a <= 1.2' -v a="$(fp 'a / b' -v a="${NS[seqdist_cached]}" -v b="${NS[native_cache1000]}")")" = 1 ] && echo MET || echo NOT MET)"
+if [ "$(fp 'a > 0 && b > 0' -v a="${NS[seqdist_cached]}" -v b="${NS[native_cache1000]}")" = 1 ]; then
+	echo "    target: seqdist cached at most 1.2x native CACHE 1000: $( [ "$(fp 'a <= 1.2' -v a="$(fp 'a / b' -v a="${NS[seqdist_cached]}" -v b="${NS[native_cache1000]}")")" = 1 ] && echo MET || echo NOT MET)"
+else
+	echo "    target: seqdist cached at most 1.2x native CACHE 1000: not measurable in this run (figures below the noise; test/bench.sh measures it with more repeats)"
+fi
 
 # ---------------------------------------------------------------------------
 say "added DynamoDB latency: $LATENCIES ms, seqdist cached, 2 clients, $SECS s"
@@ -496,6 +504,7 @@ set ylabel "transactions per second"
 set yrange [0:*]
 set key outside top center horizontal
 set xtics rotate by -20
+set xrange [-0.6:5.6]
 plot "$WORK/bars_$stmt.dat" using 2:xtic(1) title "1 client", "" using 3 title "2 clients", "" using 4 title "8 clients"
 GP
 	done
