@@ -24,6 +24,7 @@ OBJS = \
 	src/instance_scan.o \
 	src/refill_policy.o \
 	src/refill_worker.o \
+	src/prewarm.o \
 	src/stats.o \
 	src/sequence_catalog.o \
 	src/registry.o \

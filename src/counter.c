@@ -197,23 +197,20 @@ counter_reserve_slowly(const CounterRef *ref, const CounterParams *params,
 	counter_raise_contention(ref, "reserve values of");
 }
 
-void
-counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
-				bool may_join, CounterBlock *block, DynamoStats *stats)
+/*
+ * The UpdateItem of a reservation: last_value moves by n increments if the
+ * item exists, its increment is ours, the asking client is one of its
+ * clients and the new block lies between the bounds (otherwise the slow
+ * path).
+ */
+static json_t *
+counter_reserve_request(const CounterRef *ref, const CounterParams *params, int64 n)
 {
 	int128		delta = (int128) n * params->increment;
 	int128		limit;
 	int128		floor_pos;
-	int128		newlast;
-	int128		first;
-	DynamoError err;
 	json_t	   *values;
-	json_t	   *attrs;
-	bool		ok;
 
-	if (n <= 0)
-		elog(ERROR, "invalid block size " INT64_FORMAT, n);
-	/* the new block must lie between the bounds; otherwise the slow path */
 	if (params->increment > 0)
 	{
 		limit = (int128) params->max_value - delta;
@@ -231,19 +228,35 @@ counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
 					   ":limit", counter_num(limit),
 					   ":floor", counter_num(floor_pos),
 					   ":me", "S", ref->client);
-	attrs = counter_update(ref, "SET #lv = #lv + :delta",
-						   params->increment > 0 ?
-						   "attribute_exists(#lv) AND #inc = :inc AND #lv <= :limit AND #lv >= :floor AND contains(#cl, :me)" :
-						   "attribute_exists(#lv) AND #inc = :inc AND #lv >= :limit AND #lv <= :floor AND contains(#cl, :me)",
-						   values, &err, stats);
+	return counter_update_request(ref, "SET #lv = #lv + :delta",
+								  params->increment > 0 ?
+								  "attribute_exists(#lv) AND #inc = :inc AND #lv <= :limit AND #lv >= :floor AND contains(#cl, :me)" :
+								  "attribute_exists(#lv) AND #inc = :inc AND #lv >= :limit AND #lv <= :floor AND contains(#cl, :me)",
+								  values);
+}
+
+/*
+ * The block out of the answer to counter_reserve_request (attrs, consumed),
+ * or, when there was none (err), the slow path or the error.
+ */
+static void
+counter_reserve_answer(const CounterRef *ref, const CounterParams *params, int64 n,
+					   bool may_join, json_t *attrs, const DynamoError *err,
+					   CounterBlock *block, DynamoStats *stats)
+{
+	int128		delta = (int128) n * params->increment;
+	int128		newlast;
+	int128		first;
+	bool		ok;
+
 	if (attrs == NULL)
 	{
-		if (dynamo_error_is(&err, "ConditionalCheckFailedException"))
+		if (dynamo_error_is(err, "ConditionalCheckFailedException"))
 		{
 			counter_reserve_slowly(ref, params, n, may_join, block, stats);
 			return;
 		}
-		dynamo_raise(&err);
+		dynamo_raise(err);
 	}
 
 	ok = answer_number(attrs, ATTR_LAST, &newlast);
@@ -264,4 +277,122 @@ counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
 				 errdetail("The counter's position does not fit the sequence's MINVALUE and MAXVALUE; no value was handed out.")));
 	block->first = (int64) first;
 	block->count = n;
+}
+
+void
+counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
+				bool may_join, CounterBlock *block, DynamoStats *stats)
+{
+	DynamoError err;
+	json_t	   *resp;
+
+	if (n <= 0)
+		elog(ERROR, "invalid block size " INT64_FORMAT, n);
+	resp = dynamo_call(ref->store, "UpdateItem", counter_reserve_request(ref, params, n),
+					   &err, stats);
+	counter_reserve_answer(ref, params, n, may_join, counter_update_attributes(resp), &err,
+						   block, stats);
+}
+
+/* A batch of reservations, as the completion callbacks see it */
+typedef struct CounterBatch
+{
+	CounterReservation *res;
+	json_t	  **answers;
+	DynamoError *errs;
+	DynamoStats *stats;
+	bool	   *deferred;		/* for the slow path, after the batch */
+	MemoryContext cxt;
+	CounterDoneCallback done;
+	void	   *arg;
+} CounterBatch;
+
+/* Reservation i has its answer: its block or its error, then done */
+static void
+counter_batch_finish(CounterBatch *b, int i)
+{
+	CounterReservation *r = &b->res[i];
+	json_t	   *attrs = counter_update_attributes(b->answers[i]);
+
+	b->answers[i] = NULL;
+	PG_TRY();
+	{
+		counter_reserve_answer(&r->ref, &r->params, r->n, false, attrs, &b->errs[i],
+							   &r->block, &b->stats[i]);
+		r->ok = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(b->cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		r->error = pstrdup(edata->message ? edata->message : "");
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	r->stats = b->stats[i];
+	if (b->done)
+		b->done(i, b->arg);
+}
+
+/* dynamo_call_batch's callback: finish now, unless the slow path is needed */
+static void
+counter_batch_answer(int i, void *arg)
+{
+	CounterBatch *b = (CounterBatch *) arg;
+
+	/* the slow path sends requests: not while the batch is in flight */
+	if (b->answers[i] == NULL &&
+		dynamo_error_is(&b->errs[i], "ConditionalCheckFailedException"))
+	{
+		b->deferred[i] = true;
+		return;
+	}
+	counter_batch_finish(b, i);
+}
+
+void
+counter_reserve_batch(CounterReservation *res, int n, CounterDoneCallback done, void *arg)
+{
+	CounterBatch b;
+	json_t	  **requests;
+
+	if (n <= 0)
+		return;
+	memset(&b, 0, sizeof(b));
+	b.res = res;
+	b.cxt = CurrentMemoryContext;
+	b.done = done;
+	b.arg = arg;
+	requests = palloc0(sizeof(json_t *) * n);
+	b.answers = palloc0(sizeof(json_t *) * n);
+	b.errs = palloc0(sizeof(DynamoError) * n);
+	b.stats = palloc0(sizeof(DynamoStats) * n);
+	b.deferred = palloc0(sizeof(bool) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (res[i].n <= 0 || res[i].ref.store->id != res[0].ref.store->id)
+			elog(ERROR, "invalid reservation in a batch");
+		res[i].ok = false;
+		res[i].error = NULL;
+		memset(&res[i].stats, 0, sizeof(DynamoStats));
+	}
+	for (int i = 0; i < n; i++)
+		requests[i] = counter_reserve_request(&res[i].ref, &res[i].params, res[i].n);
+
+	/* the requests of counter_reserve, sent at once, each finished as it comes */
+	dynamo_call_batch(res[0].ref.store, "UpdateItem", requests, n, b.answers, b.errs,
+					  b.stats, counter_batch_answer, &b);
+
+	/* what is left is counter_reserve's slow path, one at a time */
+	for (int i = 0; i < n; i++)
+		if (b.deferred[i])
+			counter_batch_finish(&b, i);
+	pfree(requests);
+	pfree(b.answers);
+	pfree(b.errs);
+	pfree(b.stats);
+	pfree(b.deferred);
 }

@@ -65,6 +65,36 @@ extern char *counter_client_id(Oid dbid, Oid relid);
 extern void counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
 							bool may_join, CounterBlock *block, DynamoStats *stats);
 
+/* One reservation of a batch */
+typedef struct CounterReservation
+{
+	CounterRef	ref;
+	CounterParams params;
+	int64		n;				/* values asked for */
+	CounterBlock block;			/* the block, when ok */
+	bool		ok;
+	char	   *error;			/* why not, palloc'd, when not ok */
+	DynamoStats stats;			/* what its DynamoDB calls did */
+} CounterReservation;
+
+/* Called as soon as reservation i of a batch is done (ok or not) */
+typedef void (*CounterDoneCallback) (int i, void *arg);
+
+/*
+ * Reserve a block for each of n counters of one store at once: the
+ * UpdateItems counter_reserve sends, sent concurrently, each with the same
+ * condition and retries; a reservation whose condition failed goes on
+ * alone down counter_reserve's slow path once the others are done.  Never
+ * joins.  done (unless NULL) is called with i as soon as reservation i is
+ * done, so that a slow one holds up no other; it must not call DynamoDB.
+ * The failure of one is recorded in it, not raised; only an interrupt
+ * raises an ERROR.  Errors are caught without a subtransaction, so the
+ * caller must hold nothing an error would release (the refill worker holds
+ * nothing).
+ */
+extern void counter_reserve_batch(CounterReservation *res, int n,
+								  CounterDoneCallback done, void *arg);
+
 /*
  * Move the counter to position (the last value used, as setval sets it).
  * Moving it backwards is refused, with an ERROR, unless allow_rewind and

@@ -71,6 +71,15 @@ extern json_t *counter_update(const CounterRef *ref, const char *update,
 							  DynamoStats *stats);
 
 /*
+ * counter_update in two halves, for requests sent in a batch: the request
+ * (values is consumed), and the UPDATED_NEW attributes out of a decoded
+ * answer (consumed; NULL gives NULL).
+ */
+extern json_t *counter_update_request(const CounterRef *ref, const char *update,
+									  const char *condition, json_t *values);
+extern json_t *counter_update_attributes(json_t *resp);
+
+/*
  * Read the item as counter_read does and check its increment; when the
  * client is not a member, join and return false (read again then), or,
  * unless may_join, raise an ERROR.

@@ -232,17 +232,38 @@ counter_names_for(const char *update, const char *condition)
 }
 
 json_t *
+counter_update_request(const CounterRef *ref, const char *update, const char *condition,
+					   json_t *values)
+{
+	return json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:s}",
+					 "TableName", ref->store->table,
+					 "Key", counter_key_json(ref->key),
+					 "UpdateExpression", update,
+					 "ConditionExpression", condition,
+					 "ExpressionAttributeNames", counter_names_for(update, condition),
+					 "ExpressionAttributeValues", values,
+					 "ReturnValues", "UPDATED_NEW");
+}
+
+json_t *
+counter_update_attributes(json_t *resp)
+{
+	json_t	   *attrs;
+
+	if (resp == NULL)
+		return NULL;
+	attrs = json_object_get(resp, "Attributes");
+	if (attrs != NULL)
+		json_incref(attrs);
+	json_decref(resp);
+	return attrs ? attrs : json_pack("{}");
+}
+
+json_t *
 counter_update(const CounterRef *ref, const char *update, const char *condition,
 			   json_t *values, DynamoError *err, DynamoStats *stats)
 {
-	json_t	   *req = json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:s}",
-								"TableName", ref->store->table,
-								"Key", counter_key_json(ref->key),
-								"UpdateExpression", update,
-								"ConditionExpression", condition,
-								"ExpressionAttributeNames", counter_names_for(update, condition),
-								"ExpressionAttributeValues", values,
-								"ReturnValues", "UPDATED_NEW");
+	json_t	   *req = counter_update_request(ref, update, condition, values);
 	json_t	   *resp = dynamo_call(ref->store, "UpdateItem", req, err, stats);
 	json_t	   *attrs;
 

@@ -56,6 +56,13 @@ static int	dynamo_max_attempts = 5;
 static int	dynamo_retry_base_ms = 25;
 static int	dynamo_retry_cap_ms = 1000;
 
+/* Header lines of a signed request: five signed ones and Authorization */
+#define DYNAMO_MAX_LINES 6
+
+static int	dynamo_sign(const SeqdistStore *store, const char *operation,
+						const char *body, const char **lines);
+static void dynamo_wipe_lines(const char **lines, int nlines);
+
 static void dynamo_send_once(const SeqdistStore *store, const char *operation,
 							 const char *body, HttpResponse *resp);
 static void dynamo_decode_error(const HttpResponse *resp, DynamoError *err);
@@ -110,6 +117,78 @@ dynamo_count_latency(DynamoStats *stats, TimestampTz start)
 	stats->latency[bucket]++;
 }
 
+/* Encode a request, releasing it before anything can raise */
+static char *
+dynamo_encode(json_t *request, const char *operation)
+{
+	char	   *dump = json_dumps(request, JSON_COMPACT);
+	char	   *body;
+
+	json_decref(request);
+	if (dump == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not encode a DynamoDB %s request", operation)));
+	body = pstrdup(dump);
+	free(dump);
+	return body;
+}
+
+/*
+ * What the answer to attempt number attempt means, recorded in *e: on
+ * success *result is the decoded answer; otherwise returns whether the
+ * failure may be retried.  Frees resp.
+ */
+static bool
+dynamo_take_answer(HttpResponse *resp, int attempt, DynamoError *e, DynamoStats *st,
+				   json_t **result)
+{
+	bool		retryable = false;
+
+	*result = NULL;
+	e->attempts = attempt;
+	e->http_status = resp->status;
+	if (e->type)
+		pfree(e->type);
+	if (e->message)
+		pfree(e->message);
+	e->type = NULL;
+	e->message = NULL;
+
+	if (resp->outcome == HTTP_RESPONSE && resp->status == 200)
+	{
+		json_t	   *doc = answer_parse_object(resp->body, resp->body_len);
+
+		if (doc == NULL)
+		{
+			e->kind = DYNAMO_MALFORMED;
+			e->message = dynamo_quote(resp->body, resp->body_len, DYNAMO_QUOTE_MAX);
+		}
+		else
+		{
+			e->kind = DYNAMO_OK;
+			*result = doc;
+		}
+	}
+	else if (resp->outcome == HTTP_RESPONSE)
+	{
+		dynamo_decode_error(resp, e);
+		retryable = (e->kind == DYNAMO_UNAVAILABLE);
+		if (retryable && resp->status < 500)
+			st->throttles++;
+	}
+	else
+	{
+		const char *text = resp->error ? resp->error : "transport failure";
+
+		e->kind = DYNAMO_TRANSPORT;
+		e->message = dynamo_quote(text, strlen(text), DYNAMO_MESSAGE_MAX);
+		retryable = true;
+	}
+	http_response_free(resp);
+	return retryable;
+}
+
 json_t *
 dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 			DynamoError *err, DynamoStats *stats)
@@ -121,19 +200,7 @@ dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 	DynamoStats *st = stats ? stats : &discard;
 	json_t	   *result = NULL;
 
-	/* encode, and release the request before anything can raise */
-	{
-		char	   *dump = json_dumps(request, JSON_COMPACT);
-
-		json_decref(request);
-		if (dump == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("could not encode a DynamoDB %s request", operation)));
-		body = pstrdup(dump);
-		free(dump);
-	}
-
+	body = dynamo_encode(request, operation);
 	memset(e, 0, sizeof(*e));
 	e->operation = operation;
 	e->store = store;
@@ -153,49 +220,8 @@ dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 		start = GetCurrentTimestamp();
 		dynamo_send_once(store, operation, body, &resp);
 		dynamo_count_latency(st, start);
-		e->attempts = attempt;
-		e->http_status = resp.status;
-		if (e->type)
-			pfree(e->type);
-		if (e->message)
-			pfree(e->message);
-		e->type = NULL;
-		e->message = NULL;
-
-		if (resp.outcome == HTTP_RESPONSE && resp.status == 200)
-		{
-			result = answer_parse_object(resp.body, resp.body_len);
-			if (result == NULL)
-			{
-				e->kind = DYNAMO_MALFORMED;
-				e->message = dynamo_quote(resp.body, resp.body_len, DYNAMO_QUOTE_MAX);
-				retryable = false;
-			}
-			else
-			{
-				e->kind = DYNAMO_OK;
-				http_response_free(&resp);
-				break;
-			}
-		}
-		else if (resp.outcome == HTTP_RESPONSE)
-		{
-			dynamo_decode_error(&resp, e);
-			retryable = (e->kind == DYNAMO_UNAVAILABLE);
-			if (retryable && resp.status < 500)
-				st->throttles++;
-		}
-		else
-		{
-			const char *text = resp.error ? resp.error : "transport failure";
-
-			e->kind = DYNAMO_TRANSPORT;
-			e->message = dynamo_quote(text, strlen(text), DYNAMO_MESSAGE_MAX);
-			retryable = true;
-		}
-		http_response_free(&resp);
-
-		if (!retryable || attempt >= dynamo_max_attempts)
+		retryable = dynamo_take_answer(&resp, attempt, e, st, &result);
+		if (result != NULL || !retryable || attempt >= dynamo_max_attempts)
 			break;
 	}
 
@@ -205,6 +231,156 @@ dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 	if (e->kind != DYNAMO_OK && err == NULL)
 		dynamo_raise(e);
 	return result;
+}
+
+/* One round of a batch, as the transport's completion callback sees it */
+typedef struct DynamoRound
+{
+	const int  *pending;		/* request index of each transfer */
+	int			attempt;
+	TimestampTz start;
+	HttpResponse *resps;
+	json_t	  **results;
+	DynamoError *errs;
+	DynamoStats *stats;
+	int		   *again;			/* requests for the next round */
+	int			nagain;
+	DynamoDoneCallback done;
+	void	   *arg;
+} DynamoRound;
+
+/* Transfer k of a round finished: final, or to be tried again */
+static void
+dynamo_round_answer(int k, void *arg)
+{
+	DynamoRound *r = (DynamoRound *) arg;
+	int			i = r->pending[k];
+	bool		retryable;
+
+	dynamo_count_latency(&r->stats[i], r->start);
+	retryable = dynamo_take_answer(&r->resps[k], r->attempt, &r->errs[i], &r->stats[i],
+								   &r->results[i]);
+	if (r->results[i] == NULL && retryable && r->attempt < dynamo_max_attempts)
+	{
+		r->again[r->nagain++] = i;
+		return;
+	}
+	if (r->results[i] == NULL)
+		r->stats[i].errors++;
+	if (r->done)
+		r->done(i, r->arg);
+}
+
+/*
+ * Sign and send the pending requests of a batch at once; each answer goes
+ * to dynamo_round_answer as it comes.  The header lines are wiped whatever
+ * happens.
+ */
+static void
+dynamo_send_round(const SeqdistStore *store, const char *operation, char **bodies,
+				  int npending, HttpRequest *reqs, DynamoRound *round)
+{
+	/* zeroed: dynamo_sign's error path wipes only the lines it wrote */
+	const char **lines = palloc0(sizeof(char *) * DYNAMO_MAX_LINES * npending);
+	volatile int nlines = 0;
+
+	PG_TRY();
+	{
+		for (int k = 0; k < npending; k++)
+		{
+			int			i = round->pending[k];
+			int			m;
+
+			if (round->attempt > 1)
+				round->stats[i].retries++;
+			round->stats[i].requests++;
+			m = dynamo_sign(store, operation, bodies[i], lines + nlines);
+			reqs[k].url = store->endpoint;
+			reqs[k].headers = lines + nlines;
+			reqs[k].nheaders = m;
+			reqs[k].body = bodies[i];
+			reqs[k].body_len = strlen(bodies[i]);
+			nlines += m;
+		}
+		round->start = GetCurrentTimestamp();
+		http_post_batch(reqs, npending, round->resps, dynamo_round_answer, round);
+	}
+	PG_FINALLY();
+	{
+		dynamo_wipe_lines(lines, nlines);
+		pfree(lines);
+	}
+	PG_END_TRY();
+}
+
+void
+dynamo_call_batch(const SeqdistStore *store, const char *operation, json_t **requests,
+				  int n, json_t **results, DynamoError *errs, DynamoStats *stats,
+				  DynamoDoneCallback done, void *arg)
+{
+	char	  **bodies = palloc(sizeof(char *) * Max(n, 1));
+	int		   *pending = palloc(sizeof(int) * Max(n, 1));
+	int		   *again = palloc(sizeof(int) * Max(n, 1));
+	HttpRequest *reqs = palloc0(sizeof(HttpRequest) * Max(n, 1));
+	HttpResponse *resps = palloc0(sizeof(HttpResponse) * Max(n, 1));
+	int			npending = 0;
+
+	/* encode every request first: each is consumed whatever happens */
+	for (int i = 0; i < n; i++)
+	{
+		json_t	   *req = requests[i];
+
+		requests[i] = NULL;
+		bodies[i] = NULL;
+		results[i] = NULL;
+		memset(&errs[i], 0, sizeof(DynamoError));
+		errs[i].operation = operation;
+		errs[i].store = store;
+		PG_TRY();
+		{
+			bodies[i] = dynamo_encode(req, operation);
+		}
+		PG_CATCH();
+		{
+			for (int j = i + 1; j < n; j++)
+				if (requests[j])
+				{
+					json_decref(requests[j]);
+					requests[j] = NULL;
+				}
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		pending[npending++] = i;
+	}
+
+	for (int attempt = 1; npending > 0; attempt++)
+	{
+		DynamoRound round;
+
+		if (attempt > 1)
+			dynamo_backoff(attempt - 1);
+		memset(&round, 0, sizeof(round));
+		round.pending = pending;
+		round.attempt = attempt;
+		round.resps = resps;
+		round.results = results;
+		round.errs = errs;
+		round.stats = stats;
+		round.again = again;
+		round.done = done;
+		round.arg = arg;
+		dynamo_send_round(store, operation, bodies, npending, reqs, &round);
+		memcpy(pending, again, sizeof(int) * round.nagain);
+		npending = round.nagain;
+	}
+	for (int i = 0; i < n; i++)
+		pfree(bodies[i]);
+	pfree(bodies);
+	pfree(pending);
+	pfree(again);
+	pfree(reqs);
+	pfree(resps);
 }
 
 bool
@@ -224,9 +400,14 @@ dynamo_call_unless(const SeqdistStore *store, const char *operation, json_t *req
 	dynamo_raise(&err);
 }
 
-static void
-dynamo_send_once(const SeqdistStore *store, const char *operation,
-				 const char *body, HttpResponse *resp)
+/*
+ * Sign a request to store and write its header lines ("Name: value", the
+ * signature's among them) to lines, palloc'd; returns how many.  The lines
+ * carry the session token: give them to dynamo_wipe_lines.
+ */
+static int
+dynamo_sign(const SeqdistStore *store, const char *operation, const char *body,
+			const char **lines)
 {
 	SeqdistCredentials creds;
 	SigV4Header hdrs[5];
@@ -235,8 +416,7 @@ dynamo_send_once(const SeqdistStore *store, const char *operation,
 	SigV4Result sig;
 	char		amz_date[17];
 	char		target[128];
-	const char *lines[6];
-	int			nhdrs = 0;
+	volatile int nhdrs = 0;
 	int			nlines;
 	time_t		now = time(NULL);
 	struct tm	tmbuf;
@@ -273,24 +453,57 @@ dynamo_send_once(const SeqdistStore *store, const char *operation,
 				 errdetail("The signer refused the request or ran out of memory.")));
 	}
 
-	for (nlines = 0; nlines < nhdrs; nlines++)
-		lines[nlines] = psprintf("%s: %s", hdrs[nlines].name, hdrs[nlines].value);
-	lines[nlines++] = psprintf("Authorization: %s", sig.authorization);
+	/* the caller counts the lines only when we return: none may leak here */
+	PG_TRY();
+	{
+		for (int i = 0; i < nhdrs; i++)
+			lines[i] = psprintf("%s: %s", hdrs[i].name, hdrs[i].value);
+		lines[nhdrs] = psprintf("Authorization: %s", sig.authorization);
+	}
+	PG_CATCH();
+	{
+		dynamo_wipe_lines(lines, nhdrs + 1);
+		sigv4_result_free(&sig);
+		credentials_release(&creds);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	nlines = nhdrs + 1;
 	sigv4_result_free(&sig);
+	credentials_release(&creds);
+	return nlines;
+}
 
+/* Wipe and free header lines: the token line must not linger in memory */
+static void
+dynamo_wipe_lines(const char **lines, int nlines)
+{
+	for (int i = 0; i < nlines; i++)
+	{
+		if (lines[i] == NULL)
+			continue;
+		explicit_bzero((char *) lines[i], strlen(lines[i]));
+		pfree((char *) lines[i]);
+		lines[i] = NULL;
+	}
+}
+
+static void
+dynamo_send_once(const SeqdistStore *store, const char *operation,
+				 const char *body, HttpResponse *resp)
+{
+	const char *lines[DYNAMO_MAX_LINES];
+	int			nlines;
+
+	memset(lines, 0, sizeof(lines));
+	nlines = dynamo_sign(store, operation, body, lines);
 	PG_TRY();
 	{
 		http_post(store->endpoint, lines, nlines, body, strlen(body), resp);
 	}
 	PG_FINALLY();
 	{
-		/* the token line and the credentials are wiped, not just freed */
-		for (int i = 0; i < nlines; i++)
-		{
-			explicit_bzero((char *) lines[i], strlen(lines[i]));
-			pfree((char *) lines[i]);
-		}
-		credentials_release(&creds);
+		dynamo_wipe_lines(lines, nlines);
 	}
 	PG_END_TRY();
 }

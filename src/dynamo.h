@@ -68,6 +68,25 @@ extern struct json_t *dynamo_call(const SeqdistStore *store, const char *operati
 								  struct json_t *request, DynamoError *err,
 								  DynamoStats *stats);
 
+/* Called as soon as request i of a batch has its final outcome */
+typedef void (*DynamoDoneCallback) (int i, void *arg);
+
+/*
+ * Send n requests of one operation to store at once (one connection each),
+ * retrying what may be retried, in rounds, with the same attempts and
+ * backoff as dynamo_call.  Every request is consumed.  results[i] is the
+ * decoded answer to requests[i] (json_decref it) or NULL, and then errs[i]
+ * says why; what request i's attempts did is added to stats[i].  done
+ * (unless NULL) is called with i as soon as request i's outcome is final,
+ * before the others have theirs; it may take results[i] (leaving NULL) but
+ * must not send a request itself.  Raises an ERROR only for what
+ * dynamo_call always raises for (an interrupt, an unusable client).
+ */
+extern void dynamo_call_batch(const SeqdistStore *store, const char *operation,
+							  struct json_t **requests, int n, struct json_t **results,
+							  DynamoError *errs, DynamoStats *stats,
+							  DynamoDoneCallback done, void *arg);
+
 /*
  * Send a request whose answer is not needed.  Returns true on success, false
  * when DynamoDB answered the AWS error named expected (say, a failed

@@ -4,10 +4,12 @@
  *		The HTTP transport under the DynamoDB client, built on libcurl.
  *
  * Design:
- *	- One easy handle and one multi handle per process, created lazily on
- *	  first use, never in the postmaster.  The multi handle owns the
- *	  connection cache, so consecutive requests reuse one keep-alive
- *	  connection.  If the process id changes (a fork after first use) the
+ *	- One multi handle per process and a pool of easy handles, created
+ *	  lazily on first use, never in the postmaster.  The multi handle owns
+ *	  the connection cache, so consecutive requests reuse one keep-alive
+ *	  connection.  A batch (http_post_batch) runs its requests at once, one
+ *	  easy handle and one connection each, and ends when the last one does;
+ *	  a single request is a batch of one.  If the process id changes (a fork after first use) the
  *	  inherited handles are abandoned, not cleaned up: cleaning up would
  *	  close or shut down TLS sessions the parent still uses.
  *	- The transfer is driven with the multi interface and polled in short
@@ -15,6 +17,9 @@
  *	  request within one slice.  Nothing is raised from inside a libcurl
  *	  callback: the loop notices the interrupt, detaches the transfer, and
  *	  only then lets CHECK_FOR_INTERRUPTS raise the error.
+ *	- The transfer state of a batch is palloc'd and the handles point into
+ *	  it, so it is still valid in PG_FINALLY after a longjmp; nothing here
+ *	  is reentrant.
  *	- The response is gathered in malloc'd memory (a callback must not
  *	  palloc, which could longjmp through libcurl) and copied to palloc'd
  *	  memory after the transfer.  Library memory is released in PG_FINALLY.
@@ -30,7 +35,8 @@
  *	  before libcurl's copies of them are freed, and so is the answer
  *	  (a credential service's answer carries a secret).
  *	- Besides DynamoDB's POSTs, the credential providers send GET and PUT
- *	  requests with their own, shorter timeouts (http_request).
+ *	  requests with their own, shorter timeouts (http_request), never
+ *	  through a proxy.
  *
  * Locking: none; the handles and the transfer state are process-local.
  *
@@ -72,32 +78,45 @@ typedef struct HttpBuffer
 	bool		overflow;
 } HttpBuffer;
 
-static CURL *http_easy = NULL;
+/*
+ * The easy handles: http_pool[0] serves single requests, the others join it
+ * for a batch.  They share the multi handle and so its connection cache.
+ */
+static CURL **http_pool = NULL;
+static int	http_pool_size = 0;
 static CURLM *http_multi = NULL;
 static pid_t http_owner_pid = 0;
 static bool http_global_done = false;
 
-/*
- * Per-transfer state lives in statics rather than on the stack, so that it
- * is still valid in PG_FINALLY after a longjmp.  http_post is not reentrant.
- */
-static HttpBuffer http_buf;
-static char http_errbuf[CURL_ERROR_SIZE];
+/* One transfer of a batch: its answer, gathered outside of palloc */
+typedef struct HttpTransfer
+{
+	CURL	   *easy;
+	struct curl_slist *headers;
+	HttpBuffer	buf;
+	char		errbuf[CURL_ERROR_SIZE];
+	CURLcode	result;
+	bool		done;
+} HttpTransfer;
 
 static bool http_default_abort_check(void);
 static HttpAbortCheck http_abort_check = http_default_abort_check;
 
-static void http_ensure_handles(void);
+static void http_ensure_handles(int n);
 static size_t http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata);
-static bool http_run_transfer(CURLcode *result);
+static bool http_run_transfers(HttpTransfer *xfers, int n, HttpResponse *resps,
+							   HttpDoneCallback done, void *arg);
+static void http_fill_response(HttpTransfer *xfer, HttpResponse *resp);
 static bool http_check_proxy(char **newval, void **extra, GucSource source);
-static void http_set_proxy(bool direct);
+static void http_configure(CURL *easy, const HttpRequest *req, HttpTransfer *xfer);
+static void http_set_proxy(CURL *easy, bool direct);
+static void http_set_method(CURL *easy, const HttpRequest *req);
 static void http_free_headers(struct curl_slist *list);
 
 /* Raise an error naming the libcurl option that could not be set */
-#define HTTP_SETOPT(opt, val) \
+#define HTTP_SETOPT(easy, opt, val) \
 	do { \
-		CURLcode	setopt_rc_ = curl_easy_setopt(http_easy, opt, val); \
+		CURLcode	setopt_rc_ = curl_easy_setopt(easy, opt, val); \
 		if (setopt_rc_ != CURLE_OK) \
 			ereport(ERROR, \
 					(errcode(ERRCODE_SYSTEM_ERROR), \
@@ -194,15 +213,19 @@ http_default_abort_check(void)
 	return QueryCancelPending || ProcDiePending;
 }
 
+/* Make sure this process has the multi handle and at least n easy handles */
 static void
-http_ensure_handles(void)
+http_ensure_handles(int n)
 {
-	if (http_easy != NULL && http_owner_pid == getpid())
+	if (http_pool != NULL && http_owner_pid != getpid())
+	{
+		/* inherited from another process: abandon, see the header comment */
+		http_pool = NULL;
+		http_pool_size = 0;
+		http_multi = NULL;
+	}
+	if (http_pool != NULL && http_pool_size >= n)
 		return;
-
-	/* inherited from another process: abandon, see the header comment */
-	http_easy = NULL;
-	http_multi = NULL;
 
 	if (!http_global_done)
 	{
@@ -213,21 +236,35 @@ http_ensure_handles(void)
 		http_global_done = true;
 	}
 
-	http_multi = curl_multi_init();
-	http_easy = curl_easy_init();
-	if (http_multi == NULL || http_easy == NULL)
+	if (http_multi == NULL)
 	{
-		if (http_easy)
-			curl_easy_cleanup(http_easy);
-		if (http_multi)
-			curl_multi_cleanup(http_multi);
-		http_easy = NULL;
-		http_multi = NULL;
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("could not create a libcurl handle")));
+		http_multi = curl_multi_init();
+		if (http_multi == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("could not create a libcurl handle")));
+		http_owner_pid = getpid();
 	}
-	http_owner_pid = getpid();
+	/* the pool only grows; handles are reused for the life of the process */
+	{
+		CURL	  **pool = realloc(http_pool, sizeof(CURL *) * Max(n, 1));
+
+		if (pool == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("could not create a libcurl handle")));
+		http_pool = pool;
+	}
+	while (http_pool_size < Max(n, 1))
+	{
+		CURL	   *easy = curl_easy_init();
+
+		if (easy == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("could not create a libcurl handle")));
+		http_pool[http_pool_size++] = easy;
+	}
 }
 
 static size_t
@@ -267,25 +304,38 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /*
- * Drive the attached transfer to completion.  Returns false if it was
- * abandoned because of an interrupt or postmaster death.
+ * Drive the attached transfers to completion, filling each one's response
+ * (and calling done, if given) as soon as it finishes.  Returns false if
+ * they were abandoned because of an interrupt or postmaster death.
  */
 static bool
-http_run_transfer(CURLcode *result)
+http_run_transfers(HttpTransfer *xfers, int n, HttpResponse *resps,
+				   HttpDoneCallback done, void *arg)
 {
 	int			running = 1;
 	CURLMsg    *msg;
 	int			left;
 
-	*result = CURLE_OK;
 	for (;;)
 	{
 		CURLMcode	mc = curl_multi_perform(http_multi, &running);
 
 		if (mc != CURLM_OK)
+			break;
+		/* hand over what finished: a slow transfer holds up no other */
+		while ((msg = curl_multi_info_read(http_multi, &left)) != NULL)
 		{
-			*result = CURLE_FAILED_INIT;
-			return true;
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			for (int i = 0; i < n; i++)
+				if (msg->easy_handle == xfers[i].easy && !xfers[i].done)
+				{
+					xfers[i].result = msg->data.result;
+					xfers[i].done = true;
+					http_fill_response(&xfers[i], &resps[i]);
+					if (done)
+						done(i, arg);
+				}
 		}
 		if (running == 0)
 			break;
@@ -293,17 +343,116 @@ http_run_transfer(CURLcode *result)
 			return false;
 		mc = curl_multi_poll(http_multi, NULL, 0, HTTP_POLL_SLICE_MS, NULL);
 		if (mc != CURLM_OK)
+			break;
+	}
+	/* a transfer the multi handle lost track of failed */
+	for (int i = 0; i < n; i++)
+		if (!xfers[i].done)
 		{
-			*result = CURLE_FAILED_INIT;
-			return true;
+			xfers[i].result = CURLE_FAILED_INIT;
+			xfers[i].done = true;
+			http_fill_response(&xfers[i], &resps[i]);
+			if (done)
+				done(i, arg);
 		}
-	}
-	while ((msg = curl_multi_info_read(http_multi, &left)) != NULL)
-	{
-		if (msg->msg == CURLMSG_DONE && msg->easy_handle == http_easy)
-			*result = msg->data.result;
-	}
 	return true;
+}
+
+/* Set up one easy handle for req, answering into xfer */
+static void
+http_configure(CURL *easy, const HttpRequest *req, HttpTransfer *xfer)
+{
+	int			connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : http_connect_timeout_ms;
+	int			total_ms = req->timeout_ms > 0 ? req->timeout_ms : http_request_timeout_ms;
+
+	for (int i = 0; i < req->nheaders; i++)
+	{
+		struct curl_slist *n = curl_slist_append(xfer->headers, req->headers[i]);
+
+		if (n == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory building a request")));
+		xfer->headers = n;
+	}
+	/* libcurl would otherwise wait for "100 Continue" on larger bodies */
+	{
+		struct curl_slist *n = curl_slist_append(xfer->headers, "Expect:");
+
+		if (n == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory building a request")));
+		xfer->headers = n;
+	}
+
+	curl_easy_reset(easy);
+	HTTP_SETOPT(easy, CURLOPT_URL, req->url);
+	HTTP_SETOPT(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	HTTP_SETOPT(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	HTTP_SETOPT(easy, CURLOPT_NOSIGNAL, 1L);
+	http_set_method(easy, req);
+	HTTP_SETOPT(easy, CURLOPT_HTTPHEADER, xfer->headers);
+	HTTP_SETOPT(easy, CURLOPT_USERAGENT, HTTP_USER_AGENT);
+	HTTP_SETOPT(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) Min(connect_ms, total_ms));
+	HTTP_SETOPT(easy, CURLOPT_TIMEOUT_MS, (long) total_ms);
+	HTTP_SETOPT(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	HTTP_SETOPT(easy, CURLOPT_TCP_NODELAY, 1L);
+	HTTP_SETOPT(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	HTTP_SETOPT(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (http_ca_file && http_ca_file[0])
+		HTTP_SETOPT(easy, CURLOPT_CAINFO, http_ca_file);
+	http_set_proxy(easy, req->direct);
+	HTTP_SETOPT(easy, CURLOPT_WRITEFUNCTION, http_write_cb);
+	HTTP_SETOPT(easy, CURLOPT_WRITEDATA, &xfer->buf);
+	HTTP_SETOPT(easy, CURLOPT_ERRORBUFFER, xfer->errbuf);
+}
+
+/* Set the method (POST unless the request names another), and the body */
+static void
+http_set_method(CURL *easy, const HttpRequest *req)
+{
+	if (req->method != NULL && strcmp(req->method, "GET") == 0)
+	{
+		HTTP_SETOPT(easy, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	HTTP_SETOPT(easy, CURLOPT_POST, 1L);
+	HTTP_SETOPT(easy, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+	HTTP_SETOPT(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) (req->body ? req->body_len : 0));
+	if (req->method != NULL && strcmp(req->method, "POST") != 0)
+		HTTP_SETOPT(easy, CURLOPT_CUSTOMREQUEST, req->method);
+}
+
+/* Turn a finished transfer into the caller's palloc'd response */
+static void
+http_fill_response(HttpTransfer *xfer, HttpResponse *resp)
+{
+	CURLcode	result = xfer->result;
+
+	if (result == CURLE_OK)
+	{
+		resp->outcome = HTTP_RESPONSE;
+		curl_easy_getinfo(xfer->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+		resp->body = palloc(xfer->buf.len + 1);
+		if (xfer->buf.len > 0)
+			memcpy(resp->body, xfer->buf.data, xfer->buf.len);
+		resp->body[xfer->buf.len] = '\0';
+		resp->body_len = xfer->buf.len;
+		return;
+	}
+	if (result == CURLE_COULDNT_CONNECT ||
+		result == CURLE_COULDNT_RESOLVE_HOST ||
+		result == CURLE_COULDNT_RESOLVE_PROXY)
+		resp->outcome = HTTP_CONNECT_FAILED;
+	else if (result == CURLE_OPERATION_TIMEDOUT)
+		resp->outcome = HTTP_TIMED_OUT;
+	else
+		resp->outcome = HTTP_TRANSPORT_FAILED;
+	if (xfer->buf.overflow)
+		resp->error = psprintf("response larger than %d bytes", HTTP_MAX_BODY);
+	else
+		resp->error = psprintf("%s", xfer->errbuf[0] ? xfer->errbuf : curl_easy_strerror(result));
 }
 
 void
@@ -313,100 +462,59 @@ http_post(const char *url, const char *const *headers, int nheaders,
 	HttpRequest req;
 
 	memset(&req, 0, sizeof(req));
-	req.method = "POST";
 	req.url = url;
 	req.headers = headers;
 	req.nheaders = nheaders;
 	req.body = body;
 	req.body_len = body_len;
-	req.what = "DynamoDB";
-	http_request(&req, resp);
-}
-
-/* Append one header line to *list, raising an ERROR when out of memory */
-static void
-http_append_header(struct curl_slist *volatile *list, const char *line)
-{
-	struct curl_slist *n = curl_slist_append(*list, line);
-
-	if (n == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory building a request")));
-	*list = n;
-}
-
-/* Set the method, and the body of a POST or PUT */
-static void
-http_set_method(const HttpRequest *req)
-{
-	if (strcmp(req->method, "GET") == 0)
-	{
-		HTTP_SETOPT(CURLOPT_HTTPGET, 1L);
-		return;
-	}
-	HTTP_SETOPT(CURLOPT_POST, 1L);
-	HTTP_SETOPT(CURLOPT_POSTFIELDS, req->body ? req->body : "");
-	HTTP_SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) (req->body ? req->body_len : 0));
-	if (strcmp(req->method, "POST") != 0)
-		HTTP_SETOPT(CURLOPT_CUSTOMREQUEST, req->method);
+	http_post_batch(&req, 1, resp, NULL, NULL);
 }
 
 void
 http_request(const HttpRequest *req, HttpResponse *resp)
 {
-	struct curl_slist *volatile hlist = NULL;
-	volatile bool attached = false;
-	bool		finished = false;
-	CURLcode	result = CURLE_OK;
-	int			connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : http_connect_timeout_ms;
-	int			total_ms = req->timeout_ms > 0 ? req->timeout_ms : http_request_timeout_ms;
+	http_post_batch(req, 1, resp, NULL, NULL);
+}
 
-	memset(resp, 0, sizeof(*resp));
-	memset(&http_buf, 0, sizeof(http_buf));
-	http_errbuf[0] = '\0';
-	http_ensure_handles();
+void
+http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps,
+				HttpDoneCallback done, void *arg)
+{
+	HttpTransfer *volatile xfers;
+	volatile int attached = 0;
+	bool		finished;
+	const char *what = (n > 0 && reqs[0].what) ? reqs[0].what : "DynamoDB";
+
+	if (n <= 0)
+		return;
+	http_ensure_handles(n);
+	/* palloc'd, so that the handles' pointers into it outlive a longjmp */
+	xfers = palloc0(sizeof(HttpTransfer) * n);
+	for (int i = 0; i < n; i++)
+	{
+		memset(&resps[i], 0, sizeof(HttpResponse));
+		xfers[i].easy = http_pool[i];
+	}
 
 	PG_TRY();
 	{
-		for (int i = 0; i < req->nheaders; i++)
-			http_append_header(&hlist, req->headers[i]);
-		/* libcurl would otherwise wait for "100 Continue" on larger bodies */
-		http_append_header(&hlist, "Expect:");
-
-		curl_easy_reset(http_easy);
-		HTTP_SETOPT(CURLOPT_URL, req->url);
-		HTTP_SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-		HTTP_SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
-		HTTP_SETOPT(CURLOPT_NOSIGNAL, 1L);
-		http_set_method(req);
-		HTTP_SETOPT(CURLOPT_HTTPHEADER, hlist);
-		HTTP_SETOPT(CURLOPT_USERAGENT, HTTP_USER_AGENT);
-		HTTP_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long) Min(connect_ms, total_ms));
-		HTTP_SETOPT(CURLOPT_TIMEOUT_MS, (long) total_ms);
-		HTTP_SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
-		HTTP_SETOPT(CURLOPT_TCP_NODELAY, 1L);
-		HTTP_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
-		HTTP_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-		if (http_ca_file && http_ca_file[0])
-			HTTP_SETOPT(CURLOPT_CAINFO, http_ca_file);
-		http_set_proxy(req->direct);
-		HTTP_SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
-		HTTP_SETOPT(CURLOPT_WRITEDATA, &http_buf);
-		HTTP_SETOPT(CURLOPT_ERRORBUFFER, http_errbuf);
-
-		if (curl_multi_add_handle(http_multi, http_easy) != CURLM_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_SYSTEM_ERROR),
-					 errmsg("could not start a libcurl transfer")));
-		attached = true;
+		for (int i = 0; i < n; i++)
+		{
+			http_configure(xfers[i].easy, &reqs[i], &xfers[i]);
+			if (curl_multi_add_handle(http_multi, xfers[i].easy) != CURLM_OK)
+				ereport(ERROR,
+						(errcode(ERRCODE_SYSTEM_ERROR),
+						 errmsg("could not start a libcurl transfer")));
+			attached = i + 1;
+		}
 
 		pgstat_report_wait_start(PG_WAIT_EXTENSION);
-		finished = http_run_transfer(&result);
+		finished = http_run_transfers(xfers, n, resps, done, arg);
 		pgstat_report_wait_end();
 
-		curl_multi_remove_handle(http_multi, http_easy);
-		attached = false;
+		for (int i = 0; i < n; i++)
+			curl_multi_remove_handle(http_multi, xfers[i].easy);
+		attached = 0;
 
 		if (!finished)
 		{
@@ -416,51 +524,29 @@ http_request(const HttpRequest *req, HttpResponse *resp)
 				ereport(FATAL,
 						(errcode(ERRCODE_ADMIN_SHUTDOWN),
 						 errmsg("terminating because the postmaster died during a %s request",
-								req->what)));
+								what)));
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),
-					 errmsg("%s request canceled", req->what)));
-		}
-
-		if (result == CURLE_OK)
-		{
-			resp->outcome = HTTP_RESPONSE;
-			curl_easy_getinfo(http_easy, CURLINFO_RESPONSE_CODE, &resp->status);
-			resp->body = palloc(http_buf.len + 1);
-			if (http_buf.len > 0)
-				memcpy(resp->body, http_buf.data, http_buf.len);
-			resp->body[http_buf.len] = '\0';
-			resp->body_len = http_buf.len;
-		}
-		else
-		{
-			if (result == CURLE_COULDNT_CONNECT ||
-				result == CURLE_COULDNT_RESOLVE_HOST ||
-				result == CURLE_COULDNT_RESOLVE_PROXY)
-				resp->outcome = HTTP_CONNECT_FAILED;
-			else if (result == CURLE_OPERATION_TIMEDOUT)
-				resp->outcome = HTTP_TIMED_OUT;
-			else
-				resp->outcome = HTTP_TRANSPORT_FAILED;
-			if (http_buf.overflow)
-				resp->error = psprintf("response larger than %d bytes", HTTP_MAX_BODY);
-			else
-				resp->error = psprintf("%s", http_errbuf[0] ? http_errbuf : curl_easy_strerror(result));
+					 errmsg("%s request canceled", what)));
 		}
 	}
 	PG_FINALLY();
 	{
-		if (attached)
-			curl_multi_remove_handle(http_multi, http_easy);
-		/* the handle must not keep pointers to memory freed below */
-		curl_easy_setopt(http_easy, CURLOPT_HTTPHEADER, NULL);
-		curl_easy_setopt(http_easy, CURLOPT_ERRORBUFFER, NULL);
-		http_free_headers(hlist);
-		/* an answer may carry credentials: wipe it, not just free it */
-		if (http_buf.data)
-			explicit_bzero(http_buf.data, http_buf.cap);
-		free(http_buf.data);
-		memset(&http_buf, 0, sizeof(http_buf));
+		for (int i = 0; i < n; i++)
+		{
+			if (i < attached)
+				curl_multi_remove_handle(http_multi, xfers[i].easy);
+			/* the handle must not keep pointers to memory freed below */
+			curl_easy_setopt(xfers[i].easy, CURLOPT_HTTPHEADER, NULL);
+			curl_easy_setopt(xfers[i].easy, CURLOPT_ERRORBUFFER, NULL);
+			curl_easy_setopt(xfers[i].easy, CURLOPT_WRITEDATA, NULL);
+			http_free_headers(xfers[i].headers);
+			/* an answer may carry credentials: wipe it, not just free it */
+			if (xfers[i].buf.data)
+				explicit_bzero(xfers[i].buf.data, xfers[i].buf.cap);
+			free(xfers[i].buf.data);
+		}
+		pfree(xfers);
 	}
 	PG_END_TRY();
 }
@@ -474,18 +560,18 @@ http_request(const HttpRequest *req, HttpResponse *resp)
  * are never reached through a proxy.
  */
 static void
-http_set_proxy(bool direct)
+http_set_proxy(CURL *easy, bool direct)
 {
 	if (direct || http_proxy == NULL || http_proxy[0] == '\0')
 	{
-		HTTP_SETOPT(CURLOPT_PROXY, "");
-		HTTP_SETOPT(CURLOPT_NOPROXY, "*");
+		HTTP_SETOPT(easy, CURLOPT_PROXY, "");
+		HTTP_SETOPT(easy, CURLOPT_NOPROXY, "*");
 		return;
 	}
-	HTTP_SETOPT(CURLOPT_PROXY, http_proxy);
-	HTTP_SETOPT(CURLOPT_NOPROXY, "");
-	HTTP_SETOPT(CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
-	HTTP_SETOPT(CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+	HTTP_SETOPT(easy, CURLOPT_PROXY, http_proxy);
+	HTTP_SETOPT(easy, CURLOPT_NOPROXY, "");
+	HTTP_SETOPT(easy, CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+	HTTP_SETOPT(easy, CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
 }
 
 /* Free a header list, wiping each line first: one carries the session token */

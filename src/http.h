@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * http.h
- *		The HTTP transport: one libcurl handle per process.
+ *		The HTTP transport: libcurl handles of this process, one request or
+ *		a batch of concurrent ones at a time.
  *
  *-------------------------------------------------------------------------
  */
@@ -61,16 +62,17 @@ extern void http_post(const char *url, const char *const *headers, int nheaders,
 					  const char *body, size_t body_len, HttpResponse *resp);
 
 /*
- * One request: method "GET", "PUT" or "POST"; timeouts of 0 mean
- * seqdist.connect_timeout and seqdist.request_timeout; direct requests never
- * go through seqdist.proxy; what names the service in the error raised for
- * a canceled request ("DynamoDB request canceled").  Errors as http_post.
+ * One request.  method is "GET", "PUT" or "POST" (NULL: POST); timeouts of 0
+ * mean seqdist.connect_timeout and seqdist.request_timeout; a direct request
+ * never goes through seqdist.proxy; what names the service in the error
+ * raised for a canceled request (NULL: "DynamoDB", as in "DynamoDB request
+ * canceled").  Zero every field a caller does not set.
  */
 typedef struct HttpRequest
 {
 	const char *method;
 	const char *url;
-	const char *const *headers;
+	const char *const *headers;	/* "Name: value" lines */
 	int			nheaders;
 	const char *body;
 	size_t		body_len;
@@ -80,6 +82,21 @@ typedef struct HttpRequest
 	const char *what;
 } HttpRequest;
 
+/* Called as soon as request i of a batch has its outcome in resps[i] */
+typedef void (*HttpDoneCallback) (int i, void *arg);
+
+/*
+ * POST every request of reqs at once (a connection each, reused from batch
+ * to batch) and wait until each has its answer or failed; resps[i] receives
+ * the outcome of reqs[i], and done (unless NULL) is called with i at once,
+ * from outside of libcurl, so that a slow request holds up no other.  done
+ * must not send a request itself.  Errors as for http_post: a transport
+ * failure is an outcome, an interrupt raises for the whole batch.
+ */
+extern void http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps,
+							HttpDoneCallback done, void *arg);
+
+/* One request of any method, as a batch of one.  Errors as for http_post. */
 extern void http_request(const HttpRequest *req, HttpResponse *resp);
 
 extern void http_response_free(HttpResponse *resp);

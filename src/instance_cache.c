@@ -186,6 +186,7 @@ instance_shmem_startup(void)
 		instance_shared->lock = &(GetNamedLWLockTranche(INSTANCE_TRANCHE))->lock;
 		SpinLockInit(&instance_shared->mutex);
 		instance_shared->worker_latch = NULL;
+		instance_shared->prewarm_claimed = false;
 		instance_shared->nslots = n;
 		instance_shared->free_list = (int *) p;
 		instance_shared->slots = (InstanceSlot *) (p + MAXALIGN(mul_size(n, sizeof(int))));
@@ -847,4 +848,60 @@ instance_cache_forget(Oid dbid, Oid relid)
 		instance_shared->free_list[instance_shared->nfree++] = index;
 	}
 	LWLockRelease(instance_shared->lock);
+}
+
+bool
+instance_cache_claim_prewarm(void)
+{
+	bool		first;
+
+	SpinLockAcquire(&instance_shared->mutex);
+	first = !instance_shared->prewarm_claimed;
+	instance_shared->prewarm_claimed = true;
+	SpinLockRelease(&instance_shared->mutex);
+	return first;
+}
+
+bool
+instance_cache_adopt(Oid dbid, Oid relid, const InstanceDef *def, const char *key,
+					 int64 block_size, bool fixed_size, const RefillDemand *demand,
+					 InstanceTicket *ticket)
+{
+	InstanceSlotKey skey;
+	InstanceSlot *slot = NULL;
+	size_t		keylen = strlen(key);
+	bool		adopted;
+
+	if (instance_table == NULL || keylen >= INSTANCE_KEY_MAX || def->params.increment == 0)
+		return false;
+	memset(&skey, 0, sizeof(skey));
+	skey.dbid = dbid;
+	skey.relid = relid;
+
+	LWLockAcquire(instance_shared->lock, LW_EXCLUSIVE);
+	/* never at another sequence's expense: only a free slot */
+	if (hash_search(instance_table, &skey, HASH_FIND, NULL) == NULL &&
+		instance_shared->nfree > 0)
+		slot = instance_slot_enter(&skey);
+	LWLockRelease(instance_shared->lock);
+	if (slot == NULL)
+		return false;
+
+	SpinLockAcquire(&slot->mutex);
+	adopted = instance_slot_is(slot, dbid, relid) && slot->def.params.increment == 0;
+	if (adopted)
+	{
+		slot->def = *def;
+		instance_set_key_locked(slot, key, keylen);
+		slot->block_size = block_size;
+		slot->fixed_size = fixed_size;
+		slot->demand = *demand;
+		ticket->slot = slot;
+		ticket->dbid = dbid;
+		ticket->relid = relid;
+		ticket->generation = slot->generation;
+		ticket->def = slot->def;
+	}
+	SpinLockRelease(&slot->mutex);
+	return adopted;
 }

@@ -174,4 +174,22 @@ extern void instance_cache_refill_failed(const InstanceTicket *ticket,
 struct Latch;
 extern void instance_cache_set_worker_latch(struct Latch *latch);
 
+/*
+ * Prewarm after a restart: true for the first caller since shared memory
+ * was set up, false for every later one (a restarted worker).
+ */
+extern bool instance_cache_claim_prewarm(void);
+
+/*
+ * Give a free slot to sequence relid of database dbid as a previous run of
+ * the instance knew it: the definition and counter key its blocks were
+ * reserved under, its block size and demand; a ticket for a refill.  False,
+ * doing nothing, when the sequence has a slot already (a backend was
+ * first), no slot is free, or key does not fit.  A backend that brings
+ * another definition drops what was reserved under this one (a gap).
+ */
+extern bool instance_cache_adopt(Oid dbid, Oid relid, const InstanceDef *def,
+								 const char *key, int64 block_size, bool fixed_size,
+								 const RefillDemand *demand, InstanceTicket *ticket);
+
 #endif							/* SEQDIST_INSTANCE_CACHE_H */

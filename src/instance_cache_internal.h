@@ -75,6 +75,7 @@ typedef struct InstanceShared
 	LWLock	   *lock;			/* protects the lookup table and free list */
 	slock_t		mutex;			/* protects worker_latch */
 	Latch	   *worker_latch;	/* the refill worker's, or NULL */
+	bool		prewarm_claimed;	/* a worker has prewarmed; protected by mutex */
 	int			nslots;
 	int			nfree;			/* free_list[0 .. nfree-1] are free slots */
 	int			clock_hand;		/* where the search for a slot to take goes on */

@@ -13,6 +13,23 @@
  * spare block takes over when the current one runs out, so no backend waits
  * on DynamoDB, and the instance holds a runway that rides out an outage.
  *
+ * Refills run in batches of up to seqdist.refill_concurrency requests in
+ * flight at once (counter_reserve_batch over http_post_batch: one
+ * connection each), most urgent first (the least time left before the slot
+ * runs dry), so refill capacity grows with DynamoDB's latency instead of
+ * collapsing.  Each request is the very conditional UpdateItem a backend
+ * sends; only the sending is concurrent.  A backend that runs dry on a slot
+ * in the batch waits for that slot's request only: the batch takes the
+ * slots' tokens when it starts and hands each block over as soon as its
+ * answer arrives, whatever the others do.
+ *
+ * After the instance starts, before anything else, the worker reads the
+ * prewarm list (prewarm.c), gives each sequence of it a slot and reserves a
+ * block for each, most demanded first, in the same batches; so after a
+ * restart under load backends find their blocks there, or wait for one
+ * round trip at most.  It writes the list every PREWARM_DUMP_INTERVAL_MS and
+ * when it stops.
+ *
  * The worker talks to the store its own settings name, and refills only
  * slots whose blocks came from that store: a session that points
  * seqdist.endpoint elsewhere is served by its backends alone.
@@ -21,9 +38,9 @@
  * per-request retries) and are logged at most once per
  * REFILL_LOG_INTERVAL_MS, with a count of what was suppressed.
  *
- * The worker holds a slot's fetching token only between
- * instance_cache_refill_start and refill_done/refill_failed, one slot at a
- * time; an exit in between gives it back (refill_on_exit).
+ * The worker holds the fetching tokens of one batch's slots only between
+ * instance_cache_refill_start and refill_done/refill_failed; an exit in
+ * between gives them back (refill_on_exit).
  *
  * Done the PostgreSQL way: the signal handlers only set flags and the latch;
  * SIGHUP reloads the configuration; SIGTERM stops a request in flight within
@@ -57,13 +74,16 @@
 #include "counter.h"
 #include "http.h"
 #include "instance_cache.h"
+#include "prewarm.h"
 #include "refill_policy.h"
 #include "refill_worker.h"
 #include "store.h"
 
 #define REFILL_TICK_MS 100
-#define REFILL_MAX_JOBS 64
+#define REFILL_MAX_JOBS 1024
+#define REFILL_MAX_CONCURRENCY 256
 #define REFILL_LOG_INTERVAL_MS 10000
+#define PREWARM_DUMP_INTERVAL_MS 60000
 
 /* A slot that should get a block ahead of need, as planned this tick */
 typedef struct RefillJob
@@ -72,24 +92,28 @@ typedef struct RefillJob
 	RefillDemand demand;
 	char		key[INSTANCE_KEY_MAX];
 	int64		size;
+	double		urgency;		/* seconds before the slot runs dry */
 } RefillJob;
 
 PGDLLEXPORT void seqdist_refill_main(Datum arg);
 
 /*---- settings ----*/
 static bool refill_enabled = true;
+static int	refill_concurrency = 64;
 
 static RefillJob refill_jobs[REFILL_MAX_JOBS];
-/* the job in flight and what its calls did, valid after a longjmp or exit */
-static RefillJob *refill_current = NULL;
-static DynamoStats refill_calls;
+/* the batch in flight, valid after a longjmp or exit: tokens to give back */
+static RefillJob *refill_inflight[REFILL_MAX_CONCURRENCY];
+static int	refill_ninflight = 0;
 static TimestampTz refill_last_log = 0;
 static int	refill_suppressed = 0;
 
 static bool refill_abort_check(void);
 static void refill_on_exit(int code, Datum arg);
 static int	refill_plan(const SeqdistStore *store);
-static void refill_one(const SeqdistStore *store, RefillJob *job, MemoryContext cxt);
+static int	refill_run(const SeqdistStore *store, RefillJob *jobs, int n, MemoryContext cxt);
+static int	refill_batch(const SeqdistStore *store, int n);
+static void refill_prewarm(const SeqdistStore *store, MemoryContext cxt);
 static void refill_log_failure(const RefillJob *job, const char *message);
 
 void
@@ -103,6 +127,13 @@ refill_worker_init(bool preloading)
 							 &refill_enabled, true,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("seqdist.refill_concurrency",
+							"DynamoDB requests the refill worker keeps in flight at once.",
+							"Refill capacity is about this many blocks per DynamoDB round trip.",
+							&refill_concurrency, 64, 1, REFILL_MAX_CONCURRENCY,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	prewarm_init();
 	if (!preloading)
 		return;
 
@@ -124,23 +155,35 @@ refill_abort_check(void)
 	return ShutdownRequestPending;
 }
 
-/* Leaving with a job in flight: give its token back so that nobody waits */
+/* Give back the tokens of the batch in flight, so that nobody waits */
+static void
+refill_give_back(const char *message)
+{
+	DynamoStats none;
+	TimestampTz now = GetCurrentTimestamp();
+
+	memset(&none, 0, sizeof(none));
+	for (int i = 0; i < refill_ninflight; i++)
+		if (refill_inflight[i] != NULL)
+		{
+			instance_cache_refill_failed(&refill_inflight[i]->ticket, message, &none, now);
+			refill_inflight[i] = NULL;
+		}
+	refill_ninflight = 0;
+}
+
 static void
 refill_on_exit(int code, Datum arg)
 {
 	instance_cache_set_worker_latch(NULL);
-	if (refill_current != NULL)
-	{
-		instance_cache_refill_failed(&refill_current->ticket, "the refill worker exited",
-									 &refill_calls, GetCurrentTimestamp());
-		refill_current = NULL;
-	}
+	refill_give_back("the refill worker exited");
 }
 
 void
 seqdist_refill_main(Datum arg)
 {
 	MemoryContext cxt;
+	TimestampTz last_dump;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
@@ -153,6 +196,11 @@ seqdist_refill_main(Datum arg)
 	before_shmem_exit(refill_on_exit, (Datum) 0);
 	instance_cache_set_worker_latch(MyLatch);
 	cxt = AllocSetContextCreate(TopMemoryContext, "seqdist refill", ALLOCSET_DEFAULT_SIZES);
+
+	/* once per start of the instance, not per start of the worker */
+	if (prewarm_enabled() && instance_cache_claim_prewarm())
+		refill_prewarm(store_current(), cxt);
+	last_dump = GetCurrentTimestamp();
 
 	while (!ShutdownRequestPending)
 	{
@@ -173,25 +221,58 @@ seqdist_refill_main(Datum arg)
 
 		store = store_current();
 		n = refill_plan(store);
-		for (int i = 0; i < n && !ShutdownRequestPending; i++)
-			refill_one(store, &refill_jobs[i], cxt);
+		refill_run(store, refill_jobs, n, cxt);
+
+		if (prewarm_enabled() &&
+			TimestampDifferenceExceeds(last_dump, GetCurrentTimestamp(), PREWARM_DUMP_INTERVAL_MS))
+		{
+			MemoryContextReset(cxt);
+			MemoryContextSwitchTo(cxt);
+			(void) prewarm_dump();
+			last_dump = GetCurrentTimestamp();
+		}
+	}
+	if (prewarm_enabled())
+	{
+		int			n;
+
+		MemoryContextReset(cxt);
+		MemoryContextSwitchTo(cxt);
+		n = prewarm_dump();
+		if (n >= 0)
+			ereport(LOG,
+					(errmsg("seqdist wrote the prewarm list of %d sequences", n)));
 	}
 	/* exit code 1: the postmaster starts a new worker unless it is stopping */
 	proc_exit(1);
 }
 
-/* Should the slot get a block ahead of need from this worker now? */
+/*
+ * Should the slot get a block ahead of need from this worker now?  Not
+ * before anything was taken from it: a prewarmed slot has its block, and a
+ * spare for a sequence that is not used again would be one more gap.
+ */
 static bool
 refill_wanted(const InstanceView *view, const SeqdistStore *store, TimestampTz now)
 {
-	return refill_enabled && view->key_complete && !view->fetching &&
+	return refill_enabled && view->key_complete && !view->fetching && view->taken > 0 &&
 		view->spare_count == 0 && view->ticket.def.store_id == store->id &&
 		refill_policy_due(&view->demand, now);
 }
 
+/* Most urgent first: the least time before the slot runs dry */
+static int
+refill_by_urgency(const void *a, const void *b)
+{
+	double		ua = ((const RefillJob *) a)->urgency;
+	double		ub = ((const RefillJob *) b)->urgency;
+
+	return ua < ub ? -1 : ua > ub ? 1 : 0;
+}
+
 /*
- * Sample every slot's demand and plan this tick's jobs into refill_jobs.
- * Nothing here raises: the scan keeps the slot table locked.
+ * Sample every slot's demand and plan this tick's jobs into refill_jobs,
+ * most urgent first.  Nothing here raises while a slot is locked.
  */
 static int
 refill_plan(const SeqdistStore *store)
@@ -217,63 +298,186 @@ refill_plan(const SeqdistStore *store)
 			job->size = view.block_size;
 		else
 			job->size = refill_policy_job_size(&view.demand);
+		job->urgency = (double) view.remaining / Max(view.demand.rate, REFILL_IDLE_RATE);
 	}
 	instance_cache_scan_end(&scan);
+	qsort(refill_jobs, n, sizeof(RefillJob), refill_by_urgency);
 	return n;
 }
 
-/* Reserve one block for a job; never raises an error */
-static void
-refill_one(const SeqdistStore *store, RefillJob *job, MemoryContext cxt)
+/*
+ * Run the jobs, seqdist.refill_concurrency at a time; never raises.
+ * Returns how many blocks the slots accepted.
+ */
+static int
+refill_run(const SeqdistStore *store, RefillJob *jobs, int n, MemoryContext cxt)
 {
-	CounterBlock block;
-	volatile bool done = false;
+	int			next = 0;
+	int			accepted = 0;
 
-	/* the slot may have been served or dropped since the plan was made */
-	if (!instance_cache_refill_start(&job->ticket, job->key))
-		return;
-	refill_current = job;
-	memset(&refill_calls, 0, sizeof(refill_calls));
-	PG_TRY();
+	while (next < n && !ShutdownRequestPending)
 	{
-		CounterRef	ref;
+		int			batch = 0;
 
 		MemoryContextSwitchTo(cxt);
-		ref.store = store;
-		ref.key = job->key;
-		ref.client = counter_client_id(job->ticket.dbid, job->ticket.relid);
-		ref.seqname = job->key;
+		/* the slots may have been served or dropped since the plan was made */
+		while (next < n && batch < refill_concurrency)
+		{
+			RefillJob  *job = &jobs[next++];
+
+			if (instance_cache_refill_start(&job->ticket, job->key))
+				refill_inflight[batch++] = job;
+		}
+		refill_ninflight = batch;
+		if (batch > 0)
+			accepted += refill_batch(store, batch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+	}
+	return accepted;
+}
+
+/* What the completion callback of a batch needs */
+typedef struct RefillBatch
+{
+	CounterReservation *res;
+	int			accepted;
+} RefillBatch;
+
+/* Job i of the batch is done: hand its block over (or its failure) at once */
+static void
+refill_job_done(int i, void *arg)
+{
+	RefillBatch *b = (RefillBatch *) arg;
+	CounterReservation *r = &b->res[i];
+	RefillJob  *job = refill_inflight[i];
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (job == NULL)
+		return;
+	refill_inflight[i] = NULL;
+	if (!r->ok)
+	{
+		instance_cache_refill_failed(&job->ticket, r->error, &r->stats, now);
+		refill_policy_failed(&job->demand, now);
+		refill_log_failure(job, r->error);
+	}
+	else if (instance_cache_refill_done(&job->ticket, &r->block, &r->stats))
+	{
+		refill_policy_succeeded(&job->demand);
+		b->accepted++;
+	}
+	else
+	{
+		refill_policy_failed(&job->demand, now);
+		refill_log_failure(job, "the counter moved backwards under this instance");
+	}
+	instance_cache_set_demand(&job->ticket, &job->demand);
+}
+
+/*
+ * Reserve a block for each job of refill_inflight at once, handing each
+ * over as soon as it arrives; never raises.  Returns how many blocks the
+ * slots accepted.
+ */
+static int
+refill_batch(const SeqdistStore *store, int n)
+{
+	RefillBatch b;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	b.res = palloc0(sizeof(CounterReservation) * n);
+	b.accepted = 0;
+	for (int i = 0; i < n; i++)
+	{
+		RefillJob  *job = refill_inflight[i];
+
+		b.res[i].ref.store = store;
+		b.res[i].ref.key = job->key;
+		b.res[i].ref.client = counter_client_id(job->ticket.dbid, job->ticket.relid);
+		b.res[i].ref.seqname = job->key;
+		b.res[i].params = job->ticket.def.params;
+		b.res[i].n = job->size;
+	}
+	PG_TRY();
+	{
 		/* never joins: the sequence may have been dropped since */
-		counter_reserve(&ref, &job->ticket.def.params, job->size, false, &block,
-						&refill_calls);
-		done = true;
+		counter_reserve_batch(b.res, n, refill_job_done, &b);
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
-		TimestampTz now;
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
 		/* the transfer's wait event may still be set */
 		pgstat_report_wait_end();
-		now = GetCurrentTimestamp();
-		instance_cache_refill_failed(&job->ticket, edata->message ? edata->message : "",
-									 &refill_calls, now);
-		refill_policy_failed(&job->demand, now);
-		refill_log_failure(job, edata->message ? edata->message : "");
+		refill_give_back(edata->message ? edata->message : "");
+		FreeErrorData(edata);
 	}
 	PG_END_TRY();
-	refill_current = NULL;
-	if (done && instance_cache_refill_done(&job->ticket, &block, &refill_calls))
-		refill_policy_succeeded(&job->demand);
-	else if (done)
+	/* every job was done or given back; nothing is in flight */
+	refill_give_back("the refill was not sent");
+	return b.accepted;
+}
+
+/*
+ * Right after the instance started: a slot and a block for each sequence of
+ * the prewarm list, most demanded first, in batches like any refill.
+ */
+static void
+refill_prewarm(const SeqdistStore *store, MemoryContext cxt)
+{
+	PrewarmEntry *entries;
+	int			count;
+	int			adopted = 0;
+	int			reserved = 0;
+	TimestampTz start = GetCurrentTimestamp();
+	long		secs;
+	int			usecs;
+
+	MemoryContextSwitchTo(cxt);
+	entries = prewarm_load(&count);
+	for (int first = 0; first < count && !ShutdownRequestPending; first += REFILL_MAX_JOBS)
 	{
-		refill_policy_failed(&job->demand, GetCurrentTimestamp());
-		refill_log_failure(job, "the counter moved backwards under this instance");
+		int			n = 0;
+
+		for (int i = first; i < count && i < first + REFILL_MAX_JOBS; i++)
+		{
+			PrewarmEntry *e = &entries[i];
+			RefillJob  *job = &refill_jobs[n];
+
+			/* the worker refills only the slots of its own store */
+			if (e->def.store_id != store->id)
+				continue;
+			memset(&job->demand, 0, sizeof(job->demand));
+			job->demand.rate = e->rate;
+			if (!instance_cache_adopt(e->dbid, e->relid, &e->def, e->key, e->block_size,
+									  e->fixed_size, &job->demand, &job->ticket))
+				continue;
+			if (e->fixed_size && e->block_size > 0)
+				job->size = e->block_size;
+			else
+				job->size = refill_policy_job_size(&job->demand);
+			job->urgency = 0;
+			n++;
+		}
+		adopted += n;
+		reserved += refill_run(store, refill_jobs, n, cxt);
 	}
-	instance_cache_set_demand(&job->ticket, &job->demand);
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	if (count > 0 || entries != NULL)
+		ereport(LOG,
+				(errmsg("seqdist prewarmed %d of %d sequences of the prewarm list in %ld ms",
+						reserved, count, secs * 1000 + usecs / 1000),
+				 errdetail("%d were given a slot; the others had one already, belong to another store, or found no free slot.",
+						   adopted)));
+	MemoryContextReset(cxt);
 }
 
 static void

@@ -23,6 +23,7 @@
  *	block_size.c		how big a block is
  *	refill_worker.c		the background worker that refills ahead of need
  *	refill_policy.c		its demand estimate, job size and backoff
+ *	prewarm.c			the prewarm list in the data directory
  *	counter.c			tier 1: the counter item protocol
  *	counter_table.c		the DynamoDB table: create, describe
  *	counter_json.c		a counter item as plain JSON

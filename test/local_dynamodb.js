@@ -282,6 +282,8 @@ function sendControlJson(res, status, obj) {
  * by_operation        the same four counters per operation
  * by_fault            faulted requests per mode
  * by_auth_error       authentication rejections per error type
+ * in_flight           requests arrived and not yet answered (or dropped)
+ * max_in_flight       the most requests in flight at once
  */
 function newStats() {
   return {
@@ -293,6 +295,8 @@ function newStats() {
     by_operation: {},
     by_fault: {},
     by_auth_error: {},
+    in_flight: 0,
+    max_in_flight: 0,
   };
 }
 let stats = newStats();
@@ -796,6 +800,11 @@ async function handleRequest(req, res) {
   const started = Date.now();
   stats.total++;
   opStats(op).total++;
+  // requests being handled at once, and the most ever (until a reset)
+  const counted = stats;
+  counted.in_flight++;
+  counted.max_in_flight = Math.max(counted.max_in_flight, counted.in_flight);
+  res.once('close', () => { counted.in_flight--; });
 
   // An outage refuses the request before reading or authenticating it.
   let rule = matchRule(op);
