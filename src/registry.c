@@ -141,3 +141,19 @@ registry_update(Oid relid, const char *assignment, Oid argtype, Datum arg, bool 
 		CacheInvalidateRelcacheByRelid(relid);
 	return found;
 }
+
+bool
+registry_delete(Oid relid)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	bool		found;
+
+	registry_execute("DELETE FROM seqdist.sequences WHERE seqrelid OPERATOR(pg_catalog.=) $1",
+					 1, argtypes, args, NULL, SPI_OK_DELETE, "remove the registration");
+	found = (SPI_processed == 1);
+	SPI_finish();
+	if (found)
+		CacheInvalidateRelcacheByRelid(relid);
+	return found;
+}

@@ -1,0 +1,569 @@
+/*-------------------------------------------------------------------------
+ *
+ * routing.c
+ *		No caller left on the native sequence: the planner hook that sends
+ *		native nextval/currval/lastval/setval calls and identity values of
+ *		migrated sequences to their counters, and the COPY check.
+ *
+ * A query that names a migrated sequence is changed before it is planned:
+ *
+ *	nextval('s')		-> seqdist.seqdist_nextval('s')
+ *	currval('s')		-> seqdist.seqdist_currval('s')
+ *	nextval(expr), currval(expr), setval(...)
+ *						-> seqdist.route_*(...), which decide at run time
+ *	lastval()			-> seqdist.route_lastval()
+ *	identity value		-> seqdist.identity_nextval(seq, typmod) cast back
+ *						   to the column's type
+ *
+ * In a database with a migrated sequence, native nextval calls and identity
+ * values of the other sequences go through route_nextval and
+ * identity_nextval too, which call the native code: that is how lastval
+ * knows whether the session's latest value came from a counter.
+ *
+ * The migrated set is read from seqdist.migrated_sequences once and kept
+ * per backend until a relcache invalidation says it may have changed: a
+ * statement trigger on that table invalidates every relcache entry (which
+ * also makes every cached plan be planned again).  A database without the
+ * extension or without a migrated sequence costs a query one flag test.
+ *
+ * What no planner hook sees is fenced (migrate.c): COPY FROM filling an
+ * identity column builds its NextValueExpr itself, and C code calls
+ * nextval_internal.  COPY into such a column is refused here, before it
+ * starts, with the fix; anything else meets the native sequence at its
+ * bound.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/planner.h"
+#include "parser/parse_func.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "nextval.h"
+#include "routing.h"
+#include "sequence_catalog.h"
+
+PG_FUNCTION_INFO_V1(seqdist_route_nextval);
+PG_FUNCTION_INFO_V1(seqdist_route_currval);
+PG_FUNCTION_INFO_V1(seqdist_route_setval);
+PG_FUNCTION_INFO_V1(seqdist_route_setval3);
+PG_FUNCTION_INFO_V1(seqdist_route_lastval);
+PG_FUNCTION_INFO_V1(seqdist_identity_nextval);
+
+static planner_hook_type routing_prev_planner = NULL;
+static ProcessUtility_hook_type routing_prev_utility = NULL;
+
+/* The functions routing puts into queries */
+typedef enum RoutingFunc
+{
+	RF_NEXTVAL,					/* seqdist_nextval(regclass) */
+	RF_CURRVAL,					/* seqdist_currval(regclass) */
+	RF_ROUTE_NEXTVAL,
+	RF_ROUTE_CURRVAL,
+	RF_ROUTE_SETVAL,
+	RF_ROUTE_SETVAL3,
+	RF_ROUTE_LASTVAL,
+	RF_IDENTITY_NEXTVAL,
+	RF_COUNT
+} RoutingFunc;
+
+/* The backend's view of the migrated set */
+static bool routing_valid = false;
+static bool routing_loading = false;
+static Oid	routing_table = InvalidOid;	/* seqdist.migrated_sequences */
+static Oid *routing_seqs = NULL;	/* sorted, in TopMemoryContext */
+static int	routing_nseqs = 0;
+static Oid	routing_funcs[RF_COUNT];
+static char **routing_names = NULL;	/* "name" of each, for the fence's hint */
+static MemoryContext routing_cxt = NULL;
+
+static emit_log_hook_type routing_prev_emit_log = NULL;
+
+static void
+routing_on_relcache(Datum arg, Oid relid)
+{
+	/* without the table, any new relation may be the extension's */
+	if (relid == InvalidOid || relid == routing_table || !OidIsValid(routing_table))
+		routing_valid = false;
+}
+
+static int
+routing_oid_cmp(const void *a, const void *b)
+{
+	Oid			x = *(const Oid *) a;
+	Oid			y = *(const Oid *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static Oid
+routing_lookup_func(Oid nsp, const char *name, int nargs, Oid arg0, Oid arg1, Oid arg2)
+{
+	Oid			argtypes[3] = {arg0, arg1, arg2};
+	List	   *qname = list_make2(makeString(get_namespace_name(nsp)), makeString(pstrdup(name)));
+
+	return LookupFuncName(qname, nargs, argtypes, true);
+}
+
+/* Read the migrated set and the routing functions' OIDs */
+static void
+routing_load(void)
+{
+	Oid			nsp = get_namespace_oid("seqdist", true);
+	Oid			table = OidIsValid(nsp) ? get_relname_relid("migrated_sequences", nsp) : InvalidOid;
+	Oid		   *seqs = NULL;
+	int			n = 0;
+	int			cap = 0;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Datum	   *values;
+	bool	   *nulls;
+
+	routing_table = table;
+	routing_nseqs = 0;
+	if (!OidIsValid(table))
+		return;
+
+	rel = table_open(table, AccessShareLock);
+	values = palloc(RelationGetDescr(rel)->natts * sizeof(Datum));
+	nulls = palloc(RelationGetDescr(rel)->natts * sizeof(bool));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		heap_deform_tuple(tup, RelationGetDescr(rel), values, nulls);
+		if (nulls[0])
+			continue;
+		if (n == cap)
+		{
+			cap = cap ? cap * 2 : 64;
+			seqs = seqs ? repalloc(seqs, cap * sizeof(Oid)) : palloc(cap * sizeof(Oid));
+		}
+		seqs[n++] = DatumGetObjectId(values[0]);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	routing_funcs[RF_NEXTVAL] = routing_lookup_func(nsp, "seqdist_nextval", 1, REGCLASSOID, 0, 0);
+	routing_funcs[RF_CURRVAL] = routing_lookup_func(nsp, "seqdist_currval", 1, REGCLASSOID, 0, 0);
+	routing_funcs[RF_ROUTE_NEXTVAL] = routing_lookup_func(nsp, "route_nextval", 1, REGCLASSOID, 0, 0);
+	routing_funcs[RF_ROUTE_CURRVAL] = routing_lookup_func(nsp, "route_currval", 1, REGCLASSOID, 0, 0);
+	routing_funcs[RF_ROUTE_SETVAL] = routing_lookup_func(nsp, "route_setval", 2, REGCLASSOID, INT8OID, 0);
+	routing_funcs[RF_ROUTE_SETVAL3] = routing_lookup_func(nsp, "route_setval", 3, REGCLASSOID, INT8OID, BOOLOID);
+	routing_funcs[RF_ROUTE_LASTVAL] = routing_lookup_func(nsp, "route_lastval", 0, 0, 0, 0);
+	routing_funcs[RF_IDENTITY_NEXTVAL] = routing_lookup_func(nsp, "identity_nextval", 1, REGCLASSOID, 0, 0);
+	for (int i = 0; i < RF_COUNT; i++)
+		if (!OidIsValid(routing_funcs[i]))
+			n = 0;				/* an extension older than 1.1: no routing */
+
+	if (routing_cxt == NULL)
+		routing_cxt = AllocSetContextCreate(TopMemoryContext, "seqdist routing",
+											ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(routing_cxt);
+	routing_seqs = NULL;
+	routing_names = NULL;
+	if (n > 0)
+	{
+		qsort(seqs, n, sizeof(Oid), routing_oid_cmp);
+		routing_seqs = MemoryContextAlloc(routing_cxt, n * sizeof(Oid));
+		memcpy(routing_seqs, seqs, n * sizeof(Oid));
+		routing_names = MemoryContextAllocZero(routing_cxt, n * sizeof(char *));
+		for (int i = 0; i < n; i++)
+		{
+			char	   *name = get_rel_name(seqs[i]);
+
+			if (name)
+				routing_names[i] = MemoryContextStrdup(routing_cxt, psprintf("\"%s\"", name));
+		}
+	}
+	routing_nseqs = n;
+}
+
+/* Does this database have migrated sequences?  Cheap when it is known. */
+static bool
+routing_active(void)
+{
+	if (routing_valid)
+		return routing_nseqs > 0;
+	if (routing_loading || !IsTransactionState())
+		return false;
+	routing_loading = true;
+	PG_TRY();
+	{
+		/* an invalidation arriving while we read leaves the set stale */
+		routing_valid = true;
+		routing_load();
+	}
+	PG_CATCH();
+	{
+		routing_valid = false;
+		routing_loading = false;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	routing_loading = false;
+	return routing_nseqs > 0;
+}
+
+bool
+routing_is_migrated(Oid relid)
+{
+	if (!routing_active())
+		return false;
+	return bsearch(&relid, routing_seqs, routing_nseqs, sizeof(Oid), routing_oid_cmp) != NULL;
+}
+
+/*---- the planner hook ----*/
+
+static bool
+routing_native_func(Oid funcid)
+{
+	return funcid == F_NEXTVAL || funcid == F_CURRVAL || funcid == F_SETVAL_REGCLASS_INT8 ||
+		funcid == F_SETVAL_REGCLASS_INT8_BOOL || funcid == F_LASTVAL;
+}
+
+/* Is there anything to route in the tree? (no copy is made) */
+static bool
+routing_needed_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, NextValueExpr))
+		return true;
+	if (IsA(node, FuncExpr) && routing_native_func(((FuncExpr *) node)->funcid))
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, routing_needed_walker, context, 0);
+	return expression_tree_walker(node, routing_needed_walker, context);
+}
+
+/* The migrated sequence a constant regclass argument names, or InvalidOid */
+static Oid
+routing_const_seq(Node *arg)
+{
+	Const	   *c;
+
+	if (arg == NULL || !IsA(arg, Const))
+		return InvalidOid;
+	c = (Const *) arg;
+	if (c->constisnull || c->consttype != REGCLASSOID)
+		return InvalidOid;
+	return routing_is_migrated(DatumGetObjectId(c->constvalue)) ?
+		DatumGetObjectId(c->constvalue) : InvalidOid;
+}
+
+static bool
+routing_is_const(Node *arg)
+{
+	return arg != NULL && IsA(arg, Const);
+}
+
+static Node *
+routing_mutator(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, routing_mutator, context, 0);
+	if (IsA(node, NextValueExpr))
+	{
+		NextValueExpr *nve = (NextValueExpr *) node;
+		Node	   *value;
+
+		value = (Node *) makeFuncExpr(routing_funcs[RF_IDENTITY_NEXTVAL], INT8OID,
+									  list_make1(makeConst(REGCLASSOID, -1, InvalidOid, sizeof(Oid),
+														   ObjectIdGetDatum(nve->seqid), false, true)),
+									  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+		/* back to the column's type, as the identity value is: checked */
+		if (nve->typeId == INT4OID)
+			value = (Node *) makeFuncExpr(F_INT4_INT8, INT4OID, list_make1(value),
+										  InvalidOid, InvalidOid, COERCE_IMPLICIT_CAST);
+		else if (nve->typeId == INT2OID)
+			value = (Node *) makeFuncExpr(F_INT2_INT8, INT2OID, list_make1(value),
+										  InvalidOid, InvalidOid, COERCE_IMPLICIT_CAST);
+		return value;
+	}
+	if (IsA(node, FuncExpr) && routing_native_func(((FuncExpr *) node)->funcid))
+	{
+		FuncExpr   *fexpr = (FuncExpr *) expression_tree_mutator(node, routing_mutator, context);
+		Node	   *arg0 = fexpr->args ? linitial(fexpr->args) : NULL;
+		bool		migrated = OidIsValid(routing_const_seq(arg0));
+
+		switch (fexpr->funcid)
+		{
+			case F_NEXTVAL:
+				/* others too, so that lastval knows which came last */
+				fexpr->funcid = routing_funcs[migrated ? RF_NEXTVAL : RF_ROUTE_NEXTVAL];
+				break;
+			case F_CURRVAL:
+				if (migrated)
+					fexpr->funcid = routing_funcs[RF_CURRVAL];
+				else if (!routing_is_const(arg0))
+					fexpr->funcid = routing_funcs[RF_ROUTE_CURRVAL];
+				break;
+			case F_SETVAL_REGCLASS_INT8:
+				if (migrated || !routing_is_const(arg0))
+					fexpr->funcid = routing_funcs[RF_ROUTE_SETVAL];
+				break;
+			case F_SETVAL_REGCLASS_INT8_BOOL:
+				if (migrated || !routing_is_const(arg0))
+					fexpr->funcid = routing_funcs[RF_ROUTE_SETVAL3];
+				break;
+			case F_LASTVAL:
+				fexpr->funcid = routing_funcs[RF_ROUTE_LASTVAL];
+				break;
+		}
+		return (Node *) fexpr;
+	}
+	return expression_tree_mutator(node, routing_mutator, context);
+}
+
+static PlannedStmt *
+routing_planner(Query *parse, const char *query_string, int cursorOptions,
+				ParamListInfo boundParams)
+{
+	if (routing_active() && routing_needed_walker((Node *) parse, NULL))
+		parse = query_tree_mutator(parse, routing_mutator, NULL, 0);
+	if (routing_prev_planner)
+		return routing_prev_planner(parse, query_string, cursorOptions, boundParams);
+	return standard_planner(parse, query_string, cursorOptions, boundParams);
+}
+
+/*---- the functions routing puts into queries ----*/
+
+/* A native nextval that routing saw: lastval answers natively next */
+static Datum
+routing_native_nextval(Oid relid)
+{
+	Datum		value = DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(relid));
+
+	nextval_counter_was_last = false;
+	return value;
+}
+
+/* seqdist.route_nextval(regclass): the counter's value if migrated, else native */
+Datum
+seqdist_route_nextval(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+
+	if (routing_is_migrated(relid))
+		PG_RETURN_INT64(nextval_counter_value(relid, true));
+	return routing_native_nextval(relid);
+}
+
+/* seqdist.route_currval(regclass) */
+Datum
+seqdist_route_currval(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+
+	if (routing_is_migrated(relid))
+		return DirectFunctionCall1(seqdist_currval, ObjectIdGetDatum(relid));
+	return DirectFunctionCall1(currval_oid, ObjectIdGetDatum(relid));
+}
+
+/*
+ * setval of a migrated sequence moves its counter, except the one setval
+ * that sets the fence itself (value at the bound, is_called): that is what
+ * pg_dump writes for a migrated sequence, and it stays native so that a
+ * restored database is fenced again.
+ */
+static Datum
+routing_setval(Oid relid, int64 value, bool iscalled)
+{
+	if (routing_is_migrated(relid))
+	{
+		SequenceCatalog cat;
+
+		sequence_catalog_read(relid, &cat);
+		if (!(iscalled && value == (cat.params.increment > 0 ?
+									cat.params.max_value : cat.params.min_value)))
+			PG_RETURN_INT64(nextval_setval(relid, value, iscalled));
+	}
+	return DirectFunctionCall3(setval3_oid, ObjectIdGetDatum(relid), Int64GetDatum(value),
+							   BoolGetDatum(iscalled));
+}
+
+Datum
+seqdist_route_setval(PG_FUNCTION_ARGS)
+{
+	return routing_setval(PG_GETARG_OID(0), PG_GETARG_INT64(1), true);
+}
+
+Datum
+seqdist_route_setval3(PG_FUNCTION_ARGS)
+{
+	return routing_setval(PG_GETARG_OID(0), PG_GETARG_INT64(1), PG_GETARG_BOOL(2));
+}
+
+/* seqdist.route_lastval(): the counter's or the native answer, whichever came last */
+Datum
+seqdist_route_lastval(PG_FUNCTION_ARGS)
+{
+	LOCAL_FCINFO(native, 0);
+
+	if (nextval_counter_was_last)
+		return seqdist_lastval(fcinfo);
+	InitFunctionCallInfoData(*native, NULL, 0, InvalidOid, NULL, NULL);
+	return lastval(native);
+}
+
+/*
+ * seqdist.identity_nextval(regclass): the value of an identity column.
+ * The rewriter's NextValueExpr checks no privilege on the sequence (the
+ * INSERT's privileges on the table were checked); a function anyone can
+ * call must check something, so it asks for INSERT or UPDATE on the table
+ * that owns the identity sequence, or the native nextval privileges.
+ */
+Datum
+seqdist_identity_nextval(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Oid			table;
+	int32		column;
+	bool		allowed;
+
+	allowed = pg_class_aclcheck(relid, GetUserId(), ACL_USAGE | ACL_UPDATE) == ACLCHECK_OK;
+	if (!allowed && sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &table, &column))
+		allowed = pg_class_aclcheck(table, GetUserId(), ACL_INSERT | ACL_UPDATE) == ACLCHECK_OK;
+	if (!allowed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for sequence %s", get_rel_name(relid))));
+	if (routing_is_migrated(relid))
+		PG_RETURN_INT64(nextval_counter_value(relid, false));
+	nextval_counter_was_last = false;
+	PG_RETURN_INT64(nextval_internal(relid, false));
+}
+
+/*---- the fence's hint ----*/
+
+/*
+ * A native nextval that reached the fence fails with the native "reached
+ * maximum value of sequence" error, which names the sequence but not the
+ * fix: when the sequence is one of the migrated ones, say what happened.
+ * No catalog access here (the transaction is failing): the names were read
+ * with the migrated set.
+ */
+static void
+routing_emit_log(ErrorData *edata)
+{
+	if (edata->elevel >= ERROR && edata->sqlerrcode == ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED &&
+		edata->hint == NULL && edata->message != NULL && routing_valid && routing_names != NULL)
+	{
+		for (int i = 0; i < routing_nseqs; i++)
+		{
+			char		hint[NAMEDATALEN * 4 + 400];
+
+			if (routing_names[i] == NULL || strstr(edata->message, routing_names[i]) == NULL)
+				continue;
+			snprintf(hint, sizeof(hint),
+					 "Sequence %s is migrated to seqdist and its native side is fenced: "
+					 "take values with seqdist.seqdist_nextval(), or through SQL that the planner sees "
+					 "(COPY and C code are not routed).",
+					 routing_names[i]);
+			edata->hint = MemoryContextStrdup(ErrorContext, hint);
+			break;
+		}
+	}
+	if (routing_prev_emit_log)
+		routing_prev_emit_log(edata);
+}
+
+/*---- COPY ----*/
+
+/*
+ * COPY FROM that leaves a migrated identity column to its default would
+ * meet the fence row after row: refuse it before it starts, with the fix.
+ */
+static void
+routing_check_copy(CopyStmt *stmt)
+{
+	Relation	rel;
+	TupleDesc	desc;
+
+	if (!stmt->is_from || stmt->relation == NULL || stmt->attlist == NIL || !routing_active())
+		return;
+	rel = table_openrv(stmt->relation, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		ListCell   *lc;
+		bool		listed = false;
+		Oid			seq;
+
+		if (att->attisdropped || !att->attidentity)
+			continue;
+		foreach(lc, stmt->attlist)
+			if (strcmp(strVal(lfirst(lc)), NameStr(att->attname)) == 0)
+				listed = true;
+		if (listed)
+			continue;
+		seq = getIdentitySequence(RelationGetRelid(rel), att->attnum, true);
+		if (OidIsValid(seq) && routing_is_migrated(seq))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("COPY cannot fill identity column \"%s\" of table \"%s\": its sequence \"%s\" is migrated to seqdist",
+							NameStr(att->attname), RelationGetRelationName(rel), get_rel_name(seq)),
+					 errdetail("COPY computes identity values without the planner, so they would come from the fenced native sequence."),
+					 errhint("Load the rows with INSERT ... SELECT from a staging table, or list column \"%s\" in the COPY with values from seqdist.seqdist_nextval('%s').",
+							 NameStr(att->attname),
+							 quote_qualified_identifier(get_namespace_name(get_rel_namespace(seq)),
+														get_rel_name(seq)))));
+	}
+	table_close(rel, AccessShareLock);
+}
+
+static void
+routing_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+						ProcessUtilityContext context, ParamListInfo params,
+						QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	if (IsA(pstmt->utilityStmt, CopyStmt))
+		routing_check_copy((CopyStmt *) pstmt->utilityStmt);
+	if (routing_prev_utility)
+		routing_prev_utility(pstmt, queryString, readOnlyTree, context, params,
+							 queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+}
+
+void
+routing_init(bool preloading)
+{
+	if (!preloading)
+		return;
+	CacheRegisterRelcacheCallback(routing_on_relcache, (Datum) 0);
+	routing_prev_planner = planner_hook;
+	planner_hook = routing_planner;
+	routing_prev_utility = ProcessUtility_hook;
+	ProcessUtility_hook = routing_process_utility;
+	routing_prev_emit_log = emit_log_hook;
+	emit_log_hook = routing_emit_log;
+}
