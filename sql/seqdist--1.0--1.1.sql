@@ -458,8 +458,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     seqs regclass[] := seqdist._scope_sequences(kind, objid);
-    single boolean := kind = 'r' AND cardinality(seqs) = 1
-                      AND (SELECT c.relkind FROM pg_class c WHERE c.oid = objid) = 'S';
+    -- a sequence or table named: any failure is the call's error
+    single boolean := kind = 'r';
     total integer := cardinality(seqs);
     done integer := 0;
     migrated integer := 0;
@@ -617,8 +617,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     seqs regclass[] := seqdist._scope_sequences(kind, objid);
-    single boolean := kind = 'r' AND cardinality(seqs) = 1
-                      AND (SELECT c.relkind FROM pg_class c WHERE c.oid = objid) = 'S';
+    -- a sequence or table named: any failure is the call's error
+    single boolean := kind = 'r';
     total integer := cardinality(seqs);
     done integer := 0;
     seq regclass;
