@@ -61,6 +61,9 @@ static Oid	nextval_last_relid = InvalidOid;
 /* Did a counter hand out this session's latest value (routing.c clears it) */
 bool		nextval_counter_was_last = false;
 
+/* Counts the values this session took, native ones that routing.c saw too */
+uint64		nextval_tick = 0;
+
 void
 nextval_init(void)
 {
@@ -143,6 +146,7 @@ nextval_counter_value(Oid relid, bool check_access)
 
 	seq->last = value;
 	seq->last_valid = true;
+	seq->last_tick = ++nextval_tick;
 	nextval_last_relid = relid;
 	nextval_counter_was_last = true;
 	return value;
@@ -280,6 +284,7 @@ nextval_setval(Oid relid, int64 value, bool iscalled)
 	{
 		seq->last = value;
 		seq->last_valid = true;
+		seq->last_tick = ++nextval_tick;
 	}
 	return value;
 }

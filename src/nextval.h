@@ -46,6 +46,12 @@ extern int64 nextval_setval(Oid relid, int64 value, bool iscalled);
  */
 extern bool nextval_counter_was_last;
 
+/*
+ * Bumped for every value the session takes (counter values, and native
+ * ones routing.c sees), so that currval can tell which side was last.
+ */
+extern uint64 nextval_tick;
+
 /* The SQL entry points routing.c calls directly */
 extern Datum seqdist_currval(PG_FUNCTION_ARGS);
 extern Datum seqdist_lastval(PG_FUNCTION_ARGS);

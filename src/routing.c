@@ -7,10 +7,9 @@
  *
  * A query that names a migrated sequence is changed before it is planned:
  *
- *	nextval('s')		-> seqdist.seqdist_nextval('s')
- *	currval('s')		-> seqdist.seqdist_currval('s')
- *	nextval(expr), currval(expr), setval(...)
- *						-> seqdist.route_*(...), which decide at run time
+ *	nextval(...), currval(...), setval(...)
+ *						-> seqdist.route_*(...), which decide at run time,
+ *						   under the sequence's lock
  *	lastval()			-> seqdist.route_lastval()
  *	identity value		-> seqdist.identity_nextval(seq, typmod) cast back
  *						   to the column's type
@@ -51,10 +50,12 @@
 #include "optimizer/planner.h"
 #include "parser/parse_func.h"
 #include "tcop/utility.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
+#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -62,6 +63,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "backend_cache.h"
 #include "nextval.h"
 #include "routing.h"
 #include "sequence_catalog.h"
@@ -79,8 +81,6 @@ static ProcessUtility_hook_type routing_prev_utility = NULL;
 /* The functions routing puts into queries */
 typedef enum RoutingFunc
 {
-	RF_NEXTVAL,					/* seqdist_nextval(regclass) */
-	RF_CURRVAL,					/* seqdist_currval(regclass) */
 	RF_ROUTE_NEXTVAL,
 	RF_ROUTE_CURRVAL,
 	RF_ROUTE_SETVAL,
@@ -94,6 +94,7 @@ typedef enum RoutingFunc
 static bool routing_valid = false;
 static bool routing_loading = false;
 static Oid	routing_table = InvalidOid;	/* seqdist.migrated_sequences */
+static bool routing_ready = false;	/* the extension's 1.1 functions exist here */
 static Oid *routing_seqs = NULL;	/* sorted, in TopMemoryContext */
 static int	routing_nseqs = 0;
 static Oid	routing_funcs[RF_COUNT];
@@ -145,6 +146,7 @@ routing_load(void)
 
 	routing_table = table;
 	routing_nseqs = 0;
+	routing_ready = false;
 	if (!OidIsValid(table))
 		return;
 
@@ -167,17 +169,16 @@ routing_load(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
-	routing_funcs[RF_NEXTVAL] = routing_lookup_func(nsp, "seqdist_nextval", 1, REGCLASSOID, 0, 0);
-	routing_funcs[RF_CURRVAL] = routing_lookup_func(nsp, "seqdist_currval", 1, REGCLASSOID, 0, 0);
 	routing_funcs[RF_ROUTE_NEXTVAL] = routing_lookup_func(nsp, "route_nextval", 1, REGCLASSOID, 0, 0);
 	routing_funcs[RF_ROUTE_CURRVAL] = routing_lookup_func(nsp, "route_currval", 1, REGCLASSOID, 0, 0);
 	routing_funcs[RF_ROUTE_SETVAL] = routing_lookup_func(nsp, "route_setval", 2, REGCLASSOID, INT8OID, 0);
 	routing_funcs[RF_ROUTE_SETVAL3] = routing_lookup_func(nsp, "route_setval", 3, REGCLASSOID, INT8OID, BOOLOID);
 	routing_funcs[RF_ROUTE_LASTVAL] = routing_lookup_func(nsp, "route_lastval", 0, 0, 0, 0);
 	routing_funcs[RF_IDENTITY_NEXTVAL] = routing_lookup_func(nsp, "identity_nextval", 1, REGCLASSOID, 0, 0);
+	routing_ready = true;
 	for (int i = 0; i < RF_COUNT; i++)
 		if (!OidIsValid(routing_funcs[i]))
-			n = 0;				/* an extension older than 1.1: no routing */
+			routing_ready = false;	/* an extension older than 1.1: no routing */
 
 	if (routing_cxt == NULL)
 		routing_cxt = AllocSetContextCreate(TopMemoryContext, "seqdist routing",
@@ -202,12 +203,17 @@ routing_load(void)
 	routing_nseqs = n;
 }
 
-/* Does this database have migrated sequences?  Cheap when it is known. */
+/*
+ * Is routing on in this database (the extension is installed)?  Cheap when
+ * it is known.  Routing is on before the first sequence is migrated, so
+ * that a statement planned while a migration is under way decides at run
+ * time, after it waited for the migration's locks.
+ */
 static bool
 routing_active(void)
 {
 	if (routing_valid)
-		return routing_nseqs > 0;
+		return routing_ready;
 	if (routing_loading || !IsTransactionState())
 		return false;
 	routing_loading = true;
@@ -225,13 +231,13 @@ routing_active(void)
 	}
 	PG_END_TRY();
 	routing_loading = false;
-	return routing_nseqs > 0;
+	return routing_ready;
 }
 
 bool
 routing_is_migrated(Oid relid)
 {
-	if (!routing_active())
+	if (!routing_active() || routing_nseqs == 0)
 		return false;
 	return bsearch(&relid, routing_seqs, routing_nseqs, sizeof(Oid), routing_oid_cmp) != NULL;
 }
@@ -258,27 +264,6 @@ routing_needed_walker(Node *node, void *context)
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, routing_needed_walker, context, 0);
 	return expression_tree_walker(node, routing_needed_walker, context);
-}
-
-/* The migrated sequence a constant regclass argument names, or InvalidOid */
-static Oid
-routing_const_seq(Node *arg)
-{
-	Const	   *c;
-
-	if (arg == NULL || !IsA(arg, Const))
-		return InvalidOid;
-	c = (Const *) arg;
-	if (c->constisnull || c->consttype != REGCLASSOID)
-		return InvalidOid;
-	return routing_is_migrated(DatumGetObjectId(c->constvalue)) ?
-		DatumGetObjectId(c->constvalue) : InvalidOid;
-}
-
-static bool
-routing_is_const(Node *arg)
-{
-	return arg != NULL && IsA(arg, Const);
 }
 
 static Node *
@@ -309,28 +294,27 @@ routing_mutator(Node *node, void *context)
 	if (IsA(node, FuncExpr) && routing_native_func(((FuncExpr *) node)->funcid))
 	{
 		FuncExpr   *fexpr = (FuncExpr *) expression_tree_mutator(node, routing_mutator, context);
-		Node	   *arg0 = fexpr->args ? linitial(fexpr->args) : NULL;
-		bool		migrated = OidIsValid(routing_const_seq(arg0));
 
+		/*
+		 * Every call is decided at run time, under the sequence's lock, even
+		 * for a constant sequence: a plan may outlive a migration or
+		 * rollback that commits between planning and execution.  And every
+		 * call goes there, so that currval and lastval know which side
+		 * handed out the session's latest value.
+		 */
 		switch (fexpr->funcid)
 		{
 			case F_NEXTVAL:
-				/* others too, so that lastval knows which came last */
-				fexpr->funcid = routing_funcs[migrated ? RF_NEXTVAL : RF_ROUTE_NEXTVAL];
+				fexpr->funcid = routing_funcs[RF_ROUTE_NEXTVAL];
 				break;
 			case F_CURRVAL:
-				if (migrated)
-					fexpr->funcid = routing_funcs[RF_CURRVAL];
-				else if (!routing_is_const(arg0))
-					fexpr->funcid = routing_funcs[RF_ROUTE_CURRVAL];
+				fexpr->funcid = routing_funcs[RF_ROUTE_CURRVAL];
 				break;
 			case F_SETVAL_REGCLASS_INT8:
-				if (migrated || !routing_is_const(arg0))
-					fexpr->funcid = routing_funcs[RF_ROUTE_SETVAL];
+				fexpr->funcid = routing_funcs[RF_ROUTE_SETVAL];
 				break;
 			case F_SETVAL_REGCLASS_INT8_BOOL:
-				if (migrated || !routing_is_const(arg0))
-					fexpr->funcid = routing_funcs[RF_ROUTE_SETVAL3];
+				fexpr->funcid = routing_funcs[RF_ROUTE_SETVAL3];
 				break;
 			case F_LASTVAL:
 				fexpr->funcid = routing_funcs[RF_ROUTE_LASTVAL];
@@ -354,13 +338,63 @@ routing_planner(Query *parse, const char *query_string, int cursorOptions,
 
 /*---- the functions routing puts into queries ----*/
 
-/* A native nextval that routing saw: lastval answers natively next */
+/*
+ * Is relid migrated, decided under the sequence's lock: a statement planned
+ * while a migration of relid was under way waits here for its commit, and
+ * the lock processes the invalidation the migration sent, so it sees the
+ * migration instead of meeting the fence.  nextval takes this lock anyway.
+ */
+static bool
+routing_locked_is_migrated(Oid relid)
+{
+	LockRelationOid(relid, RowExclusiveLock);
+	return routing_is_migrated(relid);
+}
+
+/* When this session last took a native value of each sequence routing saw */
+typedef struct NativeTick
+{
+	Oid			relid;
+	uint64		tick;
+} NativeTick;
+
+static HTAB *routing_native_ticks = NULL;
+
+static void
+routing_native_taken(Oid relid)
+{
+	NativeTick *entry;
+
+	if (routing_native_ticks == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(NativeTick);
+		routing_native_ticks = hash_create("seqdist native values", 16, &ctl,
+										   HASH_ELEM | HASH_BLOBS);
+	}
+	entry = hash_search(routing_native_ticks, &relid, HASH_ENTER, NULL);
+	entry->tick = ++nextval_tick;
+	nextval_counter_was_last = false;
+}
+
+static uint64
+routing_native_tick(Oid relid)
+{
+	NativeTick *entry = routing_native_ticks ?
+		hash_search(routing_native_ticks, &relid, HASH_FIND, NULL) : NULL;
+
+	return entry ? entry->tick : 0;
+}
+
+/* A native nextval that routing saw: currval and lastval answer natively next */
 static Datum
 routing_native_nextval(Oid relid)
 {
 	Datum		value = DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(relid));
 
-	nextval_counter_was_last = false;
+	routing_native_taken(relid);
 	return value;
 }
 
@@ -370,18 +404,31 @@ seqdist_route_nextval(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 
-	if (routing_is_migrated(relid))
+	if (routing_locked_is_migrated(relid))
 		PG_RETURN_INT64(nextval_counter_value(relid, true));
 	return routing_native_nextval(relid);
 }
 
-/* seqdist.route_currval(regclass) */
+/*
+ * seqdist.route_currval(regclass): the value this session took last from
+ * the sequence, from whichever side handed it out (a session that inserted
+ * through the counter and then saw the migration rolled back still gets
+ * its counter value, and the other way round).
+ */
 Datum
 seqdist_route_currval(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
+	bool		migrated = routing_locked_is_migrated(relid);
+	BackendSeq *seq;
 
-	if (routing_is_migrated(relid))
+	seq = backend_seq_open(relid);
+	if (seq->last_valid && seq->last_tick > routing_native_tick(relid))
+	{
+		backend_seq_check_access(seq, ACL_SELECT | ACL_USAGE);
+		PG_RETURN_INT64(seq->last);
+	}
+	if (migrated && routing_native_tick(relid) == 0)
 		return DirectFunctionCall1(seqdist_currval, ObjectIdGetDatum(relid));
 	return DirectFunctionCall1(currval_oid, ObjectIdGetDatum(relid));
 }
@@ -395,7 +442,7 @@ seqdist_route_currval(PG_FUNCTION_ARGS)
 static Datum
 routing_setval(Oid relid, int64 value, bool iscalled)
 {
-	if (routing_is_migrated(relid))
+	if (routing_locked_is_migrated(relid))
 	{
 		SequenceCatalog cat;
 
@@ -446,6 +493,7 @@ seqdist_identity_nextval(PG_FUNCTION_ARGS)
 	Oid			table;
 	int32		column;
 	bool		allowed;
+	int64		value;
 
 	allowed = pg_class_aclcheck(relid, GetUserId(), ACL_USAGE | ACL_UPDATE) == ACLCHECK_OK;
 	if (!allowed && sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &table, &column))
@@ -454,10 +502,11 @@ seqdist_identity_nextval(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for sequence %s", get_rel_name(relid))));
-	if (routing_is_migrated(relid))
+	if (routing_locked_is_migrated(relid))
 		PG_RETURN_INT64(nextval_counter_value(relid, false));
-	nextval_counter_was_last = false;
-	PG_RETURN_INT64(nextval_internal(relid, false));
+	value = nextval_internal(relid, false);
+	routing_native_taken(relid);
+	PG_RETURN_INT64(value);
 }
 
 /*---- the fence's hint ----*/
