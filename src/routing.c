@@ -521,7 +521,11 @@ seqdist_identity_nextval(PG_FUNCTION_ARGS)
 static void
 routing_emit_log(ErrorData *edata)
 {
+	size_t		len = edata->filename ? strlen(edata->filename) : 0;
+
+	/* the native sequence's own error (seqdist's has the same text) */
 	if (edata->elevel >= ERROR && edata->sqlerrcode == ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED &&
+		len >= 10 && strcmp(edata->filename + len - 10, "sequence.c") == 0 &&
 		edata->hint == NULL && edata->message != NULL && routing_valid && routing_names != NULL)
 	{
 		for (int i = 0; i < routing_nseqs; i++)
