@@ -126,6 +126,21 @@ $node->safe_psql('postgres', q{REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA seqdist
 ($ret, $out, $err) = $node->psql('postgres', q{SET ROLE mallory; SELECT seqdist.migration_plan()});
 like($err, qr/permission denied for function migration_plan/, 'the plan is for those granted it');
 
+# a counter key that a different definition uses already
+$node->safe_psql('postgres', q{
+	CREATE SEQUENCE keyclash;
+	CREATE SEQUENCE by_five INCREMENT 5;
+	SELECT seqdist.register('by_five', 'postgres.public.keyclash');
+});
+like($node->safe_psql('postgres', q{SELECT detail FROM seqdist.migration_plan('keyclash') WHERE action = 'cannot migrate'}),
+	qr/^counter key postgres\.public\.keyclash is already used by a different definition \(increment 5, here 1\)$/,
+	'plan: a counter key used by a different definition');
+($ret, $out, $err) = $node->psql('postgres', q{SELECT seqdist.migrate('keyclash')},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/ERROR:  55000: sequence (public\.)?keyclash cannot be migrated: counter key postgres\.public\.keyclash is already used by a different definition/,
+	'migrate: a counter key used by a different definition is refused');
+$node->safe_psql('postgres', q{DROP SEQUENCE keyclash, by_five});
+
 #---- migrate -----------------------------------------------------------------
 
 # the values each path hands out from here on
@@ -141,6 +156,9 @@ like($result, qr/^ida_id_seq\|migrated$/m, 'migrate: identity ALWAYS');
 like($result, qr/^cyc\|skipped$/m, 'migrate: a CYCLE sequence is skipped');
 like($result, qr/^wide_seq\|skipped$/m, 'migrate: a column too small is skipped');
 
+($ret, $out, $err) = $node->psql('postgres', q{SELECT seqdist.register('plain_id_seq', 'another key')});
+like($err, qr/ERROR:  sequence "plain_id_seq" is already registered with counter key "postgres\.public\.plain_id_seq"/,
+	'a migrated sequence cannot be registered under another key');
 my $verify = $node->safe_psql('postgres', q{SELECT sequence, ok, reason FROM seqdist.verify() ORDER BY 1::text});
 note $verify;
 unlike($verify, qr/\|f\|/, 'verify: every migrated sequence is ok');
