@@ -50,7 +50,7 @@ SELECT pg_catalog.pg_extension_config_dump('migrated_columns', '');
 REVOKE ALL ON migrated_columns FROM PUBLIC;
 GRANT SELECT ON migrated_columns TO PUBLIC;
 
--- Every change of the migrated set makes every backend plan again.
+-- Every change of the migrated set makes every backend read it again.
 CREATE FUNCTION _migration_changed()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'seqdist_migration_changed'
@@ -120,6 +120,12 @@ AS 'MODULE_PATHNAME', 'seqdist_migrate_release'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION _migrate_release(regclass) FROM PUBLIC;
+
+CREATE FUNCTION _invalidate_plans(rel regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'seqdist_invalidate_plans'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION _invalidate_plans(regclass) FROM PUBLIC;
 
 CREATE FUNCTION _counter_item_by_key(counter_key text)
 RETURNS jsonb
@@ -510,6 +516,9 @@ BEGIN
                 END LOOP;
                 INSERT INTO seqdist.migrated_sequences (seqrelid, counter_key, native_last_value, native_is_called)
                     VALUES (seq, reg.counter_key, st.last_value, st.is_called);
+                PERFORM seqdist._invalidate_plans(cu.tablerelid)
+                   FROM (SELECT DISTINCT x.tablerelid FROM seqdist._column_uses(seq) x) cu;
+                PERFORM seqdist._invalidate_plans(seq);
                 PERFORM seqdist._migrate_fence(seq);
                 status := 'migrated';
                 detail := format('counter %s at %s', reg.counter_key, reg.last_value);
@@ -647,6 +656,9 @@ BEGIN
                 EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s',
                                c.tablerelid, c.column_name, c.original_default);
             END LOOP;
+            PERFORM seqdist._invalidate_plans(cu.tablerelid)
+               FROM (SELECT DISTINCT x.tablerelid FROM seqdist._column_uses(seq) x) cu;
+            PERFORM seqdist._invalidate_plans(seq);
             DELETE FROM seqdist.migrated_columns mc WHERE mc.seqrelid = seq;
             DELETE FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq;
             PERFORM seqdist._migrate_release(seq);

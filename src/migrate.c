@@ -61,6 +61,7 @@ PG_FUNCTION_INFO_V1(seqdist_migrate_fence);
 PG_FUNCTION_INFO_V1(seqdist_migrate_release);
 PG_FUNCTION_INFO_V1(seqdist_counter_item_by_key);
 PG_FUNCTION_INFO_V1(seqdist_migration_changed);
+PG_FUNCTION_INFO_V1(seqdist_invalidate_plans);
 
 typedef struct NativeMove
 {
@@ -301,8 +302,8 @@ seqdist_counter_item_by_key(PG_FUNCTION_ARGS)
 }
 
 /*
- * Statement trigger on seqdist.migrated_sequences: every backend plans
- * again (routing.c reloads the migrated set, cached plans are rebuilt).
+ * Statement trigger on seqdist.migrated_sequences: every backend reads the
+ * migrated set again (routing.c watches the table's relcache entry).
  */
 Datum
 seqdist_migration_changed(PG_FUNCTION_ARGS)
@@ -311,6 +312,18 @@ seqdist_migration_changed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("seqdist._migration_changed() must be called as a trigger")));
-	CacheInvalidateRelcacheAll();
+	CacheInvalidateRelcache(((TriggerData *) fcinfo->context)->tg_relation);
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * seqdist._invalidate_plans(rel regclass): cached plans that name rel are
+ * planned again (a table whose identity column is now routed; the
+ * sequence, which plans name as a regclass constant).
+ */
+Datum
+seqdist_invalidate_plans(PG_FUNCTION_ARGS)
+{
+	CacheInvalidateRelcacheByRelid(PG_GETARG_OID(0));
+	PG_RETURN_VOID();
 }

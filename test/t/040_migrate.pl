@@ -10,6 +10,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 use SeqdistTest;
 
 my $dynamo = start_dynamo();
@@ -148,6 +149,30 @@ my %seen;
 my @tables = ('plain', 'big', 'small', 'ida', 'idd', 'sh1', 'sh2', 'down',
 	'"Other Schema"."Mixed""Case"', q{"it's"});
 
+# a session that prepared statements and ran a plpgsql function before the
+# migration, and keeps them
+my ($pin, $pout, $perr) = ('', '', '');
+my $session = IPC::Run::start(
+	[ 'psql', '-X', '-A', '-t', '-h', $node->host, '-p', $node->port, '-d', 'postgres' ],
+	'<', \$pin, '>', \$pout, '2>', \$perr);
+sub session_run
+{
+	my ($sql, $marker) = @_;
+	$pin .= "$sql SELECT '$marker';\n";
+	my $timer = IPC::Run::timer(60);
+	$timer->start;
+	$session->pump until $pout =~ /$marker/ || $timer->is_expired;
+	my $got = $pout;
+	$pout = '';
+	return $got;
+}
+session_run(q{
+	SET plan_cache_mode = force_generic_plan;
+	PREPARE p AS SELECT nextval('big_id_seq');
+	PREPARE q AS INSERT INTO ida (v) VALUES ('prepared') RETURNING id;
+	CREATE FUNCTION f() RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN nextval('small_id_seq'); END $$;
+	EXECUTE p; EXECUTE q; SELECT f();}, 'before');
+
 my $result = $node->safe_psql('postgres', q{
 	SELECT sequence, status FROM seqdist.migrate() ORDER BY 1::text});
 note $result;
@@ -159,6 +184,14 @@ like($result, qr/^wide_seq\|skipped$/m, 'migrate: a column too small is skipped'
 ($ret, $out, $err) = $node->psql('postgres', q{SELECT seqdist.register('plain_id_seq', 'another key')});
 like($err, qr/ERROR:  sequence "plain_id_seq" is already registered with counter key "postgres\.public\.plain_id_seq"/,
 	'a migrated sequence cannot be registered under another key');
+my @prepared = grep { /^\d+$/ } split /\n/, session_run(q{EXECUTE p; EXECUTE q; SELECT f();}, 'after');
+is($perr, '', 'statements prepared before the migration run after it without an error');
+is(scalar(@prepared), 3, 'they return values');
+like($node->safe_psql('postgres', q{SELECT last_value FROM big_id_seq}), qr/^9223372036854775807$/,
+	'(the native sequences are fenced, so these values came from the counters)');
+$pin .= "\\q\n";
+$session->finish;
+
 my $verify = $node->safe_psql('postgres', q{SELECT sequence, ok, reason FROM seqdist.verify() ORDER BY 1::text});
 note $verify;
 unlike($verify, qr/\|f\|/, 'verify: every migrated sequence is ok');
