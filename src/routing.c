@@ -51,8 +51,10 @@
 #include "parser/parse_func.h"
 #include "tcop/utility.h"
 #include "storage/lmgr.h"
+#include "executor/spi.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/formatting.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
@@ -551,19 +553,33 @@ routing_emit_log(ErrorData *edata)
 
 /*
  * COPY FROM that leaves a migrated identity column to its default would
- * meet the fence row after row: refuse it before it starts, with the fix.
+ * meet the fence row after row: PostgreSQL computes that default itself,
+ * without the planner.  Such a COPY takes a detour instead: the rows go
+ * into a temporary table of the listed columns (by the same COPY, with its
+ * options and WHERE clause), and from there into the table with INSERT ...
+ * SELECT, whose identity values the planner hook routes.  Triggers, RLS and
+ * constraints apply as to COPY; the command tag counts the rows inserted.
+ * FREEZE cannot be kept, so COPY ... FREEZE is refused with the fix.
+ *
+ * Returns the migrated identity column COPY omits, or NULL.
  */
-static void
-routing_check_copy(CopyStmt *stmt)
+static char *
+routing_copy_omitted_identity(CopyStmt *stmt, Oid *seq_out)
 {
 	Relation	rel;
 	TupleDesc	desc;
+	char	   *omitted = NULL;
 
-	if (!stmt->is_from || stmt->relation == NULL || stmt->attlist == NIL || !routing_active())
-		return;
-	rel = table_openrv(stmt->relation, AccessShareLock);
+	if (!stmt->is_from || stmt->relation == NULL || stmt->attlist == NIL || !routing_active() ||
+		routing_nseqs == 0)
+		return NULL;
+	/*
+	 * The lock COPY takes anyway: it waits for a migration of the table's
+	 * identity sequence to commit, and processes its invalidation.
+	 */
+	rel = table_openrv(stmt->relation, RowExclusiveLock);
 	desc = RelationGetDescr(rel);
-	for (int i = 0; i < desc->natts; i++)
+	for (int i = 0; i < desc->natts && omitted == NULL; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 		ListCell   *lc;
@@ -579,17 +595,103 @@ routing_check_copy(CopyStmt *stmt)
 			continue;
 		seq = getIdentitySequence(RelationGetRelid(rel), att->attnum, true);
 		if (OidIsValid(seq) && routing_is_migrated(seq))
+		{
+			omitted = pstrdup(NameStr(att->attname));
+			*seq_out = seq;
+		}
+	}
+	table_close(rel, NoLock);
+	return omitted;
+}
+
+static void
+routing_copy_detour(PlannedStmt *pstmt, CopyStmt *stmt, const char *column, Oid seq,
+					const char *queryString, bool readOnlyTree,
+					ProcessUtilityContext context, ParamListInfo params,
+					QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	static int	detours = 0;
+	char	   *staging = psprintf("seqdist_copy_%d_%d", MyProcPid, ++detours);
+	Relation	rel;
+	TupleDesc	desc;
+	StringInfoData defs;
+	StringInfoData cols;
+	ListCell   *lc;
+	char	   *target;
+	CopyStmt   *detour;
+	PlannedStmt *detour_pstmt;
+	QueryCompletion copied;
+	uint64		inserted;
+
+	foreach(lc, stmt->options)
+		if (strcmp(lfirst_node(DefElem, lc)->defname, "freeze") == 0)
 			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("COPY cannot fill identity column \"%s\" of table \"%s\": its sequence \"%s\" is migrated to seqdist",
-							NameStr(att->attname), RelationGetRelationName(rel), get_rel_name(seq)),
-					 errdetail("COPY computes identity values without the planner, so they would come from the fenced native sequence."),
-					 errhint("Load the rows with INSERT ... SELECT from a staging table, or list column \"%s\" in the COPY with values from seqdist.seqdist_nextval('%s').",
-							 NameStr(att->attname),
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("COPY FREEZE cannot fill identity column \"%s\": its sequence \"%s\" is migrated to seqdist",
+							column, get_rel_name(seq)),
+					 errdetail("COPY computes identity values without the planner; seqdist takes such a COPY through a temporary table, which FREEZE does not allow."),
+					 errhint("Leave out FREEZE, or list column \"%s\" in the COPY with values from seqdist.seqdist_nextval('%s').",
+							 column,
 							 quote_qualified_identifier(get_namespace_name(get_rel_namespace(seq)),
 														get_rel_name(seq)))));
+
+	rel = table_openrv(stmt->relation, RowExclusiveLock);
+	desc = RelationGetDescr(rel);
+	target = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+										RelationGetRelationName(rel));
+	initStringInfo(&defs);
+	initStringInfo(&cols);
+	foreach(lc, stmt->attlist)
+	{
+		const char *name = strVal(lfirst(lc));
+		AttrNumber	attnum = InvalidAttrNumber;
+
+		for (int i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+				attnum = i + 1;
+		if (attnum == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							name, RelationGetRelationName(rel))));
+		appendStringInfo(&defs, "%s%s %s", defs.len ? ", " : "", quote_identifier(name),
+						 format_type_with_typemod(TupleDescAttr(desc, attnum - 1)->atttypid,
+												  TupleDescAttr(desc, attnum - 1)->atttypmod));
+		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", quote_identifier(name));
 	}
-	table_close(rel, AccessShareLock);
+	table_close(rel, NoLock);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(psprintf("CREATE TEMPORARY TABLE pg_temp.%s (%s) ON COMMIT DROP",
+							 quote_identifier(staging), defs.data), false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not create the staging table of COPY");
+
+	/* the same COPY, into the staging table */
+	detour = copyObject(stmt);
+	detour->relation = makeRangeVar("pg_temp", staging, -1);
+	detour_pstmt = copyObject(pstmt);
+	detour_pstmt->utilityStmt = (Node *) detour;
+	InitializeQueryCompletion(&copied);
+	if (routing_prev_utility)
+		routing_prev_utility(detour_pstmt, queryString, false, context, params,
+							 queryEnv, dest, &copied);
+	else
+		standard_ProcessUtility(detour_pstmt, queryString, false, context, params,
+								queryEnv, dest, &copied);
+
+	if (SPI_execute(psprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s",
+							 target, cols.data, cols.data, quote_identifier(staging)),
+					false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert the rows of COPY");
+	inserted = SPI_processed;
+	if (SPI_execute(psprintf("DROP TABLE pg_temp.%s", quote_identifier(staging)),
+					false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not drop the staging table of COPY");
+	SPI_finish();
+	if (qc)
+		SetQueryCompletion(qc, CMDTAG_COPY, inserted);
 }
 
 static void
@@ -598,7 +700,18 @@ routing_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 						QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
 	if (IsA(pstmt->utilityStmt, CopyStmt))
-		routing_check_copy((CopyStmt *) pstmt->utilityStmt);
+	{
+		CopyStmt   *stmt = (CopyStmt *) pstmt->utilityStmt;
+		Oid			seq = InvalidOid;
+		char	   *column = routing_copy_omitted_identity(stmt, &seq);
+
+		if (column != NULL)
+		{
+			routing_copy_detour(pstmt, stmt, column, seq, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+			return;
+		}
+	}
 	if (routing_prev_utility)
 		routing_prev_utility(pstmt, queryString, readOnlyTree, context, params,
 							 queryEnv, dest, qc);

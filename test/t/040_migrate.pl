@@ -241,10 +241,16 @@ like($err, qr/cannot insert a non-DEFAULT value into column "id"/, 'identity ALW
 is($node->safe_psql('postgres', q{SELECT attidentity FROM pg_attribute WHERE attrelid = 'ida'::regclass AND attname = 'id'}),
 	'a', 'the identity property stays');
 
-# the fence: native nextval that no hook sees fails, naming the sequence
-($ret, $out, $err) = $node->psql('postgres', "COPY ida (v) FROM STDIN;\ncopied\n\\.\n");
-like($err, qr/ERROR:  COPY cannot fill identity column "id" of table "ida": its sequence "ida_id_seq" is migrated to seqdist.*\nHINT:  .*seqdist\.seqdist_nextval\('public\.ida_id_seq'\)/s,
-	'COPY into a migrated identity column is refused with the fix');
+# COPY filling an identity column takes its values from the counter too
+($ret, $out, $err) = $node->psql('postgres',
+	"COPY ida (v) FROM STDIN;\ncopied 1\ncopied 2\n\\.\nSELECT string_agg(id::text, ',' ORDER BY id) FROM ida WHERE v LIKE 'copied%'");
+is($err, '', 'COPY into a migrated identity column works');
+like($out, qr/^(\d+),(\d+)$/, 'it inserted both rows');
+my ($c1) = $out =~ /^(\d+)/;
+ok($c1 > 8, "their ids come from the counter ($out)");
+($ret, $out, $err) = $node->psql('postgres', "COPY ida (v) FROM STDIN WITH (FREEZE);\nx\n\\.\n");
+like($err, qr/ERROR:  COPY FREEZE cannot fill identity column "id": its sequence "ida_id_seq" is migrated to seqdist.*\nHINT:  .*seqdist\.seqdist_nextval\('public\.ida_id_seq'\)/s,
+	'COPY FREEZE into a migrated identity column is refused with the fix');
 ($ret, $out, $err) = $node->psql('postgres', "COPY plain (v) FROM STDIN;\ncopied\n\\.\nSELECT max(id) FROM plain");
 is($ret, 0, 'COPY filling a switched serial default works');
 ok($out > 1000, "COPY's default value comes from the counter ($out)");

@@ -104,7 +104,7 @@ INSERT INTO mismatch SELECT 'lastval $tlit', :lid, lastval() WHERE lastval() <> 
 	script(qq{SELECT nextval('$lit') AS hid \\gset
 INSERT INTO $name (id, v) VALUES (:hid, 'hibernate');
 }) unless $type =~ /ALWAYS/;
-	script("COPY $name (v) FROM '$copyfile';\n") unless $type =~ /IDENTITY/;
+	script("COPY $name (v) FROM '$copyfile';\n");
 }
 
 my ($bout, $berr) = ('', '');
