@@ -104,13 +104,21 @@ awk -v r="$m_routed" -v p="$m_plain" -v u="$m_unloaded" 'BEGIN {
 	printf "    routing on / not loaded: %.3f   routing on / without the extension: %.3f\n", r / u, r / p }'
 
 if [ "$TABLES" -gt 0 ]; then
-	say "migrate and rollback of $TABLES tables (one bigserial each), added DynamoDB latency ${LATENCY_MS} ms"
+	say "migrate and rollback of $TABLES tables (one bigserial each) in one call each, added DynamoDB latency ${LATENCY_MS} ms"
+	# one call migrates the whole schema in one transaction, which locks
+	# every table, its sequence and its index until it commits
+	locks=$(( (TABLES * 4) / 100 + 64 ))
+	echo "max_locks_per_transaction = $locks" >>"$WORK/pgdata/postgresql.conf"
+	"$SEQDIST_PG_BIN/pg_ctl" -D "$WORK/pgdata" -m fast -w restart -l "$WORK/postgresql.log" >/dev/null
 	"${PSQL[@]}" -d postgres -c 'CREATE DATABASE scale'
-	"${PSQL[@]}" -d scale -c 'CREATE EXTENSION seqdist' -c 'CREATE SCHEMA app' \
-		-c "DO \$\$ BEGIN FOR i IN 1 .. $TABLES LOOP
+	"${PSQL[@]}" -d scale -c 'CREATE EXTENSION seqdist' -c 'CREATE SCHEMA app'
+	for from in $(seq 1 1000 "$TABLES"); do
+		to=$((from + 999 < TABLES ? from + 999 : TABLES))
+		"${PSQL[@]}" -d scale -c "DO \$\$ BEGIN FOR i IN $from .. $to LOOP
 			EXECUTE format('CREATE TABLE app.t%s (id bigserial PRIMARY KEY, v text)', i);
 			EXECUTE format('INSERT INTO app.t%s (v) VALUES (''x'')', i);
 		END LOOP; END \$\$"
+	done
 	if [ "$LATENCY_MS" -gt 0 ]; then
 		seqdist_dynamo_control faults "{\"rules\":[{\"target\":\"*\",\"mode\":\"delay\",\"ms\":$LATENCY_MS}]}" >/dev/null
 	fi
