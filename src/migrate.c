@@ -53,6 +53,7 @@
 #include "migrate.h"
 #include "pending_ddl.h"
 #include "registry.h"
+#include "routing.h"
 #include "sequence_catalog.h"
 #include "store.h"
 
@@ -198,6 +199,13 @@ migrate_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		else if (event == SUBXACT_EVENT_ABORT_SUB)
 			native_moves = foreach_delete_current(native_moves, lc);
 	}
+}
+
+void
+migrate_refence(Oid relid)
+{
+	if (routing_is_migrated(relid))
+		migrate_add_move(relid, true, NULL);
 }
 
 static void

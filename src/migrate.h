@@ -11,4 +11,10 @@
 /* Registers the transaction callbacks that move native sequences at commit */
 extern void migrate_init(void);
 
+/*
+ * DDL reset the native state of relid (ALTER SEQUENCE, RESTART, TRUNCATE
+ * ... RESTART IDENTITY): if it is migrated, fence it again at commit.
+ */
+extern void migrate_refence(Oid relid);
+
 #endif							/* SEQDIST_MIGRATE_H */

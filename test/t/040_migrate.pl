@@ -268,6 +268,20 @@ is($node->safe_psql('postgres', q{SELECT last_value FROM plain_id_seq}), '214748
 is($node->safe_psql('postgres', q{SELECT last_value FROM down_seq}), '-9223372036854775808',
 	'a descending native sequence is fenced at its lower bound');
 
+# DDL that resets the native state fences it again when it commits
+$node->safe_psql('postgres', q{ALTER SEQUENCE big_id_seq RESTART WITH 100000});
+is($node->safe_psql('postgres', q{SELECT last_value, is_called FROM big_id_seq}), '9223372036854775807|t',
+	'ALTER SEQUENCE ... RESTART of a migrated sequence leaves it fenced');
+is($node->safe_psql('postgres', q{INSERT INTO big (v) VALUES ('restarted') RETURNING id}), '100000',
+	'and the counter restarted');
+# (the fenced native state lies at the old bound: a lower MAXVALUE needs a RESTART)
+$node->safe_psql('postgres', q{ALTER SEQUENCE big_id_seq MAXVALUE 9000000000000000000 RESTART WITH 200000});
+is($node->safe_psql('postgres', q{SELECT last_value FROM big_id_seq}), '9000000000000000000',
+	'a new MAXVALUE moves the fence to it');
+is($node->safe_psql('postgres', q{INSERT INTO big (v) VALUES ('restarted') RETURNING id}), '200000',
+	'and the counter restarted again');
+ok($node->safe_psql('postgres', q{SELECT bool_and(ok) FROM seqdist.verify()}) eq 't', 'verify: still all ok');
+
 #---- rollback and migrate again -------------------------------------------
 
 my $before = $node->safe_psql('postgres', q{SELECT max(id) FROM plain});
