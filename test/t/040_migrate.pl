@@ -173,9 +173,14 @@ session_run(q{
 	CREATE FUNCTION f() RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN nextval('small_id_seq'); END $$;
 	EXECUTE p; EXECUTE q; SELECT f();}, 'before');
 
-my $result = $node->safe_psql('postgres', q{
-	SELECT sequence, status FROM seqdist.migrate() ORDER BY 1::text});
+my ($result, $notices) = ('', '');
+$node->psql('postgres', q{SELECT sequence, status FROM seqdist.migrate() ORDER BY 1::text},
+	stdout => \$result, stderr => \$notices);
 note $result;
+like($notices, qr/NOTICE:  seqdist migrate: (\d+) of \1 sequences done \(\d+ migrated, 4 skipped\)/,
+	'a bulk migrate reports its progress');
+like($notices, qr/WARNING:  sequence (public\.)?cyc cannot be migrated: a CYCLE sequence/,
+	'a skipped sequence gets a WARNING');
 like($result, qr/^plain_id_seq\|migrated$/m, 'migrate: serial');
 like($result, qr/^ida_id_seq\|migrated$/m, 'migrate: identity ALWAYS');
 like($result, qr/^cyc\|skipped$/m, 'migrate: a CYCLE sequence is skipped');
@@ -282,6 +287,13 @@ is($node->safe_psql('postgres', q{INSERT INTO big (v) VALUES ('restarted') RETUR
 	'and the counter restarted again');
 ok($node->safe_psql('postgres', q{SELECT bool_and(ok) FROM seqdist.verify()}) eq 't', 'verify: still all ok');
 
+# dropping a migrated table forgets its migration
+$node->safe_psql('postgres', q{DROP TABLE "it's"});
+is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.migrated_columns WHERE column_name = 'we;ird'}), '0',
+	'a dropped table leaves no migrated column behind');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.migrated_sequences WHERE seqrelid::text LIKE '%we;ird%'}), '0',
+	'nor its owned sequence');
+
 #---- rollback and migrate again -------------------------------------------
 
 my $before = $node->safe_psql('postgres', q{SELECT max(id) FROM plain});
@@ -291,6 +303,12 @@ like($result, qr/^plain_id_seq\|rolled back$/m, 'rollback: serial');
 is($node->safe_psql('postgres', q{SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'plain'::regclass}),
 	q{nextval('plain_id_seq'::regclass)}, 'rollback restores the default exactly');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.sequences}), '0', 'rollback unregisters');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM jsonb_array_elements_text(
+		seqdist._counter_item_by_key('postgres.public.plain_id_seq')->'clients') c
+	WHERE c LIKE '%:' || (SELECT oid FROM pg_database WHERE datname = current_database()) || ':'
+	             || 'plain_id_seq'::regclass::oid}), '0',
+	'the counter item records that the sequence left');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.migrated_sequences}), '0', 'no migration state is left');
 my $after = $node->safe_psql('postgres', q{INSERT INTO plain (v) VALUES ('native again') RETURNING id});
 ok($after > $before, "the native sequence continues beyond every counter value ($after > $before)");
