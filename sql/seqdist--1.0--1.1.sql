@@ -121,6 +121,12 @@ LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION _migrate_release(regclass) FROM PUBLIC;
 
+CREATE FUNCTION _defer_reload(on_ boolean)
+RETURNS void
+AS 'MODULE_PATHNAME', 'seqdist_defer_reload'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION _defer_reload(boolean) FROM PUBLIC;
+
 CREATE FUNCTION _invalidate_plans(rel regclass)
 RETURNS void
 AS 'MODULE_PATHNAME', 'seqdist_invalidate_plans'
@@ -478,6 +484,7 @@ DECLARE
     msg text;
     state text;
 BEGIN
+    PERFORM seqdist._defer_reload(true);
     FOREACH seq IN ARRAY seqs LOOP
         sequence := seq;
         BEGIN
@@ -544,6 +551,7 @@ BEGIN
         END IF;
         RETURN NEXT;
     END LOOP;
+    PERFORM seqdist._defer_reload(false);
 END
 $$;
 REVOKE ALL ON FUNCTION _migrate("char", oid) FROM PUBLIC;
@@ -635,6 +643,7 @@ DECLARE
     msg text;
     state text;
 BEGIN
+    PERFORM seqdist._defer_reload(true);
     FOREACH seq IN ARRAY seqs LOOP
         sequence := seq;
         IF NOT EXISTS (SELECT FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq) THEN
@@ -681,6 +690,7 @@ BEGIN
         END IF;
         RETURN NEXT;
     END LOOP;
+    PERFORM seqdist._defer_reload(false);
 END
 $$;
 REVOKE ALL ON FUNCTION _rollback("char", oid) FROM PUBLIC;

@@ -63,6 +63,7 @@ PG_FUNCTION_INFO_V1(seqdist_migrate_release);
 PG_FUNCTION_INFO_V1(seqdist_counter_item_by_key);
 PG_FUNCTION_INFO_V1(seqdist_migration_changed);
 PG_FUNCTION_INFO_V1(seqdist_invalidate_plans);
+PG_FUNCTION_INFO_V1(seqdist_defer_reload);
 
 typedef struct NativeMove
 {
@@ -148,11 +149,29 @@ migrate_apply(NativeMove *move)
 	}
 }
 
+/* seqdist._defer_reload: collect changes of the migrated set (see below) */
+static bool reload_deferred = false;
+static Oid	reload_pending = InvalidOid;
+
 static void
 migrate_xact_callback(XactEvent event, void *arg)
 {
 	ListCell   *lc;
 
+	/* a deferred reload that nobody sent: send it with the commit */
+	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) &&
+		OidIsValid(reload_pending))
+	{
+		CacheInvalidateRelcacheByRelid(reload_pending);
+		reload_pending = InvalidOid;
+	}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		reload_deferred = false;
+		reload_pending = InvalidOid;
+	}
 	if (native_moves == NIL)
 		return;
 	switch (event)
@@ -311,17 +330,44 @@ seqdist_counter_item_by_key(PG_FUNCTION_ARGS)
 
 /*
  * Statement trigger on seqdist.migrated_sequences: every backend reads the
- * migrated set again (routing.c watches the table's relcache entry).
+ * migrated set again (routing.c watches the table's relcache entry).  A
+ * bulk migrate or rollback defers it to its end (seqdist._defer_reload),
+ * or the migrating backend would read the growing set again for each
+ * sequence.
  */
 Datum
 seqdist_migration_changed(PG_FUNCTION_ARGS)
 {
+	Relation	rel;
+
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("seqdist._migration_changed() must be called as a trigger")));
-	CacheInvalidateRelcache(((TriggerData *) fcinfo->context)->tg_relation);
+	rel = ((TriggerData *) fcinfo->context)->tg_relation;
+	if (reload_deferred)
+		reload_pending = RelationGetRelid(rel);
+	else
+		CacheInvalidateRelcache(rel);
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * seqdist._defer_reload(on boolean): while on, changes of the migrated set
+ * are collected; turning it off sends one invalidation for them.  A
+ * transaction's end turns it off (an abort drops what was collected, with
+ * the changes).
+ */
+Datum
+seqdist_defer_reload(PG_FUNCTION_ARGS)
+{
+	reload_deferred = PG_GETARG_BOOL(0);
+	if (!reload_deferred && OidIsValid(reload_pending))
+	{
+		CacheInvalidateRelcacheByRelid(reload_pending);
+		reload_pending = InvalidOid;
+	}
+	PG_RETURN_VOID();
 }
 
 /*
