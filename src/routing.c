@@ -97,7 +97,7 @@ static bool routing_valid = false;
 static bool routing_loading = false;
 static Oid	routing_table = InvalidOid;	/* seqdist.migrated_sequences */
 static bool routing_ready = false;	/* the extension's 1.1 functions exist here */
-static Oid *routing_seqs = NULL;	/* sorted, in TopMemoryContext */
+static Oid *routing_seqs = NULL;	/* sorted, in routing_cxt */
 static int	routing_nseqs = 0;
 static Oid	routing_funcs[RF_COUNT];
 static char **routing_names = NULL;	/* "name" of each, for the fence's hint */
