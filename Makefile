@@ -32,7 +32,9 @@ OBJS = \
 	src/nextval.o \
 	src/ddl_triggers.o \
 	src/pending_ddl.o \
-	src/admin.o
+	src/admin.o \
+	src/routing.o \
+	src/migrate.o
 
 EXTENSION = seqdist
 DATA = $(wildcard sql/seqdist--*.sql)

@@ -13,3 +13,745 @@
 -- columns change gets a new SQL function and C entry point named after the
 -- version (as stats_1_0 is; see src/stats.c), the view moves to it, and the
 -- old SQL function is dropped here; the old entry point stays in the library.
+
+--------------------------------------------------------------------------
+-- Migration: plan, migrate, verify and roll back live schemas
+--------------------------------------------------------------------------
+--
+-- A migrated sequence is registered, its counter is seeded at or beyond the
+-- native position and the extreme value of every column that uses it, its
+-- column defaults call seqdist_nextval, and the native sequence is fenced
+-- at its bound when the migration commits.  The planner hook (routing.c)
+-- sends native nextval/currval/lastval/setval calls and identity values of
+-- migrated sequences to the counter.  The state is kept in two tables that
+-- pg_dump dumps, so a restored database is a migrated database.
+--
+-- The public functions resolve their scope under the caller's search_path
+-- (through _resolve_scope, which names everything with its schema) and
+-- hand OIDs to functions that pin search_path.
+
+-- One row per migrated sequence: routing.c reads this table.
+CREATE TABLE migrated_sequences (
+    seqrelid          regclass PRIMARY KEY,
+    counter_key       text NOT NULL,
+    native_last_value bigint NOT NULL,
+    native_is_called  boolean NOT NULL,
+    migrated_at       timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE migrated_sequences IS 'sequences migrated to seqdist: routed to their counters and fenced natively';
+COMMENT ON COLUMN migrated_sequences.native_last_value IS 'the native state before the fence (informational)';
+SELECT pg_catalog.pg_extension_config_dump('migrated_sequences', '');
+REVOKE ALL ON migrated_sequences FROM PUBLIC;
+GRANT SELECT ON migrated_sequences TO PUBLIC;
+
+-- One row per column a migration changed or routes.
+CREATE TABLE migrated_columns (
+    seqrelid         regclass NOT NULL,
+    tablerelid       regclass NOT NULL,
+    column_name      name NOT NULL,
+    kind             text NOT NULL CHECK (kind IN ('default', 'identity')),
+    original_default text,
+    PRIMARY KEY (tablerelid, column_name)
+);
+COMMENT ON TABLE migrated_columns IS 'column defaults and identity columns of migrated sequences, with what rollback restores';
+SELECT pg_catalog.pg_extension_config_dump('migrated_columns', '');
+REVOKE ALL ON migrated_columns FROM PUBLIC;
+GRANT SELECT ON migrated_columns TO PUBLIC;
+
+-- Every change of the migrated set makes every backend read it again.
+CREATE FUNCTION _migration_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'seqdist_migration_changed'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION _migration_changed() FROM PUBLIC;
+CREATE TRIGGER migrated_sequences_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migrated_sequences
+    FOR EACH STATEMENT EXECUTE FUNCTION _migration_changed();
+ALTER TABLE migrated_sequences ENABLE ALWAYS TRIGGER migrated_sequences_changed;
+
+-- What the planner hook puts into queries (callable by everyone: they
+-- make the checks of the native calls they replace).
+CREATE FUNCTION route_nextval(regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'seqdist_route_nextval'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION route_nextval(regclass) IS 'nextval: from the counter if the sequence is migrated, native otherwise';
+
+CREATE FUNCTION route_currval(regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'seqdist_route_currval'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION route_currval(regclass) IS 'currval: the counter''s if the sequence is migrated, native otherwise';
+
+CREATE FUNCTION route_setval(regclass, bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'seqdist_route_setval'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION route_setval(regclass, bigint) IS 'setval: moves the counter if the sequence is migrated, native otherwise';
+
+CREATE FUNCTION route_setval(regclass, bigint, boolean)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'seqdist_route_setval3'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION route_setval(regclass, bigint, boolean) IS 'setval: moves the counter if the sequence is migrated, native otherwise';
+
+CREATE FUNCTION route_lastval()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'seqdist_route_lastval'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION route_lastval() IS 'lastval: the counter''s or the native value, whichever this session took last';
+
+CREATE FUNCTION identity_nextval(regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'seqdist_identity_nextval'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION identity_nextval(regclass) IS 'the value of an identity column: from the counter if its sequence is migrated';
+
+-- The C side of migrate and rollback.
+CREATE FUNCTION _migrate_register(seq regclass, floor numeric,
+                                  OUT counter_key text, OUT last_value numeric)
+RETURNS record
+AS 'MODULE_PATHNAME', 'seqdist_migrate_register'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION _migrate_register(regclass, numeric) FROM PUBLIC;
+
+CREATE FUNCTION _migrate_fence(seq regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'seqdist_migrate_fence'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION _migrate_fence(regclass) FROM PUBLIC;
+
+CREATE FUNCTION _migrate_release(seq regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'seqdist_migrate_release'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION _migrate_release(regclass) FROM PUBLIC;
+
+CREATE FUNCTION _defer_reload(on_ boolean)
+RETURNS void
+AS 'MODULE_PATHNAME', 'seqdist_defer_reload'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION _defer_reload(boolean) FROM PUBLIC;
+
+CREATE FUNCTION _invalidate_plans(rel regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'seqdist_invalidate_plans'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION _invalidate_plans(regclass) FROM PUBLIC;
+
+CREATE FUNCTION _counter_item_by_key(counter_key text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'seqdist_counter_item_by_key'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION _counter_item_by_key(text) FROM PUBLIC;
+
+-- The scope, resolved under the caller's search_path: ('d', 0) for the
+-- database, ('r', relation) or ('n', schema).
+CREATE FUNCTION _resolve_scope(scope pg_catalog.text, OUT kind pg_catalog."char", OUT objid pg_catalog.oid)
+RETURNS record
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+    IF scope IS NULL THEN
+        kind := 'd';
+        objid := 0;
+        RETURN;
+    END IF;
+    objid := pg_catalog.to_regclass(scope);
+    IF objid IS NOT NULL THEN
+        kind := 'r';
+        RETURN;
+    END IF;
+    objid := pg_catalog.to_regnamespace(scope);
+    IF objid IS NOT NULL THEN
+        kind := 'n';
+        RETURN;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'undefined_object',
+        MESSAGE = pg_catalog.format('no sequence, table or schema named %s', scope),
+        HINT = 'Name a sequence, a table or a schema as in SQL (quote mixed-case names: ''"MyTable"''), or pass NULL for the whole database.';
+END
+$$;
+REVOKE ALL ON FUNCTION _resolve_scope(text) FROM PUBLIC;
+
+-- The sequences of a resolved scope, in name order.
+CREATE FUNCTION _scope_sequences(kind "char", objid oid)
+RETURNS regclass[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rk "char";
+    result regclass[];
+BEGIN
+    IF kind = 'r' THEN
+        SELECT c.relkind INTO rk FROM pg_class c WHERE c.oid = objid;
+        IF rk IS NULL OR rk NOT IN ('S', 'r', 'p') THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'wrong_object_type',
+                MESSAGE = format('"%s" is not a sequence, a table or a schema', objid::regclass),
+                HINT = 'Name a sequence, a table or a schema, or pass NULL for the whole database.';
+        END IF;
+    END IF;
+    WITH users AS (
+        -- column defaults that use a sequence
+        SELECT dep.refobjid AS seq, d.adrelid AS tab
+        FROM pg_depend dep JOIN pg_attrdef d ON d.oid = dep.objid
+        WHERE dep.classid = 'pg_attrdef'::regclass AND dep.refclassid = 'pg_class'::regclass
+        UNION
+        -- identity columns
+        SELECT dep.objid, dep.refobjid
+        FROM pg_depend dep
+        WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+          AND dep.deptype = 'i' AND dep.refobjsubid <> 0
+    ), chosen AS (
+        SELECT c.oid FROM pg_class c
+        WHERE c.relkind = 'S' AND (
+              (kind = 'r' AND c.oid = objid)
+           OR (kind = 'r' AND c.oid IN (SELECT u.seq FROM users u WHERE u.tab = objid))
+           OR (kind = 'n' AND c.relnamespace = objid)
+           OR (kind = 'n' AND c.oid IN (SELECT u.seq FROM users u JOIN pg_class t ON t.oid = u.tab
+                                        WHERE t.relnamespace = objid))
+           OR (kind = 'd' AND c.relnamespace NOT IN ('pg_catalog'::regnamespace,
+                                                     'information_schema'::regnamespace)
+                          AND c.relpersistence <> 't'))
+    )
+    SELECT coalesce(array_agg(c.oid::regclass ORDER BY n.nspname, c.relname), '{}') INTO result
+    FROM chosen ch JOIN pg_class c ON c.oid = ch.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE NOT EXISTS (SELECT FROM pg_depend e
+                      WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e');
+    RETURN result;
+END
+$$;
+REVOKE ALL ON FUNCTION _scope_sequences("char", oid) FROM PUBLIC;
+
+-- Every column that uses seq: defaults that mention it and identity
+-- columns it serves.  native: the default is exactly nextval(seq);
+-- switched: it is exactly seqdist.seqdist_nextval(seq).
+CREATE FUNCTION _column_uses(seq regclass,
+    OUT tablerelid regclass, OUT column_name name, OUT kind text, OUT typid regtype,
+    OUT expr text, OUT native boolean, OUT switched boolean)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT d.adrelid::regclass, a.attname, 'default', a.atttypid::regtype,
+           pg_get_expr(d.adbin, d.adrelid),
+           pg_get_expr(d.adbin, d.adrelid) = format('nextval(%L::regclass)', seq::text),
+           pg_get_expr(d.adbin, d.adrelid) = format('seqdist.seqdist_nextval(%L::regclass)', seq::text)
+    FROM pg_depend dep
+    JOIN pg_attrdef d ON d.oid = dep.objid
+    JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+    WHERE dep.classid = 'pg_attrdef'::regclass AND dep.refclassid = 'pg_class'::regclass
+      AND dep.refobjid = seq
+    UNION ALL
+    SELECT a.attrelid::regclass, a.attname, 'identity', a.atttypid::regtype, NULL, true, true
+    FROM pg_depend dep
+    JOIN pg_attribute a ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid
+    WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+      AND dep.objid = seq AND dep.deptype = 'i' AND a.attidentity <> ''
+    ORDER BY 1, 2
+$$;
+REVOKE ALL ON FUNCTION _column_uses(regclass) FROM PUBLIC;
+
+-- Everything migrate needs to know about seq, and every reason it cannot
+-- be migrated (problems, with an SQLSTATE each in codes).  Positions are
+-- the last value used, in the direction of the increment; seed is where
+-- the counter will be at least.  Reads the counter item if there is one.
+CREATE FUNCTION _examine(seq regclass,
+    OUT problems text[], OUT codes text[], OUT floor numeric, OUT native_position numeric,
+    OUT counter_key text, OUT counter_position numeric, OUT seed numeric)
+RETURNS record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s record;
+    u record;
+    m numeric;
+    item jsonb;
+    ascending boolean;
+    lim numeric;
+BEGIN
+    problems := '{}';
+    codes := '{}';
+    SELECT c.relname, n.nspname, c.relpersistence, c.relowner, q.seqincrement, q.seqmin,
+           q.seqmax, q.seqcycle
+      INTO s
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_sequence q ON q.seqrelid = c.oid
+     WHERE c.oid = seq;
+    ascending := s.seqincrement > 0;
+    IF NOT pg_has_role(s.relowner, 'USAGE') THEN
+        problems := problems || format('permission denied: must be owner of sequence %s', seq);
+        codes := codes || '42501'::text;
+        RETURN;
+    END IF;
+    IF s.relpersistence = 't' THEN
+        problems := problems || 'a temporary sequence'::text;
+        codes := codes || '0A000'::text;
+    END IF;
+    IF s.seqcycle THEN
+        problems := problems || 'a CYCLE sequence: its native side cannot be fenced (it would wrap around and hand out values again)'::text;
+        codes := codes || '0A000'::text;
+    END IF;
+    EXECUTE format('SELECT CASE WHEN is_called THEN last_value::numeric ELSE last_value::numeric - %s END FROM %s',
+                   s.seqincrement, seq)
+       INTO native_position;
+    IF (SELECT count(DISTINCT t.relnamespace)
+          FROM seqdist._column_uses(seq) cu JOIN pg_class t ON t.oid = cu.tablerelid) > 1 THEN
+        problems := problems || 'a sequence shared by columns in several schemas'::text;
+        codes := codes || '55000'::text;
+    END IF;
+
+    FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
+        IF NOT pg_has_role((SELECT t.relowner FROM pg_class t WHERE t.oid = u.tablerelid), 'USAGE') THEN
+            problems := problems || format('permission denied: must be owner of table %s', u.tablerelid);
+            codes := codes || '42501'::text;
+            CONTINUE;
+        END IF;
+        IF u.kind = 'default' AND NOT (u.native OR u.switched) THEN
+            problems := problems || format('the default of %s.%I does more than call nextval: %s',
+                                           u.tablerelid, u.column_name, u.expr);
+            codes := codes || '55000'::text;
+            CONTINUE;
+        END IF;
+        IF u.typid NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype) THEN
+            problems := problems || format('column %s.%I has type %s, not an integer type',
+                                           u.tablerelid, u.column_name, u.typid);
+            codes := codes || '42804'::text;
+            CONTINUE;
+        END IF;
+        EXECUTE format('SELECT %s(%I)::numeric FROM %s', CASE WHEN ascending THEN 'max' ELSE 'min' END,
+                       u.column_name, u.tablerelid)
+           INTO m;
+        IF m IS NOT NULL AND (floor IS NULL OR (ascending AND m > floor) OR (NOT ascending AND m < floor)) THEN
+            floor := m;
+        END IF;
+    END LOOP;
+
+    SELECT r.counter_key INTO counter_key FROM seqdist.sequences r WHERE r.seqrelid = seq;
+    IF counter_key IS NULL THEN
+        counter_key := format('%s.%s.%s', quote_ident(current_database()), quote_ident(s.nspname),
+                              quote_ident(s.relname));
+    END IF;
+    item := seqdist._counter_item_by_key(counter_key);
+    IF item IS NOT NULL THEN
+        counter_position := (item->>'last_value')::numeric;
+        IF (item->>'increment')::numeric <> s.seqincrement
+           OR coalesce((item->>'cycle')::boolean, false) <> s.seqcycle THEN
+            problems := problems || format('counter key %s is already used by a different definition (increment %s%s, here %s%s)',
+                                           counter_key, item->>'increment',
+                                           CASE WHEN (item->>'cycle')::boolean THEN ' CYCLE' ELSE '' END,
+                                           s.seqincrement, CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END);
+            codes := codes || '55000'::text;
+        END IF;
+    END IF;
+
+    seed := native_position;
+    IF floor IS NOT NULL AND ((ascending AND floor > seed) OR (NOT ascending AND floor < seed)) THEN
+        seed := floor;
+    END IF;
+    IF counter_position IS NOT NULL
+       AND ((ascending AND counter_position > seed) OR (NOT ascending AND counter_position < seed)) THEN
+        seed := counter_position;
+    END IF;
+
+    -- the next value must fit every column
+    FOR u IN SELECT * FROM seqdist._column_uses(seq)
+              WHERE typid IN ('smallint'::regtype, 'integer'::regtype) LOOP
+        lim := CASE WHEN u.typid = 'smallint'::regtype THEN 32767 ELSE 2147483647 END;
+        IF (ascending AND seed + s.seqincrement > lim) OR (NOT ascending AND seed + s.seqincrement < -lim - 1) THEN
+            problems := problems || format('column %s.%I (%s) is too small for the counter''s position %s',
+                                           u.tablerelid, u.column_name, u.typid, seed);
+            codes := codes || '22003'::text;
+        END IF;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION _examine(regclass) FROM PUBLIC;
+
+-- Take the locks a migration or rollback of seq needs, tables first (in
+-- OID order) and then the sequence, the order in which inserts take them:
+-- ACCESS EXCLUSIVE on tables whose default changes, SHARE ROW EXCLUSIVE on
+-- the others (no insert until commit, reads go on).
+CREATE FUNCTION _lock_users(seq regclass, defaults_change boolean)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT u.tablerelid, bool_or(u.kind = 'default') AS has_default
+               FROM seqdist._column_uses(seq) u
+              GROUP BY u.tablerelid ORDER BY u.tablerelid::oid LOOP
+        EXECUTE format('LOCK TABLE %s IN %s MODE', t.tablerelid,
+                       CASE WHEN t.has_default AND defaults_change THEN 'ACCESS EXCLUSIVE'
+                            ELSE 'SHARE ROW EXCLUSIVE' END);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION _lock_users(regclass, boolean) FROM PUBLIC;
+
+CREATE FUNCTION _plan(kind "char", objid oid)
+RETURNS TABLE (sequence regclass, action text, object text, detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    seq regclass;
+    e record;
+    u record;
+    p text;
+BEGIN
+    FOREACH seq IN ARRAY seqdist._scope_sequences(kind, objid) LOOP
+        sequence := seq;
+        IF EXISTS (SELECT FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq) THEN
+            action := 'already migrated';
+            object := (SELECT m.counter_key FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq);
+            detail := NULL;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        e := seqdist._examine(seq);
+        IF cardinality(e.problems) > 0 THEN
+            FOREACH p IN ARRAY e.problems LOOP
+                action := 'cannot migrate';
+                object := NULL;
+                detail := p;
+                RETURN NEXT;
+            END LOOP;
+            CONTINUE;
+        END IF;
+        action := 'register';
+        object := e.counter_key;
+        detail := format('counter at least at %s (native position %s, columns %s, counter %s)',
+                         e.seed, e.native_position, coalesce(e.floor::text, 'empty'),
+                         coalesce(e.counter_position::text, 'new'));
+        RETURN NEXT;
+        FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
+            object := format('%s.%I', u.tablerelid, u.column_name);
+            IF u.kind = 'identity' THEN
+                action := 'route identity';
+                detail := format('identity column (%s), values from the counter',
+                                 (SELECT CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END
+                                    FROM pg_attribute a
+                                   WHERE a.attrelid = u.tablerelid AND a.attname = u.column_name));
+            ELSIF u.switched THEN
+                action := 'keep default';
+                detail := u.expr;
+            ELSE
+                action := 'switch default';
+                detail := format('%s -> seqdist.seqdist_nextval(%L::regclass)', u.expr, seq::text);
+            END IF;
+            RETURN NEXT;
+        END LOOP;
+        -- functions whose text names the sequence: routed when they run
+        FOR u IN SELECT pr.oid::regprocedure AS f FROM pg_proc pr
+                  WHERE pr.prosrc LIKE '%' || (SELECT c.relname FROM pg_class c WHERE c.oid = seq) || '%'
+                    AND pr.pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+                    AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass
+                                     AND x.objid = pr.oid AND x.deptype = 'e')
+                  ORDER BY 1::text LOOP
+            action := 'caller';
+            object := u.f::text;
+            detail := 'function text names the sequence: its native calls are routed to the counter';
+            RETURN NEXT;
+        END LOOP;
+        action := 'fence';
+        object := seq::text;
+        detail := 'native nextval fails from the commit on (the sequence is set to its bound)';
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION _plan("char", oid) FROM PUBLIC;
+
+CREATE FUNCTION _migrate(kind "char", objid oid)
+RETURNS TABLE (sequence regclass, status text, detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    seqs regclass[] := seqdist._scope_sequences(kind, objid);
+    -- a sequence or table named: any failure is the call's error
+    single boolean := kind = 'r';
+    total integer := cardinality(seqs);
+    done integer := 0;
+    migrated integer := 0;
+    skipped integer := 0;
+    seq regclass;
+    e record;
+    reg record;
+    st record;
+    u record;
+    msg text;
+    state text;
+BEGIN
+    PERFORM seqdist._defer_reload(true);
+    FOREACH seq IN ARRAY seqs LOOP
+        sequence := seq;
+        BEGIN
+            PERFORM seqdist._lock_users(seq, true);
+            IF EXISTS (SELECT FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq) THEN
+                -- columns that started to use it since: switch them too
+                FOR u IN SELECT * FROM seqdist._column_uses(seq) c WHERE c.kind = 'default' AND c.native LOOP
+                    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT seqdist.seqdist_nextval(%L::regclass)',
+                                   u.tablerelid, u.column_name, seq::text);
+                    INSERT INTO seqdist.migrated_columns VALUES (seq, u.tablerelid, u.column_name, u.kind, u.expr)
+                        ON CONFLICT DO NOTHING;
+                END LOOP;
+                status := 'already migrated';
+                detail := NULL;
+            ELSE
+                e := seqdist._examine(seq);
+                IF cardinality(e.problems) > 0 THEN
+                    RAISE EXCEPTION USING
+                        ERRCODE = e.codes[1],
+                        MESSAGE = format('sequence %s cannot be migrated: %s', seq, array_to_string(e.problems, '; ')),
+                        HINT = 'seqdist.migration_plan() lists what cannot be migrated and why.';
+                END IF;
+                reg := seqdist._migrate_register(seq, e.seed);
+                EXECUTE format('SELECT last_value, is_called FROM %s', seq) INTO st;
+                FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
+                    IF u.kind = 'default' AND u.native THEN
+                        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT seqdist.seqdist_nextval(%L::regclass)',
+                                       u.tablerelid, u.column_name, seq::text);
+                    END IF;
+                    INSERT INTO seqdist.migrated_columns
+                        VALUES (seq, u.tablerelid, u.column_name, u.kind,
+                                CASE WHEN u.kind = 'default' THEN format('nextval(%L::regclass)', seq::text) END)
+                        ON CONFLICT (tablerelid, column_name) DO UPDATE
+                        SET seqrelid = EXCLUDED.seqrelid, kind = EXCLUDED.kind,
+                            original_default = EXCLUDED.original_default;
+                END LOOP;
+                INSERT INTO seqdist.migrated_sequences (seqrelid, counter_key, native_last_value, native_is_called)
+                    VALUES (seq, reg.counter_key, st.last_value, st.is_called);
+                PERFORM seqdist._invalidate_plans(cu.tablerelid)
+                   FROM (SELECT DISTINCT x.tablerelid FROM seqdist._column_uses(seq) x) cu;
+                PERFORM seqdist._invalidate_plans(seq);
+                PERFORM seqdist._migrate_fence(seq);
+                status := 'migrated';
+                detail := format('counter %s at %s', reg.counter_key, reg.last_value);
+                migrated := migrated + 1;
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            IF single THEN
+                RAISE;
+            END IF;
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+            RAISE WARNING USING
+                MESSAGE = CASE WHEN msg LIKE format('sequence %s %%', seq) THEN msg
+                               ELSE format('sequence %s not migrated: %s', seq, msg) END,
+                DETAIL = format('SQLSTATE %s; nothing of this sequence was changed.', state);
+            status := 'skipped';
+            detail := msg;
+            skipped := skipped + 1;
+        END;
+        done := done + 1;
+        IF total > 1 AND (done = total OR done % greatest(total / 10, 1) = 0) THEN
+            RAISE NOTICE 'seqdist migrate: % of % sequences done (% migrated, % skipped)',
+                done, total, migrated, skipped;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    PERFORM seqdist._defer_reload(false);
+END
+$$;
+REVOKE ALL ON FUNCTION _migrate("char", oid) FROM PUBLIC;
+
+CREATE FUNCTION _verify(kind "char", objid oid)
+RETURNS TABLE (sequence regclass, ok boolean, reason text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    seq regclass;
+    s record;
+    u record;
+    st record;
+    item jsonb;
+    key text;
+    pos numeric;
+    m numeric;
+    reasons text[];
+    ascending boolean;
+    columns integer;
+BEGIN
+    FOREACH seq IN ARRAY seqdist._scope_sequences(kind, objid) LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT FROM seqdist.migrated_sequences ms WHERE ms.seqrelid = seq);
+        sequence := seq;
+        reasons := '{}';
+        columns := 0;
+        SELECT q.seqincrement, q.seqmin, q.seqmax, q.seqcycle, q.seqstart INTO s
+          FROM pg_sequence q WHERE q.seqrelid = seq;
+        ascending := s.seqincrement > 0;
+        SELECT r.counter_key INTO key FROM seqdist.sequences r WHERE r.seqrelid = seq;
+        IF key IS NULL THEN
+            reasons := reasons || 'not registered with seqdist'::text;
+        ELSE
+            item := seqdist._counter_item_by_key(key);
+            IF item IS NULL THEN
+                reasons := reasons || format('counter item %s missing', key);
+            ELSE
+                pos := (item->>'last_value')::numeric;
+                IF (item->>'increment')::numeric <> s.seqincrement
+                   OR coalesce((item->>'cycle')::boolean, false) <> s.seqcycle THEN
+                    reasons := reasons || format('the counter''s definition (increment %s) differs from the sequence''s (increment %s)',
+                                                 item->>'increment', s.seqincrement);
+                END IF;
+            END IF;
+        END IF;
+        FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
+            columns := columns + 1;
+            IF u.kind = 'default' AND NOT u.switched THEN
+                reasons := reasons || format('the default of %s.%I is %s', u.tablerelid, u.column_name, u.expr);
+            END IF;
+            IF pos IS NOT NULL AND u.typid IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype) THEN
+                EXECUTE format('SELECT %s(%I)::numeric FROM %s', CASE WHEN ascending THEN 'max' ELSE 'min' END,
+                               u.column_name, u.tablerelid)
+                   INTO m;
+                IF m IS NOT NULL AND ((ascending AND m > pos) OR (NOT ascending AND m < pos)) THEN
+                    reasons := reasons || format('%s.%I holds %s, beyond the counter''s position %s',
+                                                 u.tablerelid, u.column_name, m, pos);
+                END IF;
+            END IF;
+        END LOOP;
+        EXECUTE format('SELECT last_value, is_called FROM %s', seq) INTO st;
+        IF NOT st.is_called OR st.last_value <> (CASE WHEN ascending THEN s.seqmax ELSE s.seqmin END) THEN
+            reasons := reasons || format('the native sequence is not fenced (last_value %s)', st.last_value);
+        END IF;
+        ok := cardinality(reasons) = 0;
+        reason := CASE WHEN ok THEN format('counter %s at %s; %s column(s) switched; native sequence fenced',
+                                           key, pos, columns)
+                       ELSE array_to_string(reasons, '; ') END;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION _verify("char", oid) FROM PUBLIC;
+
+CREATE FUNCTION _rollback(kind "char", objid oid)
+RETURNS TABLE (sequence regclass, status text, detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    seqs regclass[] := seqdist._scope_sequences(kind, objid);
+    -- a sequence or table named: any failure is the call's error
+    single boolean := kind = 'r';
+    total integer := cardinality(seqs);
+    done integer := 0;
+    seq regclass;
+    c record;
+    msg text;
+    state text;
+BEGIN
+    PERFORM seqdist._defer_reload(true);
+    FOREACH seq IN ARRAY seqs LOOP
+        sequence := seq;
+        IF NOT EXISTS (SELECT FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq) THEN
+            status := 'not migrated';
+            detail := NULL;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        BEGIN
+            IF NOT pg_has_role((SELECT r.relowner FROM pg_class r WHERE r.oid = seq), 'USAGE') THEN
+                RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+                    MESSAGE = format('must be owner of sequence %s', seq);
+            END IF;
+            PERFORM seqdist._lock_users(seq, true);
+            FOR c IN SELECT mc.* FROM seqdist.migrated_columns mc
+                      JOIN pg_attribute a ON a.attrelid = mc.tablerelid AND a.attname = mc.column_name
+                                         AND NOT a.attisdropped
+                     WHERE mc.seqrelid = seq AND mc.kind = 'default' LOOP
+                EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s',
+                               c.tablerelid, c.column_name, c.original_default);
+            END LOOP;
+            PERFORM seqdist._invalidate_plans(cu.tablerelid)
+               FROM (SELECT DISTINCT x.tablerelid FROM seqdist._column_uses(seq) x) cu;
+            PERFORM seqdist._invalidate_plans(seq);
+            DELETE FROM seqdist.migrated_columns mc WHERE mc.seqrelid = seq;
+            DELETE FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq;
+            PERFORM seqdist._migrate_release(seq);
+            status := 'rolled back';
+            detail := 'native sequence set beyond the counter''s position at commit';
+        EXCEPTION WHEN OTHERS THEN
+            IF single THEN
+                RAISE;
+            END IF;
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+            RAISE WARNING USING
+                MESSAGE = format('sequence %s not rolled back: %s', seq, msg),
+                DETAIL = format('SQLSTATE %s; nothing of this sequence was changed.', state);
+            status := 'skipped';
+            detail := msg;
+        END;
+        done := done + 1;
+        IF total > 1 AND (done = total OR done % greatest(total / 10, 1) = 0) THEN
+            RAISE NOTICE 'seqdist rollback: % of % sequences done', done, total;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    PERFORM seqdist._defer_reload(false);
+END
+$$;
+REVOKE ALL ON FUNCTION _rollback("char", oid) FROM PUBLIC;
+
+-- The public functions: the scope is resolved under the caller's search_path.
+CREATE FUNCTION migration_plan(scope text DEFAULT NULL)
+RETURNS TABLE (sequence regclass, action text, object text, detail text)
+LANGUAGE sql VOLATILE
+AS $$ SELECT p.* FROM seqdist._resolve_scope($1) r, seqdist._plan(r.kind, r.objid) p $$;
+COMMENT ON FUNCTION migration_plan(text) IS 'what migrate would do for a sequence, table, schema or (NULL) the database, and what it cannot migrate and why; changes nothing';
+REVOKE ALL ON FUNCTION migration_plan(text) FROM PUBLIC;
+
+CREATE FUNCTION migrate(scope text DEFAULT NULL)
+RETURNS TABLE (sequence regclass, status text, detail text)
+LANGUAGE sql VOLATILE
+AS $$ SELECT m.* FROM seqdist._resolve_scope($1) r, seqdist._migrate(r.kind, r.objid) m $$;
+COMMENT ON FUNCTION migrate(text) IS 'register, seed, switch and fence every sequence of a sequence, table, schema or (NULL) the database; one subtransaction per sequence';
+REVOKE ALL ON FUNCTION migrate(text) FROM PUBLIC;
+
+CREATE FUNCTION verify(scope text DEFAULT NULL)
+RETURNS TABLE (sequence regclass, ok boolean, reason text)
+LANGUAGE sql VOLATILE
+AS $$ SELECT v.* FROM seqdist._resolve_scope($1) r, seqdist._verify(r.kind, r.objid) v $$;
+COMMENT ON FUNCTION verify(text) IS 'per migrated sequence: counter beyond every column, same definition, every user switched, native side fenced';
+REVOKE ALL ON FUNCTION verify(text) FROM PUBLIC;
+
+CREATE FUNCTION rollback(scope text DEFAULT NULL)
+RETURNS TABLE (sequence regclass, status text, detail text)
+LANGUAGE sql VOLATILE
+AS $$ SELECT b.* FROM seqdist._resolve_scope($1) r, seqdist._rollback(r.kind, r.objid) b $$;
+COMMENT ON FUNCTION rollback(text) IS 'undo migrate: original defaults, native sequence beyond the counter, unregistered';
+REVOKE ALL ON FUNCTION rollback(text) FROM PUBLIC;
+
+-- Forget the migration of a dropped sequence, table or column.
+CREATE FUNCTION forget_dropped_migrations()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM seqdist.migrated_columns c
+     USING pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_class'::regclass
+       AND ((d.objsubid = 0 AND d.objid IN (c.seqrelid::oid, c.tablerelid::oid))
+         OR (d.objsubid <> 0 AND d.objid = c.tablerelid::oid
+             AND d.object_identity = format('%s.%I', c.tablerelid, c.column_name)));
+    DELETE FROM seqdist.migrated_sequences s
+     USING pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND d.objid = s.seqrelid::oid;
+END
+$$;
+REVOKE ALL ON FUNCTION forget_dropped_migrations() FROM PUBLIC;
+CREATE EVENT TRIGGER seqdist_forget_dropped_migrations ON sql_drop
+    EXECUTE FUNCTION forget_dropped_migrations();
+ALTER EVENT TRIGGER seqdist_forget_dropped_migrations ENABLE ALWAYS;

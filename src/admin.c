@@ -36,6 +36,7 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
+#include "admin.h"
 #include "backend_cache.h"
 #include "counter.h"
 #include "counter_json.h"
@@ -333,6 +334,44 @@ seqdist_register(PG_FUNCTION_ARGS)
 	values[2] = DirectFunctionCall3(numeric_in, CStringGetDatum(counter_int128_text(last)),
 									ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * Registration for a migration (migrate.c): under the key the sequence is
+ * registered with already, or its default key, and with the counter at
+ * least at the native position and, if has_floor, at floor (both the last
+ * value used, in the direction of the increment).  The caller checked
+ * ownership.  Returns the key; *last receives the counter's position.
+ */
+char *
+admin_register_for_migration(Oid relid, bool has_floor, int128 floor, int128 *last)
+{
+	SequenceCatalog cat;
+	char	   *key;
+	int128		position;
+	CounterRef	ref;
+
+	instance_cache_check_preloaded();
+	sequence_catalog_open(relid, ShareRowExclusiveLock, &cat);
+	admin_check_register(relid, &cat, false);
+	key = backend_seq_registered_key(relid);
+	if (key == NULL)
+		key = admin_default_key(relid, cat.name);
+	position = admin_native_position(relid, &cat.params);
+	if (has_floor && (cat.params.increment > 0 ? floor > position : floor < position))
+		position = floor;
+	ref.store = store_current();
+	ref.key = key;
+	ref.client = counter_client_id(MyDatabaseId, relid);
+	ref.seqname = cat.name;
+	registry_check_writable();
+	(void) counter_register(&ref, &cat.params, position,
+							psprintf("seqdist migrate of %s.%s in database %s",
+									 get_namespace_name(get_rel_namespace(relid)), cat.name,
+									 get_database_name(MyDatabaseId)),
+							superuser(), last);
+	registry_insert(relid, key);
+	return key;
 }
 
 /*

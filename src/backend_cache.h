@@ -44,6 +44,7 @@ typedef struct BackendSeq
 	/* currval() state, as native */
 	int64		last;
 	bool		last_valid;
+	uint64		last_tick;		/* nextval_tick when last was set */
 
 	LocalTransactionId lxid;	/* transaction that holds our lock */
 } BackendSeq;

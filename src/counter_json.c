@@ -80,3 +80,17 @@ counter_json_item(const SeqdistStore *store, const char *key)
 	json_decref(item);
 	return out.data;
 }
+
+bool
+counter_json_last_value(const SeqdistStore *store, const char *key, int128 *last_value)
+{
+	json_t	   *item = counter_read_item(store, key);
+	json_t	   *last = item ? json_object_get(json_object_get(item, "last_value"), "N") : NULL;
+	bool		ok;
+
+	ok = last != NULL && json_is_string(last) &&
+		counter_parse_int128(json_string_value(last), last_value);
+	if (item)
+		json_decref(item);
+	return ok;
+}

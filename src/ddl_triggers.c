@@ -39,6 +39,7 @@
 #include "ddl_triggers.h"
 #include "counter.h"
 #include "instance_cache.h"
+#include "migrate.h"
 #include "nextval.h"
 #include "pending_ddl.h"
 #include "pg_compat.h"
@@ -93,6 +94,8 @@ ddl_sequence_altered(Oid relid, List *options)
 		}
 	}
 	nextval_alter_counter(seq, restart, (int128) restart_value - seq->params.increment);
+	/* RESTART or new bounds gave a migrated native sequence room again */
+	migrate_refence(relid);
 	/* other backends reload the definition from the catalog invalidation */
 	CacheInvalidateRelcacheByRelid(relid);
 }
@@ -191,8 +194,11 @@ ddl_truncated(TruncateStmt *stmt)
 				BackendSeq *seq = backend_seq_open(lfirst_oid(sc));
 
 				if (backend_seq_registered(seq, store_current()))
+				{
 					nextval_move_counter(seq, (int128) seq->params.start_value -
 										 seq->params.increment);
+					migrate_refence(seq->relid);
+				}
 			}
 		}
 	}

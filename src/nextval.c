@@ -58,6 +58,12 @@ static bool nextval_allow_rewind = false;
 /* The sequence whose value seqdist_nextval returned last in this session */
 static Oid	nextval_last_relid = InvalidOid;
 
+/* Did a counter hand out this session's latest value (routing.c clears it) */
+bool		nextval_counter_was_last = false;
+
+/* Counts the values this session took, native ones that routing.c saw too */
+uint64		nextval_tick = 0;
+
 void
 nextval_init(void)
 {
@@ -99,17 +105,22 @@ nextval_from_instance(BackendSeq *seq, const SeqdistStore *store, CounterBlock *
 		seq->slot = instance_cache_slot(seq->relid);
 }
 
-Datum
-seqdist_nextval(PG_FUNCTION_ARGS)
+/*
+ * The next value of relid from its counter.  check_access makes the native
+ * nextval check (USAGE or UPDATE on the sequence); the identity path of a
+ * migrated column checks the table instead, as native identity does.
+ */
+int64
+nextval_counter_value(Oid relid, bool check_access)
 {
-	Oid			relid = PG_GETARG_OID(0);
 	const SeqdistStore *store;
 	BackendSeq *seq;
 	int64		value;
 
 	instance_cache_check_preloaded();
 	seq = backend_seq_open(relid);
-	backend_seq_check_access(seq, ACL_USAGE | ACL_UPDATE);
+	if (check_access)
+		backend_seq_check_access(seq, ACL_USAGE | ACL_UPDATE);
 	if (seq->persistence != RELPERSISTENCE_TEMP)
 		PreventCommandIfReadOnly("nextval()");
 	PreventCommandIfParallelMode("nextval()");
@@ -141,8 +152,16 @@ seqdist_nextval(PG_FUNCTION_ARGS)
 
 	seq->last = value;
 	seq->last_valid = true;
+	seq->last_tick = ++nextval_tick;
 	nextval_last_relid = relid;
-	PG_RETURN_INT64(value);
+	nextval_counter_was_last = true;
+	return value;
+}
+
+Datum
+seqdist_nextval(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(nextval_counter_value(PG_GETARG_OID(0), true));
 }
 
 Datum
@@ -243,7 +262,7 @@ nextval_alter_counter(BackendSeq *seq, bool restart, int128 restart_position)
 	pending_ddl_redefine(seq->relid, restart);
 }
 
-static int64
+int64
 nextval_setval(Oid relid, int64 value, bool iscalled)
 {
 	BackendSeq *seq;
@@ -271,6 +290,7 @@ nextval_setval(Oid relid, int64 value, bool iscalled)
 	{
 		seq->last = value;
 		seq->last_valid = true;
+		seq->last_tick = ++nextval_tick;
 	}
 	return value;
 }

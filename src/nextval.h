@@ -31,4 +31,29 @@ extern void nextval_discard_cached(BackendSeq *seq);
  */
 extern void nextval_alter_counter(BackendSeq *seq, bool restart, int128 restart_position);
 
+/*
+ * The next value of registered sequence relid from its counter, as
+ * seqdist_nextval returns it; check_access: the native privilege check.
+ */
+extern int64 nextval_counter_value(Oid relid, bool check_access);
+
+/* seqdist_setval's work: move the counter, as setval(relid, value, iscalled) */
+extern int64 nextval_setval(Oid relid, int64 value, bool iscalled);
+
+/*
+ * Whether the session's latest sequence value came from a counter (true)
+ * or from a native sequence that routing.c saw (false): lastval's answer.
+ */
+extern bool nextval_counter_was_last;
+
+/*
+ * Bumped for every value the session takes (counter values, and native
+ * ones routing.c sees), so that currval can tell which side was last.
+ */
+extern uint64 nextval_tick;
+
+/* The SQL entry points routing.c calls directly */
+extern Datum seqdist_currval(PG_FUNCTION_ARGS);
+extern Datum seqdist_lastval(PG_FUNCTION_ARGS);
+
 #endif							/* SEQDIST_NEXTVAL_H */

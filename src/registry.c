@@ -24,6 +24,7 @@
 #include "utils/lsyscache.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "registry.h"
@@ -54,9 +55,20 @@ registry_lookup(Oid relid, RegistryEntry *out)
 	Datum		args[1] = {ObjectIdGetDatum(relid)};
 	bool		found;
 
+	/*
+	 * Read like a catalog, with the latest snapshot: the caller holds the
+	 * sequence's lock, which a registration holds until it commits, so this
+	 * sees every registration that committed before the lock was granted,
+	 * even when the statement's snapshot is older (COPY takes its snapshot
+	 * before it waits for the table's lock, and then reads the column
+	 * default that the migration switched from the catalog).  An error
+	 * leaves the snapshot to the (sub)transaction's abort.
+	 */
+	PushActiveSnapshot(GetLatestSnapshot());
 	registry_execute("SELECT counter_key, coalesce(block_size, 0), strict "
 					 "FROM seqdist.sequences WHERE seqrelid OPERATOR(pg_catalog.=) $1",
 					 1, argtypes, args, NULL, SPI_OK_SELECT, "read seqdist.sequences");
+	PopActiveSnapshot();
 	found = (SPI_processed == 1);
 	if (found)
 	{
@@ -137,6 +149,22 @@ registry_update(Oid relid, const char *assignment, Oid argtype, Datum arg, bool 
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 	}
 	PG_END_TRY();
+	if (found)
+		CacheInvalidateRelcacheByRelid(relid);
+	return found;
+}
+
+bool
+registry_delete(Oid relid)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	bool		found;
+
+	registry_execute("DELETE FROM seqdist.sequences WHERE seqrelid OPERATOR(pg_catalog.=) $1",
+					 1, argtypes, args, NULL, SPI_OK_DELETE, "remove the registration");
+	found = (SPI_processed == 1);
+	SPI_finish();
 	if (found)
 		CacheInvalidateRelcacheByRelid(relid);
 	return found;

@@ -34,4 +34,7 @@ extern void registry_insert(Oid relid, const char *key);
 extern bool registry_update(Oid relid, const char *assignment, Oid argtype,
 							Datum arg, bool isnull);
 
+/* Remove relid's registration and tell every backend; false when there was none */
+extern bool registry_delete(Oid relid);
+
 #endif							/* SEQDIST_REGISTRY_H */

@@ -15,6 +15,8 @@
  *	admin.c				create_table, health, register, counter_item, ...
  *	ddl_triggers.c		the ALTER SEQUENCE and DROP event triggers
  *	pending_ddl.c		counter changes of DDL, made at commit
+ *	routing.c			native sequence calls of migrated sequences to counters
+ *	migrate.c			migration: registration at a floor, the native fence
  *	stats.c				the seqdist.stats view
  *	backend_cache.c		tier 3: each backend's state and CACHE n values
  *	registry.c			the seqdist.sequences table
@@ -49,6 +51,7 @@
 #include "block_size.h"
 #include "credentials.h"
 #include "ddl_triggers.h"
+#include "migrate.h"
 #include "dynamo.h"
 #include "http.h"
 #include "instance_cache.h"
@@ -56,6 +59,7 @@
 #include "pending_ddl.h"
 #include "refill_policy.h"
 #include "refill_worker.h"
+#include "routing.h"
 #include "store.h"
 
 PG_MODULE_MAGIC;
@@ -82,6 +86,8 @@ _PG_init(void)
 	nextval_init();
 	ddl_triggers_init(preloading);
 	pending_ddl_init();
+	routing_init(preloading);
+	migrate_init();
 
 	MarkGUCPrefixReserved("seqdist");
 }

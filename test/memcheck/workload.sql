@@ -307,6 +307,24 @@ BEGIN
     END LOOP;
     RETURN false;
 END $$;
+-- migration: plan, migrate, the routed calls, COPY into an identity
+-- column, verify, rollback
+CREATE SCHEMA mig;
+CREATE TABLE mig.s (id serial PRIMARY KEY, v text);
+CREATE TABLE mig.i (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
+INSERT INTO mig.s (v) VALUES ('a'), ('b');
+INSERT INTO mig.i (v) VALUES ('a');
+SELECT tap((SELECT count(*)::text FROM seqdist.migration_plan('mig') WHERE action = 'register'), '2', 'migration: plan');
+SELECT tap((SELECT string_agg(status, ',' ORDER BY sequence::text) FROM seqdist.migrate('mig')), 'migrated,migrated', 'migration: migrate');
+INSERT INTO mig.s (v) VALUES ('c');
+INSERT INTO mig.i (v) VALUES ('c');
+SELECT tap((currval('mig.s_id_seq') = (SELECT max(id) FROM mig.s))::text, 'true', 'migration: currval routed');
+SELECT tap(try($$SELECT nextval('mig.i_id_seq'), lastval(), setval('mig.s_id_seq', 1000000), nextval(('mig.' || 's_id_seq')::text)$$), 'ok', 'migration: nextval, lastval, setval routed');
+COPY mig.i (v) FROM PROGRAM 'printf "x\ny\n"';
+SELECT tap((SELECT count(*)::text FROM mig.i), '4', 'migration: COPY into an identity column');
+SELECT tap((SELECT string_agg(ok::text, ',') FROM seqdist.verify('mig')), 'true,true', 'migration: verify');
+SELECT tap((SELECT string_agg(status, ',') FROM seqdist.rollback('mig')), 'rolled back,rolled back', 'migration: rollback');
+SELECT tap(try($$INSERT INTO mig.i (v) VALUES ('native')$$), 'ok', 'migration: native values after rollback');
 CREATE SEQUENCE pb_cached;
 SELECT status FROM seqdist.register('pb_cached');
 SELECT seqdist.set_block_size('pb_cached', 20);

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The migration benchmark, on one throwaway cluster with seqdist preloaded
+# and a local DynamoDB on 127.0.0.1:
+#
+#  1. What routing costs a query that touches no sequence: pgbench running
+#     "SELECT 1" against a database where the planner hook routes (the
+#     extension installed, a sequence migrated), against a database of the
+#     same cluster without the extension (the hook returns at once), and
+#     against the same cluster restarted without seqdist loaded (no hook).
+#     Runs alternate; the median tps of each is printed with the ratios.
+#  2. How long migrate and rollback take for a schema of N tables, each
+#     with a bigserial column (with --latency-ms added to every DynamoDB
+#     request, as the local DynamoDB's "delay" fault).
+#
+# A result never fails the run: the exit status is non-zero only when
+# something broke.
+#
+#   bash test/bench_migrate.sh [--no-build] [--seconds N] [--repeats N]
+#                              [--tables N] [--latency-ms N]
+set -eu
+SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$SEQDIST_ROOT/test/lib.sh"
+
+usage() {
+	cat <<'USAGE'
+usage: bash test/bench_migrate.sh [options]
+  --no-build       use the installed seqdist
+  --seconds N      duration of each pgbench run of "SELECT 1" (default 5)
+  --repeats N      pgbench runs of each configuration, alternating (default 5)
+  --tables N       tables (one bigserial sequence each) migrated and rolled back (default 1000; 0: skip)
+  --latency-ms N   add N ms to every DynamoDB request during migrate and rollback
+USAGE
+}
+
+ORIG_ARGS=("$@")
+NO_BUILD=
+SECONDS_EACH=5
+REPEATS=5
+TABLES=1000
+LATENCY_MS=0
+need_int() { case "${2:-}" in '' | *[!0-9]*) usage >&2; die "$1 needs a non-negative integer, got '${2:-}'" ;; esac; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+		--no-build) NO_BUILD=1; shift ;;
+		--seconds) need_int "$1" "${2:-}"; SECONDS_EACH=$2; shift 2 ;;
+		--repeats) need_int "$1" "${2:-}"; REPEATS=$2; shift 2 ;;
+		--tables) need_int "$1" "${2:-}"; TABLES=$2; shift 2 ;;
+		--latency-ms) need_int "$1" "${2:-}"; LATENCY_MS=$2; shift 2 ;;
+		-h | --help) usage; exit 0 ;;
+		*) usage >&2; die "unknown option '$1'" ;;
+	esac
+done
+[ "$SECONDS_EACH" -ge 1 ] && [ "$REPEATS" -ge 1 ] || die "--seconds and --repeats must be at least 1"
+[ -n "$NO_BUILD" ] && export SEQDIST_NO_BUILD=1
+seqdist_bootstrap test/bench_migrate.sh "${ORIG_ARGS[@]}"
+
+seqdist_test_credentials
+seqdist_start_local_stack bench-migrate
+PSQL=("$SEQDIST_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PGPORT_LOCAL" -U postgres)
+PGBENCH=("$SEQDIST_PG_BIN/pgbench" -n -h "$WORK" -p "$PGPORT_LOCAL" -U postgres)
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+now() { date +%s.%N; }
+
+"${PSQL[@]}" -d postgres -c 'CREATE DATABASE routed' -c 'CREATE DATABASE plain'
+"${PSQL[@]}" -d routed <<'SQL'
+CREATE EXTENSION seqdist;
+SELECT seqdist.create_table() \gset
+CREATE TABLE orders (id bigserial PRIMARY KEY, v text);
+SELECT count(*) AS migrated FROM seqdist.migrate('orders') WHERE status = 'migrated' \gset
+\if :migrated
+\else
+\echo 'the benchmark table was not migrated'
+\quit 3
+\endif
+SQL
+printf 'SELECT 1;\n' >"$WORK/select1.sql"
+
+tps() {
+	"${PGBENCH[@]}" -T "$SECONDS_EACH" -f "$WORK/select1.sql" "$1" 2>"$WORK/pgbench.err" |
+		awk '/^tps = / { print $3 }'
+}
+
+say "routing's cost for SELECT 1 (pgbench, 1 client, ${SECONDS_EACH}s runs, $REPEATS of each, alternating)"
+routed=() plain=()
+for _ in $(seq 1 "$REPEATS"); do
+	routed+=("$(tps routed)")
+	plain+=("$(tps plain)")
+done
+"$SEQDIST_PG_BIN/pg_ctl" -D "$WORK/pgdata" -m fast -w stop >/dev/null
+sed -i "s/^shared_preload_libraries = 'seqdist'/shared_preload_libraries = ''/" "$WORK/pgdata/postgresql.conf"
+"$SEQDIST_PG_BIN/pg_ctl" -D "$WORK/pgdata" -l "$WORK/postgresql.log" -w start >/dev/null
+unloaded=()
+for _ in $(seq 1 "$REPEATS"); do unloaded+=("$(tps plain)"); done
+"$SEQDIST_PG_BIN/pg_ctl" -D "$WORK/pgdata" -m fast -w stop >/dev/null
+sed -i "s/^shared_preload_libraries = ''/shared_preload_libraries = 'seqdist'/" "$WORK/pgdata/postgresql.conf"
+"$SEQDIST_PG_BIN/pg_ctl" -D "$WORK/pgdata" -l "$WORK/postgresql.log" -w start >/dev/null
+m_routed=$(median "${routed[@]}")
+m_plain=$(median "${plain[@]}")
+m_unloaded=$(median "${unloaded[@]}")
+printf '    %-52s %10s tps  (runs: %s)\n' "routing on (extension installed, a sequence migrated)" "$m_routed" "${routed[*]}"
+printf '    %-52s %10s tps  (runs: %s)\n' "hook installed, database without the extension" "$m_plain" "${plain[*]}"
+printf '    %-52s %10s tps  (runs: %s)\n' "seqdist not loaded (same cluster, restarted)" "$m_unloaded" "${unloaded[*]}"
+awk -v r="$m_routed" -v p="$m_plain" -v u="$m_unloaded" 'BEGIN {
+	printf "    routing on / not loaded: %.3f   routing on / without the extension: %.3f\n", r / u, r / p }'
+
+if [ "$TABLES" -gt 0 ]; then
+	say "migrate and rollback of $TABLES tables (one bigserial each) in one call each, added DynamoDB latency ${LATENCY_MS} ms"
+	# one call migrates the whole schema in one transaction, which locks
+	# every table, its sequence and its index until it commits
+	locks=$(( (TABLES * 4) / 100 + 64 ))
+	echo "max_locks_per_transaction = $locks" >>"$WORK/pgdata/postgresql.conf"
+	"$SEQDIST_PG_BIN/pg_ctl" -D "$WORK/pgdata" -m fast -w restart -l "$WORK/postgresql.log" >/dev/null
+	"${PSQL[@]}" -d postgres -c 'CREATE DATABASE scale'
+	"${PSQL[@]}" -d scale -c 'CREATE EXTENSION seqdist' -c 'CREATE SCHEMA app'
+	for from in $(seq 1 1000 "$TABLES"); do
+		to=$((from + 999 < TABLES ? from + 999 : TABLES))
+		"${PSQL[@]}" -d scale -c "DO \$\$ BEGIN FOR i IN $from .. $to LOOP
+			EXECUTE format('CREATE TABLE app.t%s (id bigserial PRIMARY KEY, v text)', i);
+			EXECUTE format('INSERT INTO app.t%s (v) VALUES (''x'')', i);
+		END LOOP; END \$\$"
+	done
+	if [ "$LATENCY_MS" -gt 0 ]; then
+		seqdist_dynamo_control faults "{\"rules\":[{\"target\":\"*\",\"mode\":\"delay\",\"ms\":$LATENCY_MS}]}" >/dev/null
+	fi
+	t0=$(now)
+	n=$("${PSQL[@]}" -d scale -At -c "SET client_min_messages = warning" \
+		-c "SELECT count(*) FROM seqdist.migrate('app') WHERE status = 'migrated'")
+	t1=$(now)
+	ok=$("${PSQL[@]}" -d scale -At -c "SELECT count(*) FROM seqdist.verify('app') WHERE ok")
+	t2=$(now)
+	r=$("${PSQL[@]}" -d scale -At -c "SET client_min_messages = warning" \
+		-c "SELECT count(*) FROM seqdist.rollback('app') WHERE status = 'rolled back'")
+	t3=$(now)
+	awk -v n="$n" -v ok="$ok" -v r="$r" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v N="$TABLES" 'BEGIN {
+		printf "    migrate:  %d of %d sequences in %.1f s (%.1f ms each)\n", n, N, t1 - t0, (t1 - t0) * 1000 / N
+		printf "    verify:   %d ok in %.1f s\n", ok, t2 - t1
+		printf "    rollback: %d in %.1f s (%.1f ms each)\n", r, t3 - t2, (t3 - t2) * 1000 / N }'
+	[ "$n" = "$TABLES" ] && [ "$ok" = "$TABLES" ] && [ "$r" = "$TABLES" ] || die "not every sequence was migrated, verified and rolled back"
+fi
