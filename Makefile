@@ -1,4 +1,6 @@
 # seqdist: PostgreSQL sequences backed by DynamoDB counters (PGXS build)
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 
 MODULE_big = seqdist
 OBJS = \

@@ -1,4 +1,5 @@
 /* seqdist--1.0--1.1.sql: upgrade the SQL objects of seqdist 1.0 to 1.1 */
+-- Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 
 \echo Use "ALTER EXTENSION seqdist UPDATE TO '1.1'" to load this file. \quit
 

@@ -1,4 +1,5 @@
 /* seqdist--1.0.sql: sequences whose values come from DynamoDB counters */
+-- Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 
 \echo Use "CREATE EXTENSION seqdist" to load this file. \quit
 

@@ -18,6 +18,8 @@
  * no native nextval can move the sequence while its position is read and
  * the counter item written.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -3,6 +3,8 @@
  * admin.h
  *		What the migration functions share with seqdist.register.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_ADMIN_H

@@ -30,6 +30,8 @@
  * RowExclusiveLock is taken once per transaction and owned by the top
  * transaction, as native sequences do.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -3,6 +3,8 @@
  * backend_cache.h
  *		Tier 3: what one backend knows and holds about each sequence.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_BACKEND_CACHE_H

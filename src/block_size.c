@@ -16,6 +16,8 @@
  * The functions are pure arithmetic on their arguments and the settings, so
  * the instance cache may call them under a slot's spinlock.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -3,6 +3,8 @@
  * block_size.h
  *		How many values one reservation from DynamoDB takes.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_BLOCK_SIZE_H

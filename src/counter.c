@@ -26,6 +26,8 @@
  *
  * Locking: none on this side; see counter_item.c.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

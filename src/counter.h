@@ -3,6 +3,8 @@
  * counter.h
  *		Tier 1: the counter item in DynamoDB and block reservation from it.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_COUNTER_H

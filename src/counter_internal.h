@@ -6,6 +6,8 @@
  *		item), counter.c (reserving blocks) and counter_share.c (who shares
  *		a counter and which changes are allowed).
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_COUNTER_INTERNAL_H

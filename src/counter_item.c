@@ -37,6 +37,8 @@
  * item one at a time; that, and every write being conditional on what was
  * read, is what keeps clients of one counter apart.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

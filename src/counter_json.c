@@ -11,6 +11,8 @@
  * becomes null rather than an
  * error, so that a damaged item can still be looked at.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

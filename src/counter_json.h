@@ -3,6 +3,8 @@
  * counter_json.h
  *		A counter item as plain JSON, for seqdist.counter_item().
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_COUNTER_JSON_H

@@ -12,6 +12,8 @@
  * into outcomes the SQL layer can report without knowing DynamoDB's error
  * types.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -3,6 +3,8 @@
  * counter_table.h
  *		Administration of the DynamoDB table that holds the counter items.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_COUNTER_TABLE_H

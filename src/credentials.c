@@ -43,6 +43,8 @@
  * Locking: none here; the shared cache of temporary credentials has its
  * own (credentials_cache.c).
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

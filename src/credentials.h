@@ -3,6 +3,8 @@
  * credentials.h
  *		Where AWS credentials come from.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_CREDENTIALS_H

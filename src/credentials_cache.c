@@ -33,6 +33,8 @@
  * the request, on ERROR (PG_CATCH) and at exit (before_shmem_exit), and
  * then the condition variable is broadcast.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -4,6 +4,8 @@
  *		Temporary credentials of the remote providers, cached once per
  *		instance in shared memory and refreshed ahead of their expiry.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_CREDENTIALS_CACHE_H

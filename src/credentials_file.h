@@ -4,6 +4,8 @@
  *		The parser of the AWS shared credentials file (no PostgreSQL
  *		dependency, so that it can be fuzzed on its own).
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_CREDENTIALS_FILE_H

@@ -5,6 +5,8 @@
  *		the timestamps of every provider (no PostgreSQL dependency, so that
  *		they can be fuzzed on their own).
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_CREDENTIALS_PARSE_H

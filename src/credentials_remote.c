@@ -38,6 +38,8 @@
  * Locking: none; the caching and the single refresher are
  * credentials_cache.c's business.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

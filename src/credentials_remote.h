@@ -4,6 +4,8 @@
  *		The credential providers that answer over HTTP: web identity (STS),
  *		container credentials, EC2 instance metadata.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_CREDENTIALS_REMOTE_H

@@ -17,6 +17,8 @@
  * instance takes a value meanwhile; RESTART moves the counter under the
  * instance cache slot's fetching token (nextval_move_counter).
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

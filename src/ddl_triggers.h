@@ -3,6 +3,8 @@
  * ddl_triggers.h
  *		Keeping counters in step with DDL on registered sequences.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_DDL_TRIGGERS_H

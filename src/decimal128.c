@@ -8,6 +8,8 @@
  * digits, DynamoDB's precision, always fit in an int128, so parsing cannot
  * overflow.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

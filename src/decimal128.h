@@ -6,6 +6,8 @@
  * Pure C on PostgreSQL's int128 type, with no allocation, so that the
  * libFuzzer harness in test/fuzz can link it alone.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_DECIMAL128_H

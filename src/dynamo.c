@@ -21,6 +21,8 @@
  * backoff, the transfer) only interruptibly and never while holding a lock
  * of seqdist's.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -3,6 +3,8 @@
  * dynamo.h
  *		DynamoDB API calls: signing, retries and error mapping.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_DYNAMO_H

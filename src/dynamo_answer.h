@@ -5,6 +5,8 @@
  *		numbers and the counter item's attributes (no PostgreSQL backend
  *		dependency, so that it can be fuzzed on its own).
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_DYNAMO_ANSWER_H

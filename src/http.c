@@ -40,6 +40,8 @@
  *
  * Locking: none; the handles and the transfer state are process-local.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -4,6 +4,8 @@
  *		The HTTP transport: libcurl handles of this process, one request or
  *		a batch of concurrent ones at a time.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_HTTP_H

@@ -58,6 +58,8 @@
  *	  hands (DROP, eviction).  A slot that changes hands keeps its mutex and
  *	  condition variable, and gets a new generation.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -4,6 +4,8 @@
  *		Tier 2: blocks of values reserved by this PostgreSQL instance, in
  *		shared memory, shared by all backends.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_INSTANCE_CACHE_H

@@ -7,6 +7,8 @@
  *
  * See instance_cache.c for the design and the locking rules.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_INSTANCE_CACHE_INTERNAL_H

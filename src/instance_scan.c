@@ -14,6 +14,8 @@
  * under a definition that changed meanwhile is never handed out.  The
  * locking rules are those of instance_cache.c.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -22,6 +22,8 @@
  * Locking: the callers hold ShareRowExclusiveLock on each sequence (taken
  * by the registration) until commit.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -3,6 +3,8 @@
  * migrate.h
  *		The fence on migrated native sequences, set and removed at commit.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_MIGRATE_H

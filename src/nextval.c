@@ -24,6 +24,8 @@
  * (setval, RESTART) holds the instance cache slot's fetching token while it
  * writes to DynamoDB, so no block reservation of this instance races it.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -4,6 +4,8 @@
  *		The nextval-compatible SQL entry points and the counter moves they
  *		share with ALTER SEQUENCE.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_NEXTVAL_H

@@ -32,6 +32,8 @@
  * can only make seqdist refuse more (a client left in the clients set, a
  * definition the native sequence does not have; the next ALTER repairs it).
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

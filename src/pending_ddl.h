@@ -4,6 +4,8 @@
  *		Changes of counter items that DDL asks for and that wait for the
  *		transaction to commit.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_PENDING_DDL_H

@@ -13,6 +13,8 @@
  * later), MarkGUCPrefixReserved (15 and later), pg_class_aclcheck and
  * PG_WAIT_EXTENSION (which 17 still accepts beside WaitEventExtensionNew).
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_PG_COMPAT_H

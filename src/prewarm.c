@@ -32,6 +32,8 @@
  * Locking: a scan of the instance cache (instance_scan.c) for the dump;
  * the file is the refill worker's alone.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

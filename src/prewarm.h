@@ -5,6 +5,8 @@
  *		directory so that the refill worker can reserve their blocks right
  *		after a restart.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_PREWARM_H

@@ -20,6 +20,8 @@
  * Everything here works on the worker's own copy of RefillDemand, outside
  * any lock.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

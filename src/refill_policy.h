@@ -3,6 +3,8 @@
  * refill_policy.h
  *		The refill worker's policy: demand estimate, job size and backoff.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_REFILL_POLICY_H

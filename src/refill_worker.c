@@ -54,6 +54,8 @@
  * mode only while it scans the slots, and a slot's spinlock only to copy
  * from or into it; it calls DynamoDB holding neither.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

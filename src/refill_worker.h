@@ -3,6 +3,8 @@
  * refill_worker.h
  *		The background worker that reserves blocks ahead of need.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_REFILL_WORKER_H

@@ -10,6 +10,8 @@
  * relcache invalidation of the sequence, which is how other backends learn
  * that their cached registration is stale (backend_cache.c).
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -3,6 +3,8 @@
  * registry.h
  *		seqdist.sequences: which native sequences draw from which counter.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_REGISTRY_H

@@ -31,6 +31,8 @@
  * starts, with the fix; anything else meets the native sequence at its
  * bound.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

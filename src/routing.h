@@ -4,6 +4,8 @@
  *		The planner hook that routes native sequence calls of migrated
  *		sequences to their counters.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_ROUTING_H

@@ -40,6 +40,8 @@
  *	sigv4.c				AWS Signature Version 4 (no PostgreSQL dependency)
  *	pg_compat.h			what differs between PostgreSQL 15, 16 and 17
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -8,6 +8,8 @@
  * needs it reads it here, from the syscache, with native sequence.c's
  * messages and SQLSTATEs when the relation is missing or is not a sequence.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -3,6 +3,8 @@
  * sequence_catalog.h
  *		What PostgreSQL's catalogs say about a native sequence.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_SEQUENCE_CATALOG_H

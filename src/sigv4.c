@@ -20,6 +20,8 @@
  * leave stale copies), and wiped before they are freed: the canonical
  * request carries the session token, and "AWS4" + secret is the key itself.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "sigv4.h"

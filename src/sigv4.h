@@ -10,6 +10,8 @@
  * linked into a standalone test program and checked against AWS's published
  * test vectors and an independent implementation.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_SIGV4_H

@@ -29,6 +29,8 @@
  * in shared mode, each slot's spinlock for its copy); rows are built after
  * the scan has ended.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

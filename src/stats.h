@@ -4,6 +4,8 @@
  *		What each instance cache slot and its DynamoDB calls did, for the
  *		seqdist.stats view.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_STATS_H

@@ -17,6 +17,8 @@
  *
  * Locking: none; the store is built per process from its own settings.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -3,6 +3,8 @@
  * store.h
  *		Which DynamoDB table the counters live in: endpoint, region, table.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SEQDIST_STORE_H

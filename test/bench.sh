@@ -13,6 +13,8 @@
 # Like test/demo.sh: installs the dependencies and builds/installs seqdist
 # first (unless --no-build), and when run as root re-runs itself as an
 # unprivileged user.  Stops everything it started.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 set -eu
 SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SEQDIST_ROOT/test/lib.sh"

@@ -1,4 +1,5 @@
 -- bench.sql: the objects test/bench.sh measures (run once, on a fresh cluster).
+-- Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 --
 --   s_cache1, s_cache1000   native sequences, CACHE 1 and CACHE 1000
 --   n1                      native, CACHE 1 (pgbench SELECT nextval)

@@ -8,6 +8,8 @@
 # missed; it exits non-zero only if something broke.
 #
 #   bash test/bench_latency.sh [--no-build] [--seconds N] [--latency-ms N]
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 set -eu
 SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SEQDIST_ROOT/test/lib.sh"

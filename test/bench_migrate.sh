@@ -17,6 +17,8 @@
 #
 #   bash test/bench_migrate.sh [--no-build] [--seconds N] [--repeats N]
 #                              [--tables N] [--latency-ms N]
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 set -eu
 SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SEQDIST_ROOT/test/lib.sh"

@@ -8,6 +8,8 @@
 # executed, file by file, and TAP: one test, that the total reaches the
 # target (default 92).  Also writes BUILD_DIR/coverage.info and an HTML
 # report in BUILD_DIR/html (lcov, genhtml).
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 set -u
 dir=${1:?usage: coverage_report.sh BUILD_DIR [TARGET_PERCENT]}
 target=${2:-92}

@@ -42,6 +42,8 @@
  *   [--path P] [--auth-token T] [--role-arn A] [--web-identity-token T]
  *   [--source-credentials AKID:SECRET] [--region R] [--external-id X]
  *   --announce: once listening, print "PORT PID" on stdout, and nothing more.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 'use strict';
 

@@ -24,6 +24,8 @@
 # "N passed, N failed, N skipped"; exits 0 if nothing failed, 1 otherwise,
 # and 77 after a line "skipped: ..." when debootstrap cannot reach the
 # Debian archive.  test/run_all.sh runs it as the suite pg17.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 set -u
 SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SEQDIST_ROOT/test/lib.sh"

@@ -2,6 +2,8 @@
 # The demo: builds and installs seqdist, starts a throwaway PostgreSQL with
 # seqdist preloaded and a local DynamoDB (dynalite) on 127.0.0.1, shows a
 # table whose id defaults to seqdist_nextval(), and stops what it started.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 set -eu
 SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SEQDIST_ROOT/test/lib.sh"

@@ -1,3 +1,4 @@
+-- Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 \set ECHO queries
 \pset footer off
 -- seqdist demo: a legacy table keeps its DEFAULT, values now come from DynamoDB

@@ -13,6 +13,8 @@
 # The one client of the control API: the shell scripts (seqdist_dynamo_control
 # in lib.sh), the TAP tests (SeqdistTest.pm), memcheck.sh (also from SQL) and
 # the self-test all go through it.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 set -eu
 
 usage() {

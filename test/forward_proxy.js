@@ -8,6 +8,8 @@
  *
  * Usage: node forward_proxy.js --log-file PATH [--port N] [--announce]
  *   --announce: once listening, print "PORT PID" on stdout, and nothing more.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 'use strict';
 

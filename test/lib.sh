@@ -2,6 +2,8 @@
 #
 # Everything here talks to 127.0.0.1 only and stops only the processes it
 # started, by their pid.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 
 SEQDIST_PG_MAJOR=15
 # The PostgreSQL installation to build against and test with: Debian's

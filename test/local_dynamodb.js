@@ -64,6 +64,8 @@
  * --max-skew-s: accepted clock skew of X-Amz-Date (default 900, as AWS; 0 = off).
  * --keepalive-ms: idle timeout of client connections (default 0 = never).
  * The pid and port files are removed on a clean exit.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 'use strict';
 

@@ -9,6 +9,8 @@
  * every fault mode, the statistics, the control script and clean shutdown.
  * Output is TAP; the exit status is non-zero if any check fails.  The child
  * is always stopped (by its pid), even when a check throws.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 'use strict';
 

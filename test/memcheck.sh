@@ -22,6 +22,8 @@
 #
 # As a suite of test/run_all.sh:
 #   wanted memcheck && run_tap memcheck bash "$SEQDIST_ROOT/test/memcheck.sh"
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 set -u
 SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SEQDIST_ROOT/test/lib.sh"

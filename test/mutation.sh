@@ -12,6 +12,8 @@
 # As root or as a user with sudo, like test/run_all.sh (which it runs); not
 # part of the default run.  A mutation is caught when its suites fail: each
 # one undoes a guarantee a test states, so a failing test must name it.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 set -u
 SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SEQDIST_ROOT/test/lib.sh"

@@ -12,6 +12,8 @@
  * the order reserved), then leaves.  Credentials come from the environment
  * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN).  A summary
  * goes to stderr; the exit status is 0 only if every step worked.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 'use strict';
 

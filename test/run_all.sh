@@ -12,6 +12,8 @@
 # Installs what it needs first (Debian packages, the pinned npm packages),
 # builds and installs the extension.  PostgreSQL refuses to run as root, so
 # when run as root the tests themselves run as an unprivileged user.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 set -u
 SEQDIST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$SEQDIST_ROOT/test/lib.sh"

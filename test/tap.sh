@@ -2,6 +2,8 @@
 #
 # report STATUS DESCRIPTION prints "ok N - ..." for status 0 and
 # "not ok N - ..." otherwise, counting both in testno and failed.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 
 testno=0
 failed=0

@@ -9,6 +9,8 @@
 #    already: it counts only when it fails although none of its children
 #    did (a subtest that crashed or broke its plan after passing children).
 #  - "not ok ... # TODO" is an expected failure and counts as skipped.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -9,6 +9,8 @@
  * it finds must lie in the text where it was found, hold no line break,
  * start and end with no white space, and be exactly what a second, naive
  * parser (one malloc'd copy per line) finds.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -11,6 +11,8 @@
  * white space.  A timestamp it accepts must be in the documented form,
  * and printing it back with gmtime gives the same date and time (for the
  * form "YYYY-MM-DDTHH:MM:SSZ").
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 #define _GNU_SOURCE
 #include <stdint.h>

@@ -5,6 +5,8 @@
  *
  * Whatever the input, decimal128_parse accepts exactly an optional "-" and
  * 1 to 38 digits, and what it accepts formats back to the same number.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 #include "postgres.h"
 

@@ -11,6 +11,8 @@
  * says: counts of clients that add up, a token and an error type that are
  * the text of the answer, numbers accepted exactly when decimal128 accepts
  * their text, and a 5xx that is always retryable.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 #include "postgres.h"
 

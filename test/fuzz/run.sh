@@ -11,6 +11,8 @@
 # (every seed must pass), then fuzzes from a scratch copy of the corpus, so
 # that the repository's corpus changes only when someone adds a seed.  A
 # crash leaves its input in the scratch directory, whose path is printed.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 
 set -u
 

@@ -8,6 +8,8 @@
  * input, sigv4_sign must either refuse it (-1, nothing allocated) or sign
  * it (0, every result string present and the signature 64 hex digits),
  * and sanitizers must find nothing.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -8,6 +8,8 @@
  * something.  Built twice: instrumented for the ASan server, plain for
  * valgrind.  scan.pl recognises the canary by this file's and these
  * functions' names.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 #include "postgres.h"
 #include "fmgr.h"

@@ -1,4 +1,5 @@
 -- pgbench.sql -- one transaction of the concurrent phase of test/memcheck.sh;
+-- Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 -- the sequences and tables are made by workload.sql.
 SELECT seqdist.seqdist_nextval('pb_cached');
 SELECT seqdist.seqdist_nextval('pb_cache10');

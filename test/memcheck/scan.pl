@@ -13,6 +13,8 @@
 # it names one of its .c files (symbolized frames give no module) or
 # seqdist.so (unsymbolized frames).  Prints "key count" lines, then "OTHER"
 # lines (not counted, for notes), then "REPORT" and the reports that count.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 use File::Find;

@@ -8,6 +8,8 @@
  * translates the message with gettext under the locale lock newlocale
  * holds, which corrupts glibc's _nl_state_lock.  With the symbol defined,
  * dlerror has nothing to translate.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,5 @@
 -- valgrind.sql -- the workload of the single-user backend that test/memcheck.sh
+-- Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 -- runs under valgrind, in the database workload.sql made (whose functions it
 -- uses).  One statement a line, as postgres --single reads them; each tap()
 -- and fault_case() line is one TAP test.  memcheck.sh fills in the

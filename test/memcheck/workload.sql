@@ -1,4 +1,5 @@
 -- workload.sql -- the functional and fault workload of test/memcheck.sh, in
+-- Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 -- one session of the instrumented server (database memcheck): new sessions
 -- are expensive under ASan and LSan, so one backend goes through every case,
 -- fault rules included, which it sets itself (COPY FROM PROGRAM runs the

@@ -7,6 +7,8 @@
 # and bring it back on the same port with its data.  The credentials
 # come from test/credentials.env, as the shell scripts' do.  new_node() makes a
 # PostgreSQL::Test::Cluster with seqdist preloaded and pointed at it.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 package SeqdistTest;
 
 use strict;

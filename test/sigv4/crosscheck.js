@@ -25,6 +25,8 @@
  * segment; the C signer refuses those rather than normalise them), header
  * names are distinct and never ones smithy refuses to sign, and header
  * values hold ASCII white space only.
+ *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  */
 'use strict';
 

@@ -20,6 +20,8 @@
 # valgrind is a declared dependency (test/lib.sh installs it): without it
 # tests 6 and 7 fail.  Exits non-zero if any test fails.  Environment: CC
 # (default cc).
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 
 set -u
 

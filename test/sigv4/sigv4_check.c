@@ -31,6 +31,8 @@
  * allocated afterwards and check that each block is wiped before it is
  * freed.
  *
+ * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+ *
  *-------------------------------------------------------------------------
  */
 #include <dirent.h>

@@ -1,6 +1,8 @@
 # Concurrent seqdist_nextval from many backends, and from two clusters that
 # share one counter: every value is unique, and the counter's position is
 # exactly the number of values handed out.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

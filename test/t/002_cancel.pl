@@ -1,6 +1,8 @@
 # A request in flight shows a wait event and stops promptly on query cancel,
 # statement_timeout, backend termination and the request timeout; nothing is
 # handed out twice afterwards.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

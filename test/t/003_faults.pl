@@ -1,5 +1,7 @@
 # A misbehaving DynamoDB: what is retried, what is not, what the errors say,
 # and that no fault ever makes a value appear twice.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -1,6 +1,8 @@
 # Where credentials come from (environment, shared credentials file with a
 # profile, settings, session tokens), what happens without any, and that no
 # secret ever reaches a message or the server log.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -1,5 +1,7 @@
 # Without shared_preload_libraries the extension installs, but every function
 # refuses to run and says how to fix it.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -2,6 +2,8 @@
 # no duplicate, every value within the bounds, instance-wide monotonic order
 # (a value handed out after another call finished is larger than that
 # call's), and DynamoDB asked once per block.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

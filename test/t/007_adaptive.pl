@@ -1,6 +1,8 @@
 # Adaptive block size: blocks grow while they are used up faster than
 # seqdist.block_target_duration, so heavy use needs few DynamoDB requests,
 # and shrink again when use slows down, so idle sequences keep gaps small.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

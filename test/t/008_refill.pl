@@ -2,6 +2,8 @@
 # outage shorter than the runway inserts go on; when the runway is empty the
 # error is prompt and clear; when DynamoDB is back everything recovers; the
 # worker stops promptly and comes back when it dies.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

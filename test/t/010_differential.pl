@@ -23,6 +23,8 @@
 #
 # A mismatch prints the seed, the CREATE SEQUENCE statement, the operations
 # and both result lists side by side.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -2,6 +2,8 @@
 # value: rewinds and CYCLE changes only by a counter's sole client, writes
 # that know whether a lost answer applied them, ALTER checked against the
 # counter's position, and register checked before it writes anything.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

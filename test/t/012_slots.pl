@@ -2,6 +2,8 @@
 # sequences than slots still work (idle slots change hands), dropped
 # databases do not keep their slots, and no value repeats across slot
 # changes.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -11,6 +11,8 @@
 # SEQDIST_CHAOS_VALUES=N   values to take (default 1,000,000)
 # SEQDIST_CHAOS_SEED=N     the seed of the chaos schedule (printed)
 # SEQDIST_CHAOS_RATE=N     values per second the clients aim at (default 12000)
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -4,6 +4,8 @@
 # refill worker reserves under), a rolled-back ALTER or DROP changes nothing
 # on the counter, and a wrap-around happens only between the bounds every
 # cycling client agreed on.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -4,6 +4,8 @@
 # refill worker refilling a fixed-size sequence, filling an empty current
 # block, rate-limiting its failure log with a count of what it suppressed,
 # and reloading its configuration on SIGHUP.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -4,6 +4,8 @@
 # while both clusters insert through seqdist_nextval, with lost answers and
 # throttling injected.  The whole history of the three is checked: no value
 # twice.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -2,6 +2,8 @@
 # settings allow: the longest DynamoDB call they permit (request_timeout x
 # max_attempts, plus backoff) plus a margin.  Past that, a waiter whose
 # holder is still there gets 55P03 instead of waiting on.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

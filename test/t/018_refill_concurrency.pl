@@ -4,6 +4,8 @@
 # flight: right after a restart the worker, and nobody else, reserves a
 # block for each sequence of the prewarm list.  Then under load with that
 # latency every value is handed out once.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -5,6 +5,8 @@
 # seqdist.prewarm = off restores the old behaviour; a damaged file is
 # ignored with a LOG line; a sequence altered or dropped after the list was
 # written is never served under its old definition.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -4,6 +4,8 @@
 # before it is cut short and with its control characters escaped, the
 # shared credentials file is read whole and no copy of its secret stays in
 # the backend's memory.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

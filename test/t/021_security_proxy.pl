@@ -1,6 +1,8 @@
 # Proxies are used only when seqdist.proxy says so: http_proxy, ALL_PROXY and
 # the like in the server's environment are ignored (libcurl would otherwise
 # honour them silently and send the session token through them).
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -5,6 +5,8 @@
 # (in a session that was open across the update, in new sessions and after a
 # restart), the stats view works before and after, and the upgraded objects
 # are exactly those of a fresh install of the default version.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

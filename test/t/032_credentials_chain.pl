@@ -4,6 +4,8 @@
 # the first source that is configured is the one used.  A profile that
 # assumes a role through credential_source is refused with a clear error
 # (role_arn with source_profile: 036).
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

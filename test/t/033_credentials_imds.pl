@@ -3,6 +3,8 @@
 # instance, refreshed ahead of expiry, a failed refresh while they are valid
 # only logged, expired ones never used, a hung service cancellable,
 # AWS_EC2_METADATA_DISABLED honoured, and no secret in the server log.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -4,6 +4,8 @@
 # the ECS address, one request for concurrent backends, refresh ahead of
 # expiry, a failed refresh logged while valid, expired credentials refused,
 # and no secret in the server log.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -5,6 +5,8 @@
 # STS endpoint of seqdist.region; refresh ahead of expiry, a failed refresh
 # logged while valid, expired credentials refused; no token or secret in the
 # server log.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -5,6 +5,8 @@
 # refreshed ahead of expiry; what is not supported (credential_source, a
 # chain of roles) and a source profile without keys refused clearly; no
 # secret in the server log.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -4,6 +4,8 @@
 # names, a second schema; what cannot be migrated, bad input, rollback and
 # migrating again.  Every value a path hands out after migrate is checked
 # against the counter: no path hands out a native value.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

@@ -7,6 +7,8 @@
 # while everything is migrated, verified, rolled back and migrated again.
 # Every table has a primary key, so a value handed out twice fails an
 # insert: zero failed transactions means zero duplicates.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

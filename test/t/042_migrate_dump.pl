@@ -3,6 +3,8 @@
 # between them; a dump of a migrated database, restored into another
 # database, is a migrated database (routing, fence, verify) on the same
 # counters.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

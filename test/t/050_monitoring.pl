@@ -3,6 +3,8 @@
 # pg_monitor, against a live server.  Every query must run, return exactly the
 # columns its metrics list names, in that order, and report what the server
 # really holds (values known from the test's own set-up).
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 

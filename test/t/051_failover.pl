@@ -4,6 +4,8 @@
 # it nor the old primary, still running beside it, handed out before or
 # after; DROP EXTENSION refuses while a column default still calls
 # seqdist_nextval, and names the dependency.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 use strict;
 use warnings;
 
