@@ -52,6 +52,7 @@
 #include "counter.h"
 #include "counter_json.h"
 #include "instance_cache.h"
+#include "pg_compat.h"
 #include "migrate.h"
 #include "pending_ddl.h"
 #include "registry.h"
@@ -232,7 +233,7 @@ migrate_refence(Oid relid)
 static void
 migrate_check_owner(Oid relid)
 {
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!seqdist_owns_relation(relid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of sequence %s", get_rel_name(relid))));

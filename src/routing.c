@@ -69,6 +69,7 @@
 
 #include "backend_cache.h"
 #include "nextval.h"
+#include "pg_compat.h"
 #include "routing.h"
 #include "sequence_catalog.h"
 
@@ -595,7 +596,7 @@ routing_copy_omitted_identity(CopyStmt *stmt, Oid *seq_out)
 				listed = true;
 		if (listed)
 			continue;
-		seq = getIdentitySequence(RelationGetRelid(rel), att->attnum, true);
+		seq = seqdist_identity_sequence(RelationGetRelid(rel), att->attnum);
 		if (OidIsValid(seq) && routing_is_migrated(seq))
 		{
 			omitted = pstrdup(NameStr(att->attname));
