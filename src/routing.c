@@ -573,13 +573,12 @@ routing_copy_omitted_identity(CopyStmt *stmt, Oid *seq_out)
 	TupleDesc	desc;
 	char	   *omitted = NULL;
 
-	if (!stmt->is_from || stmt->relation == NULL || stmt->attlist == NIL || !routing_active() ||
-		routing_nseqs == 0)
-		return NULL;
 	/*
-	 * The lock COPY takes anyway: it waits for a migration of the table's
-	 * identity sequence to commit, and processes its invalidation.
+	 * Not "no sequence is migrated yet": the first migration may be the one
+	 * this COPY is about to wait for.
 	 */
+	if (!stmt->is_from || stmt->relation == NULL || stmt->attlist == NIL || !routing_active())
+		return NULL;
 	rel = table_openrv(stmt->relation, RowExclusiveLock);
 	desc = RelationGetDescr(rel);
 	for (int i = 0; i < desc->natts && omitted == NULL; i++)
@@ -597,7 +596,15 @@ routing_copy_omitted_identity(CopyStmt *stmt, Oid *seq_out)
 		if (listed)
 			continue;
 		seq = seqdist_identity_sequence(RelationGetRelid(rel), att->attnum);
-		if (OidIsValid(seq) && routing_is_migrated(seq))
+
+		/*
+		 * Decided under the lock the identity values take anyway (as
+		 * routing_locked_is_migrated does): a migration of the sequence that
+		 * is under way holds a conflicting lock until it commits, and the
+		 * wait processes its invalidation.  Decided before the wait, the
+		 * COPY would take native values and meet the migration's fence.
+		 */
+		if (OidIsValid(seq) && routing_locked_is_migrated(seq))
 		{
 			omitted = pstrdup(NameStr(att->attname));
 			*seq_out = seq;
