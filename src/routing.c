@@ -614,6 +614,33 @@ routing_copy_omitted_identity(CopyStmt *stmt, Oid *seq_out)
 	return omitted;
 }
 
+/*
+ * DROP EXTENSION seqdist while sequences are migrated: refused.  A migrated
+ * identity column keeps its native sequence, fenced at its bound, and no
+ * dependency stops the drop, so every insert would fail afterwards; a
+ * default that calls seqdist_nextval is protected by its dependency already.
+ */
+static void
+routing_check_drop_extension(DropStmt *stmt)
+{
+	ListCell   *lc;
+	bool		ours = false;
+
+	if (stmt->removeType != OBJECT_EXTENSION)
+		return;
+	foreach(lc, stmt->objects)
+		if (strcmp(strVal(lfirst(lc)), "seqdist") == 0)
+			ours = true;
+	if (!ours || !routing_active() || routing_nseqs == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg("cannot drop extension seqdist because %d sequence(s) of this database are migrated to it",
+					routing_nseqs),
+			 errdetail("Their native sequences are fenced at their bounds: without seqdist, their columns could take no value."),
+			 errhint("Roll the migration back first: SELECT * FROM seqdist.rollback();")));
+}
+
 static void
 routing_copy_detour(PlannedStmt *pstmt, CopyStmt *stmt, const char *column, Oid seq,
 					const char *queryString, bool readOnlyTree,
@@ -709,6 +736,8 @@ routing_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 						ProcessUtilityContext context, ParamListInfo params,
 						QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
+	if (IsA(pstmt->utilityStmt, DropStmt))
+		routing_check_drop_extension((DropStmt *) pstmt->utilityStmt);
 	if (IsA(pstmt->utilityStmt, CopyStmt))
 	{
 		CopyStmt   *stmt = (CopyStmt *) pstmt->utilityStmt;

@@ -56,4 +56,18 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.verify('idc') WHE
 is($node->safe_psql('postgres', q{SELECT min(id) > 3 FROM idc WHERE v = 'copied'}), 't',
 	'the copied rows took values beyond the native ones');
 
+# DROP EXTENSION while an identity column is migrated: no dependency stops
+# it, and the fenced native sequence would fail every insert afterwards
+($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\nDROP EXTENSION seqdist");
+isnt($ret, 0, 'DROP EXTENSION is refused while a sequence is migrated');
+like($err, qr/2BP01/, 'with SQLSTATE 2BP01');
+like($err, qr/seqdist\.rollback/, 'and a hint naming the rollback');
+$node->safe_psql('postgres', q{INSERT INTO idc (v) VALUES ('after refused drop')});
+is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.rollback()}), '1', 'rolled back');
+($ret, $out, $err) = $node->psql('postgres', 'DROP EXTENSION seqdist');
+is($ret, 0, 'after the rollback DROP EXTENSION works') or diag $err;
+$node->safe_psql('postgres', q{INSERT INTO idc (v) VALUES ('native again')});
+is($node->safe_psql('postgres', q{SELECT count(*), count(DISTINCT id) FROM idc}), '10|10',
+	'inserts work natively after the extension is gone, every id distinct');
+
 done_testing();
