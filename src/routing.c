@@ -542,7 +542,7 @@ routing_emit_log(ErrorData *edata)
 			snprintf(hint, sizeof(hint),
 					 "Sequence %s is migrated to seqdist and its native side is fenced: "
 					 "take values with seqdist.seqdist_nextval(), or through SQL that the planner sees "
-					 "(COPY and C code are not routed).",
+					 "(C code that calls the native sequence is not routed).",
 					 routing_names[i]);
 			edata->hint = MemoryContextStrdup(ErrorContext, hint);
 			break;
