@@ -22,7 +22,7 @@ use PostgreSQL::Test::Utils;
 our @EXPORT = qw(start_dynamo stop_dynamo restart_dynamo dynamo_faults dynamo_stats dynamo_reset dynamo_put_item new_node
   test_credentials temporary_credentials no_credentials test_region start_forward_proxy proxied_requests
   start_credential_provider credential_provider_control credential_provider_stats
-  restart_node);
+  restart_node error_of);
 
 my @started;
 my @nodes;
@@ -266,6 +266,15 @@ sub dynamo_reset { return _control($_[0], 'reset'); }
 #   env => { NAME => value, ... }   extra or replacement environment
 #   preload => 0                    do not preload seqdist
 #   conf => "..."                   extra postgresql.conf lines
+# error_of($node, $sql): what psql printed on stderr for $sql, with
+# VERBOSITY verbose (so that the SQLSTATE shows)
+sub error_of
+{
+	my ($node, $sql) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres', $sql, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	return $err;
+}
+
 sub new_node
 {
 	my ($name, $dynamo, %opts) = @_;

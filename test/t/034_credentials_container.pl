@@ -41,13 +41,6 @@ my $conf = "seqdist.block_size = 1\nseqdist.max_block_size = 1\nseqdist.refill =
 my $take = "SELECT seqdist.seqdist_nextval('s') > 0";
 my $setup = "CREATE EXTENSION seqdist; CREATE SEQUENCE s;";
 
-sub error_of
-{
-	my ($node, $sql) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
-	return $err;
-}
-
 # several backends that need credentials at once: one request
 credential_provider_control($agent, { delay => 1500, lifetime => 12 });
 my $node = new_node('container', $dynamo, conf => $conf, env => \%env);

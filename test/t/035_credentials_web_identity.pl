@@ -41,13 +41,6 @@ my $conf = "seqdist.block_size = 1\nseqdist.max_block_size = 1\nseqdist.refill =
 my $take = "SELECT seqdist.seqdist_nextval('s') > 0";
 my $setup = "CREATE EXTENSION seqdist; CREATE SEQUENCE s;";
 
-sub error_of
-{
-	my ($node, $sql) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
-	return $err;
-}
-
 my $node = new_node('web_identity', $dynamo, conf => $conf, env => \%env);
 $node->safe_psql('postgres', "$setup SELECT seqdist.create_table(); SELECT seqdist.register('s', 'web-identity-test');");
 my $t0 = time;    # the credentials were issued before this
