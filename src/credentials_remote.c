@@ -204,34 +204,7 @@ cred_wipe_free(char *s)
 static char *
 cred_quote(const char *text, size_t len, const char *secret)
 {
-	StringInfoData out;
-	size_t		slen = secret ? strlen(secret) : 0;
-
-	initStringInfo(&out);
-	for (size_t i = 0; i < len;)
-	{
-		unsigned char c;
-
-		if (out.len >= CRED_QUOTE_MAX)
-		{
-			appendStringInfoString(&out, "...");
-			break;
-		}
-		if (slen >= 4 && slen <= len - i && memcmp(text + i, secret, slen) == 0)
-		{
-			appendStringInfoString(&out, "[redacted]");
-			i += slen;
-			continue;
-		}
-		c = (unsigned char) text[i++];
-		if (c == '\\')
-			appendStringInfoString(&out, "\\\\");
-		else if (c >= 0x20 && c < 0x7f)
-			appendStringInfoChar(&out, (char) c);
-		else
-			appendStringInfo(&out, "\\x%02x", c);
-	}
-	return out.data;
+	return http_quote(text, len, CRED_QUOTE_MAX, &secret, 1);
 }
 
 /*

@@ -556,7 +556,7 @@ dynamo_quote(const char *text, size_t len, size_t max)
 	SeqdistCredentials creds;
 	const char *secrets[3] = {NULL, NULL, NULL};
 	bool		have_creds = credentials_peek(&creds);
-	StringInfoData out;
+	char	   *quoted;
 
 	if (have_creds)
 	{
@@ -565,42 +565,10 @@ dynamo_quote(const char *text, size_t len, size_t max)
 		secrets[2] = creds.session_token;
 	}
 
-	initStringInfo(&out);
-	for (size_t i = 0; i < len;)
-	{
-		bool		hit = false;
-		unsigned char c;
-
-		if ((size_t) out.len >= max)
-		{
-			appendStringInfoString(&out, "...");
-			break;
-		}
-		for (int k = 0; k < 3; k++)
-		{
-			size_t		n = secrets[k] ? strlen(secrets[k]) : 0;
-
-			if (n >= 4 && n <= len - i && memcmp(text + i, secrets[k], n) == 0)
-			{
-				appendStringInfoString(&out, "[redacted]");
-				i += n;
-				hit = true;
-				break;
-			}
-		}
-		if (hit)
-			continue;
-		c = (unsigned char) text[i++];
-		if (c == '\\')
-			appendStringInfoString(&out, "\\\\");
-		else if (c >= 0x20 && c < 0x7f)
-			appendStringInfoChar(&out, (char) c);
-		else
-			appendStringInfo(&out, "\\x%02x", c);
-	}
+	quoted = http_quote(text, len, max, secrets, 3);
 	if (have_creds)
 		credentials_release(&creds);
-	return out.data;
+	return quoted;
 }
 
 int64

@@ -50,6 +50,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/pmsignal.h"
@@ -596,4 +597,52 @@ http_response_free(HttpResponse *resp)
 	if (resp->error)
 		pfree(resp->error);
 	memset(resp, 0, sizeof(*resp));
+}
+
+/*
+ * Remote text fit for a message: every secret given (of 4 bytes or more)
+ * replaced by [redacted] wherever it occurs, before the text is cut after
+ * about max bytes, so that no part of one shows; a backslash doubled and
+ * every byte that is not printable ASCII shown as \xNN, so that remote text
+ * cannot forge log lines or terminal escapes.
+ */
+char *
+http_quote(const char *text, size_t len, size_t max, const char *const *secrets, int nsecrets)
+{
+	StringInfoData out;
+
+	initStringInfo(&out);
+	for (size_t i = 0; i < len;)
+	{
+		bool		hit = false;
+		unsigned char c;
+
+		if ((size_t) out.len >= max)
+		{
+			appendStringInfoString(&out, "...");
+			break;
+		}
+		for (int k = 0; k < nsecrets; k++)
+		{
+			size_t		n = secrets[k] ? strlen(secrets[k]) : 0;
+
+			if (n >= 4 && n <= len - i && memcmp(text + i, secrets[k], n) == 0)
+			{
+				appendStringInfoString(&out, "[redacted]");
+				i += n;
+				hit = true;
+				break;
+			}
+		}
+		if (hit)
+			continue;
+		c = (unsigned char) text[i++];
+		if (c == '\\')
+			appendStringInfoString(&out, "\\\\");
+		else if (c >= 0x20 && c < 0x7f)
+			appendStringInfoChar(&out, (char) c);
+		else
+			appendStringInfo(&out, "\\x%02x", c);
+	}
+	return out.data;
 }

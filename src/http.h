@@ -103,4 +103,8 @@ extern void http_request(const HttpRequest *req, HttpResponse *resp);
 
 extern void http_response_free(HttpResponse *resp);
 
+/* Remote text fit for a message: secrets redacted, then cut and escaped */
+extern char *http_quote(const char *text, size_t len, size_t max,
+						const char *const *secrets, int nsecrets);
+
 #endif							/* SEQDIST_HTTP_H */
