@@ -109,13 +109,21 @@ LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION identity_nextval(regclass) IS 'the value of an identity column: from the counter if its sequence is migrated';
 
 -- The C side of migrate and rollback.
-CREATE FUNCTION _migrate_register(seq regclass, floor numeric,
-                                  OUT counter_key text, OUT last_value numeric)
-RETURNS record
+CREATE FUNCTION _migrate_register(seqs regclass[], floors numeric[], limits numeric[])
+RETURNS TABLE (seq regclass, counter_key text, last_value numeric,
+               sqlstate text, message text, detail text, hint text,
+               native_last_value bigint, native_is_called boolean)
 AS 'MODULE_PATHNAME', 'seqdist_migrate_register'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
-REVOKE ALL ON FUNCTION _migrate_register(regclass, numeric) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _migrate_register(regclass[], numeric[], numeric[]) FROM PUBLIC;
+
+CREATE FUNCTION _migrate_adopt(seq regclass, counter_key text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'seqdist_migrate_adopt'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION _migrate_adopt(regclass, text) FROM PUBLIC;
 
 CREATE FUNCTION _migrate_fence(seq regclass)
 RETURNS void
@@ -147,6 +155,12 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'seqdist_counter_item_by_key'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION _counter_item_by_key(text) FROM PUBLIC;
+
+CREATE FUNCTION _counter_items_by_key(counter_keys text[])
+RETURNS jsonb[]
+AS 'MODULE_PATHNAME', 'seqdist_counter_items_by_key'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION _counter_items_by_key(text[]) FROM PUBLIC;
 
 -- The scope, resolved under the caller's search_path: ('d', 0) for the
 -- database, ('r', relation) or ('n', schema).
@@ -231,20 +245,24 @@ REVOKE ALL ON FUNCTION _scope_sequences("char", oid) FROM PUBLIC;
 
 -- Every column that uses seq: defaults that mention it and identity
 -- columns it serves.  native: the default is exactly nextval(seq);
--- switched: it is exactly seqdist.seqdist_nextval(seq).
+-- switched: it is exactly seqdist.seqdist_nextval(seq).  PL/pgSQL, not
+-- SQL, so that its plan is kept from call to call; ROWS 2, so that joins
+-- with it look rows up instead of hashing a catalog.
 CREATE FUNCTION _column_uses(seq regclass,
     OUT tablerelid regclass, OUT column_name name, OUT kind text, OUT typid regtype,
     OUT expr text, OUT native boolean, OUT switched boolean)
 RETURNS SETOF record
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE ROWS 2
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT d.adrelid::regclass, a.attname, 'default', a.atttypid::regtype,
-           pg_get_expr(d.adbin, d.adrelid),
-           pg_get_expr(d.adbin, d.adrelid) = format('nextval(%L::regclass)', seq::text),
-           pg_get_expr(d.adbin, d.adrelid) = format('seqdist.seqdist_nextval(%L::regclass)', seq::text)
+BEGIN
+    RETURN QUERY
+    SELECT d.adrelid::regclass, a.attname, 'default', a.atttypid::regtype, d.expr,
+           d.expr = format('nextval(%L::regclass)', seq::text),
+           d.expr = format('seqdist.seqdist_nextval(%L::regclass)', seq::text)
     FROM pg_depend dep
-    JOIN pg_attrdef d ON d.oid = dep.objid
+    JOIN LATERAL (SELECT ad.adrelid, ad.adnum, pg_get_expr(ad.adbin, ad.adrelid) AS expr
+                    FROM pg_attrdef ad WHERE ad.oid = dep.objid OFFSET 0) d ON true
     JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
     WHERE dep.classid = 'pg_attrdef'::regclass AND dep.refclassid = 'pg_class'::regclass
       AND dep.refobjid = seq
@@ -254,17 +272,34 @@ AS $$
     JOIN pg_attribute a ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid
     WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
       AND dep.objid = seq AND dep.deptype = 'i' AND a.attidentity <> ''
-    ORDER BY 1, 2
+    ORDER BY 1, 2;
+END
 $$;
 REVOKE ALL ON FUNCTION _column_uses(regclass) FROM PUBLIC;
+
+-- The counter key seq is registered under, or the one it would get.
+CREATE FUNCTION _counter_key(seq regclass)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce((SELECT r.counter_key FROM seqdist.sequences r WHERE r.seqrelid = seq),
+                    (SELECT format('%s.%s.%s', quote_ident(current_database()), quote_ident(n.nspname),
+                                   quote_ident(c.relname))
+                       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE c.oid = seq))
+$$;
+REVOKE ALL ON FUNCTION _counter_key(regclass) FROM PUBLIC;
 
 -- Everything migrate needs to know about seq, and every reason it cannot
 -- be migrated (problems, with an SQLSTATE each in codes).  Positions are
 -- the last value used, in the direction of the increment; seed is where
--- the counter will be at least.  Reads the counter item if there is one.
-CREATE FUNCTION _examine(seq regclass,
+-- the counter will be at least; position_limit is the furthest position
+-- whose next value every column can hold (NULL: no limit).  item is the
+-- counter item under counter_key, read by the caller (NULL: none).
+CREATE FUNCTION _examine(seq regclass, counter_key text, item jsonb,
     OUT problems text[], OUT codes text[], OUT floor numeric, OUT native_position numeric,
-    OUT counter_key text, OUT counter_position numeric, OUT seed numeric)
+    OUT counter_position numeric, OUT seed numeric, OUT position_limit numeric)
 RETURNS record
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -273,9 +308,11 @@ DECLARE
     s record;
     u record;
     m numeric;
-    item jsonb;
     ascending boolean;
     lim numeric;
+    schemas oid[] := '{}';
+    narrow text[] := '{}';
+    narrow_limits numeric[] := '{}';
 BEGIN
     problems := '{}';
     codes := '{}';
@@ -302,14 +339,13 @@ BEGIN
     EXECUTE format('SELECT CASE WHEN is_called THEN last_value::numeric ELSE last_value::numeric - %s END FROM %s',
                    s.seqincrement, seq)
        INTO native_position;
-    IF (SELECT count(DISTINCT t.relnamespace)
-          FROM seqdist._column_uses(seq) cu JOIN pg_class t ON t.oid = cu.tablerelid) > 1 THEN
-        problems := problems || 'a sequence shared by columns in several schemas'::text;
-        codes := codes || '55000'::text;
-    END IF;
 
-    FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
-        IF NOT pg_has_role((SELECT t.relowner FROM pg_class t WHERE t.oid = u.tablerelid), 'USAGE') THEN
+    FOR u IN SELECT cu.*, t.relowner, t.relnamespace
+               FROM seqdist._column_uses(seq) cu JOIN pg_class t ON t.oid = cu.tablerelid LOOP
+        IF NOT u.relnamespace = ANY (schemas) THEN
+            schemas := schemas || u.relnamespace;
+        END IF;
+        IF NOT pg_has_role(u.relowner, 'USAGE') THEN
             problems := problems || format('permission denied: must be owner of table %s', u.tablerelid);
             codes := codes || '42501'::text;
             CONTINUE;
@@ -326,6 +362,17 @@ BEGIN
             codes := codes || '42804'::text;
             CONTINUE;
         END IF;
+        IF u.typid IN ('smallint'::regtype, 'integer'::regtype) THEN
+            -- the furthest position whose next value the column holds
+            lim := CASE WHEN u.typid = 'smallint'::regtype THEN 32767 ELSE 2147483647 END;
+            lim := CASE WHEN ascending THEN lim ELSE -lim - 1 END - s.seqincrement;
+            IF position_limit IS NULL OR (ascending AND lim < position_limit)
+               OR (NOT ascending AND lim > position_limit) THEN
+                position_limit := lim;
+            END IF;
+            narrow := narrow || format('%s.%I (%s)', u.tablerelid, u.column_name, u.typid);
+            narrow_limits := narrow_limits || lim;
+        END IF;
         EXECUTE format('SELECT %s(%I)::numeric FROM %s', CASE WHEN ascending THEN 'max' ELSE 'min' END,
                        u.column_name, u.tablerelid)
            INTO m;
@@ -333,13 +380,11 @@ BEGIN
             floor := m;
         END IF;
     END LOOP;
-
-    SELECT r.counter_key INTO counter_key FROM seqdist.sequences r WHERE r.seqrelid = seq;
-    IF counter_key IS NULL THEN
-        counter_key := format('%s.%s.%s', quote_ident(current_database()), quote_ident(s.nspname),
-                              quote_ident(s.relname));
+    IF cardinality(schemas) > 1 THEN
+        problems := problems || 'a sequence shared by columns in several schemas'::text;
+        codes := codes || '55000'::text;
     END IF;
-    item := seqdist._counter_item_by_key(counter_key);
+
     IF item IS NOT NULL THEN
         counter_position := (item->>'last_value')::numeric;
         IF (item->>'increment')::numeric <> s.seqincrement
@@ -362,18 +407,15 @@ BEGIN
     END IF;
 
     -- the next value must fit every column
-    FOR u IN SELECT * FROM seqdist._column_uses(seq)
-              WHERE typid IN ('smallint'::regtype, 'integer'::regtype) LOOP
-        lim := CASE WHEN u.typid = 'smallint'::regtype THEN 32767 ELSE 2147483647 END;
-        IF (ascending AND seed + s.seqincrement > lim) OR (NOT ascending AND seed + s.seqincrement < -lim - 1) THEN
-            problems := problems || format('column %s.%I (%s) is too small for the counter''s position %s',
-                                           u.tablerelid, u.column_name, u.typid, seed);
+    FOR i IN 1 .. cardinality(narrow) LOOP
+        IF (ascending AND seed > narrow_limits[i]) OR (NOT ascending AND seed < narrow_limits[i]) THEN
+            problems := problems || format('column %s is too small for the counter''s position %s', narrow[i], seed);
             codes := codes || '22003'::text;
         END IF;
     END LOOP;
 END
 $$;
-REVOKE ALL ON FUNCTION _examine(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _examine(regclass, text, jsonb) FROM PUBLIC;
 
 -- Take the locks a migration or rollback of seq needs, tables first (in
 -- OID order) and then the sequence, the order in which inserts take them:
@@ -398,79 +440,302 @@ END
 $$;
 REVOKE ALL ON FUNCTION _lock_users(regclass, boolean) FROM PUBLIC;
 
+-- seqs cut into arrays of at most size elements, in order.
+CREATE FUNCTION _chunks(seqs regclass[], size integer)
+RETURNS SETOF regclass[]
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT seqs[lo : lo + size - 1] FROM generate_series(1, cardinality(seqs), greatest(size, 1)) lo
+$$;
+REVOKE ALL ON FUNCTION _chunks(regclass[], integer) FROM PUBLIC;
+
+-- The sequences of a resolved scope in chunks of size, each with the total.
+CREATE FUNCTION _scope_chunks(kind "char", objid oid, size integer)
+RETURNS TABLE (chunk regclass[], total integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    seqs regclass[];
+BEGIN
+    IF size IS NULL OR size < 1 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('batch size must be at least 1, not %s', coalesce(size::text, 'NULL'));
+    END IF;
+    seqs := seqdist._scope_sequences(kind, objid);
+    RETURN QUERY SELECT c, cardinality(seqs) FROM seqdist._chunks(seqs, size) c;
+END
+$$;
+REVOKE ALL ON FUNCTION _scope_chunks("char", oid, integer) FROM PUBLIC;
+
 CREATE FUNCTION _plan(kind "char", objid oid)
 RETURNS TABLE (sequence regclass, action text, object text, detail text)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    seqs regclass[] := seqdist._scope_sequences(kind, objid);
+    chunk regclass[];
+    keys text[];
+    items jsonb[];
     seq regclass;
     e record;
     u record;
     p text;
 BEGIN
-    FOREACH seq IN ARRAY seqdist._scope_sequences(kind, objid) LOOP
-        sequence := seq;
-        IF EXISTS (SELECT FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq) THEN
-            action := 'already migrated';
-            object := (SELECT m.counter_key FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq);
-            detail := NULL;
+    FOR chunk IN SELECT c FROM seqdist._chunks(seqs, 1000) c LOOP
+        -- the counter items of a chunk are read at once
+        keys := ARRAY(SELECT seqdist._counter_key(x) FROM unnest(chunk) WITH ORDINALITY t(x, o) ORDER BY o);
+        items := seqdist._counter_items_by_key(keys);
+        FOR i IN 1 .. cardinality(chunk) LOOP
+            seq := chunk[i];
+            sequence := seq;
+            IF EXISTS (SELECT FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq) THEN
+                action := 'already migrated';
+                object := (SELECT m.counter_key FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq);
+                detail := NULL;
+                RETURN NEXT;
+                CONTINUE;
+            END IF;
+            e := seqdist._examine(seq, keys[i], items[i]);
+            IF cardinality(e.problems) > 0 THEN
+                FOREACH p IN ARRAY e.problems LOOP
+                    action := 'cannot migrate';
+                    object := NULL;
+                    detail := p;
+                    RETURN NEXT;
+                END LOOP;
+                CONTINUE;
+            END IF;
+            action := 'register';
+            object := keys[i];
+            detail := format('counter at least at %s (native position %s, columns %s, counter %s)',
+                             e.seed, e.native_position, coalesce(e.floor::text, 'empty'),
+                             coalesce(e.counter_position::text, 'new'));
             RETURN NEXT;
-            CONTINUE;
-        END IF;
-        e := seqdist._examine(seq);
-        IF cardinality(e.problems) > 0 THEN
-            FOREACH p IN ARRAY e.problems LOOP
-                action := 'cannot migrate';
-                object := NULL;
-                detail := p;
+            FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
+                object := format('%s.%I', u.tablerelid, u.column_name);
+                IF u.kind = 'identity' THEN
+                    action := 'route identity';
+                    detail := format('identity column (%s), values from the counter',
+                                     (SELECT CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END
+                                        FROM pg_attribute a
+                                       WHERE a.attrelid = u.tablerelid AND a.attname = u.column_name));
+                ELSIF u.switched THEN
+                    action := 'keep default';
+                    detail := u.expr;
+                ELSE
+                    action := 'switch default';
+                    detail := format('%s -> seqdist.seqdist_nextval(%L::regclass)', u.expr, seq::text);
+                END IF;
                 RETURN NEXT;
             END LOOP;
-            CONTINUE;
-        END IF;
-        action := 'register';
-        object := e.counter_key;
-        detail := format('counter at least at %s (native position %s, columns %s, counter %s)',
-                         e.seed, e.native_position, coalesce(e.floor::text, 'empty'),
-                         coalesce(e.counter_position::text, 'new'));
-        RETURN NEXT;
-        FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
-            object := format('%s.%I', u.tablerelid, u.column_name);
-            IF u.kind = 'identity' THEN
-                action := 'route identity';
-                detail := format('identity column (%s), values from the counter',
-                                 (SELECT CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END
-                                    FROM pg_attribute a
-                                   WHERE a.attrelid = u.tablerelid AND a.attname = u.column_name));
-            ELSIF u.switched THEN
-                action := 'keep default';
-                detail := u.expr;
-            ELSE
-                action := 'switch default';
-                detail := format('%s -> seqdist.seqdist_nextval(%L::regclass)', u.expr, seq::text);
-            END IF;
+            -- functions whose text names the sequence: routed when they run
+            FOR u IN SELECT pr.oid::regprocedure AS f FROM pg_proc pr
+                      WHERE pr.prosrc LIKE '%' || (SELECT c.relname FROM pg_class c WHERE c.oid = seq) || '%'
+                        AND pr.pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+                        AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass
+                                         AND x.objid = pr.oid AND x.deptype = 'e')
+                      ORDER BY 1::text LOOP
+                action := 'caller';
+                object := u.f::text;
+                detail := 'function text names the sequence: its native calls are routed to the counter';
+                RETURN NEXT;
+            END LOOP;
+            action := 'fence';
+            object := seq::text;
+            detail := 'native nextval fails from the commit on (the sequence is set to its bound)';
             RETURN NEXT;
         END LOOP;
-        -- functions whose text names the sequence: routed when they run
-        FOR u IN SELECT pr.oid::regprocedure AS f FROM pg_proc pr
-                  WHERE pr.prosrc LIKE '%' || (SELECT c.relname FROM pg_class c WHERE c.oid = seq) || '%'
-                    AND pr.pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
-                    AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass
-                                     AND x.objid = pr.oid AND x.deptype = 'e')
-                  ORDER BY 1::text LOOP
-            action := 'caller';
-            object := u.f::text;
-            detail := 'function text names the sequence: its native calls are routed to the counter';
-            RETURN NEXT;
-        END LOOP;
-        action := 'fence';
-        object := seq::text;
-        detail := 'native nextval fails from the commit on (the sequence is set to its bound)';
-        RETURN NEXT;
     END LOOP;
 END
 $$;
 REVOKE ALL ON FUNCTION _plan("char", oid) FROM PUBLIC;
+
+-- Raise an error recorded by a C function: its SQLSTATE, message, detail
+-- and hint (either may be NULL).
+CREATE FUNCTION _raise(state text, msg text, det text, hin text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF det IS NULL AND hin IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg;
+    ELSIF hin IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg, DETAIL = det;
+    ELSIF det IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg, HINT = hin;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg, DETAIL = det, HINT = hin;
+END
+$$;
+REVOKE ALL ON FUNCTION _raise(text, text, text, text) FROM PUBLIC;
+
+-- A sequence that a bulk call skips: the WARNING, which names it.
+CREATE FUNCTION _warn_skipped(seq regclass, verb text, msg text, state text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE WARNING USING
+        MESSAGE = CASE WHEN msg LIKE format('sequence %s %%', seq) THEN msg
+                       ELSE format('sequence %s not %s: %s', seq, verb, msg) END,
+        DETAIL = format('SQLSTATE %s; nothing of this sequence was changed.', state);
+END
+$$;
+REVOKE ALL ON FUNCTION _warn_skipped(regclass, text, text, text) FROM PUBLIC;
+
+-- Migrate the sequences of seqs, in three steps:
+--  1. one subtransaction each: lock the tables that use it, examine it
+--     (the counter items of all of them are read at once beforehand);
+--  2. register them all with their counters (seqdist._migrate_register:
+--     the sequences are locked one by one, and the DynamoDB requests sent
+--     seqdist.bulk_concurrency at a time);
+--  3. one subtransaction each: record the registration, switch the
+--     defaults, record the migration, fence the native sequence.
+-- A sequence that fails a step is skipped with a WARNING (or, if single,
+-- its error is the call's), and nothing of it is changed locally; its
+-- counter may have been created or joined in step 2, which moves no value
+-- backwards and is taken up by a later migrate.  A lack of resources or a
+-- cancel ends the whole call.  One row per sequence, in the order of seqs.
+CREATE FUNCTION _migrate_chunk(seqs regclass[], single boolean)
+RETURNS TABLE (sequence regclass, status text, detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    keys text[];
+    items jsonb[];
+    todo regclass[] := '{}';
+    seeds numeric[] := '{}';
+    limits numeric[] := '{}';
+    done regclass[] := '{}';
+    statuses text[] := '{}';
+    details text[] := '{}';
+    seq regclass;
+    e record;
+    reg record;
+    u record;
+    msg text;
+    state text;
+BEGIN
+    keys := ARRAY(SELECT seqdist._counter_key(x) FROM unnest(seqs) WITH ORDINALITY t(x, o) ORDER BY o);
+    items := seqdist._counter_items_by_key(keys);
+    FOR i IN 1 .. cardinality(seqs) LOOP
+        seq := seqs[i];
+        BEGIN
+            PERFORM seqdist._lock_users(seq, true);
+            IF EXISTS (SELECT FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq) THEN
+                -- columns that started to use it since: switch them too
+                FOR u IN SELECT * FROM seqdist._column_uses(seq) c WHERE c.kind = 'default' AND c.native LOOP
+                    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT seqdist.seqdist_nextval(%L::regclass)',
+                                   u.tablerelid, u.column_name, seq::text);
+                    INSERT INTO seqdist.migrated_columns VALUES (seq, u.tablerelid, u.column_name, u.kind, u.expr)
+                        ON CONFLICT DO NOTHING;
+                END LOOP;
+                done := done || seq;
+                statuses := statuses || 'already migrated'::text;
+                details := details || NULL::text;
+            ELSE
+                e := seqdist._examine(seq, keys[i], items[i]);
+                IF cardinality(e.problems) > 0 THEN
+                    RAISE EXCEPTION USING
+                        ERRCODE = e.codes[1],
+                        MESSAGE = format('sequence %s cannot be migrated: %s', seq, array_to_string(e.problems, '; ')),
+                        HINT = 'seqdist.migration_plan() lists what cannot be migrated and why.';
+                END IF;
+                todo := todo || seq;
+                seeds := seeds || e.seed;
+                limits := limits || e.position_limit;
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+            IF single OR left(state, 2) IN ('53', '54', '57') THEN
+                RAISE;
+            END IF;
+            PERFORM seqdist._warn_skipped(seq, 'migrated', msg, state);
+            done := done || seq;
+            statuses := statuses || 'skipped'::text;
+            details := details || msg;
+        END;
+    END LOOP;
+
+    FOR reg IN SELECT * FROM seqdist._migrate_register(todo, seeds, limits) LOOP
+        seq := reg.seq;
+        BEGIN
+            IF reg.sqlstate IS NOT NULL THEN
+                PERFORM seqdist._raise(reg.sqlstate, reg.message, reg.detail, reg.hint);
+            END IF;
+            PERFORM seqdist._migrate_adopt(seq, reg.counter_key);
+            FOR u IN SELECT DISTINCT ON (c.tablerelid, c.column_name) c.*
+                       FROM seqdist._column_uses(seq) c ORDER BY c.tablerelid, c.column_name LOOP
+                IF u.kind = 'default' AND u.native THEN
+                    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT seqdist.seqdist_nextval(%L::regclass)',
+                                   u.tablerelid, u.column_name, seq::text);
+                END IF;
+                INSERT INTO seqdist.migrated_columns
+                    VALUES (seq, u.tablerelid, u.column_name, u.kind,
+                            CASE WHEN u.kind = 'default' THEN format('nextval(%L::regclass)', seq::text) END)
+                    ON CONFLICT (tablerelid, column_name) DO UPDATE
+                    SET seqrelid = EXCLUDED.seqrelid, kind = EXCLUDED.kind,
+                        original_default = EXCLUDED.original_default;
+                PERFORM seqdist._invalidate_plans(u.tablerelid);
+            END LOOP;
+            INSERT INTO seqdist.migrated_sequences (seqrelid, counter_key, native_last_value, native_is_called)
+                VALUES (seq, reg.counter_key, reg.native_last_value, reg.native_is_called);
+            PERFORM seqdist._invalidate_plans(seq);
+            PERFORM seqdist._migrate_fence(seq);
+            done := done || seq;
+            statuses := statuses || 'migrated'::text;
+            details := details || format('counter %s at %s', reg.counter_key, reg.last_value);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+            IF single OR left(state, 2) IN ('53', '54', '57') THEN
+                RAISE;
+            END IF;
+            PERFORM seqdist._warn_skipped(seq, 'migrated', msg, state);
+            done := done || seq;
+            statuses := statuses || 'skipped'::text;
+            details := details || msg;
+        END;
+    END LOOP;
+
+    RETURN QUERY
+        SELECT d.seq, d.status, d.detail
+          FROM unnest(done, statuses, details) AS d(seq, status, detail)
+          ORDER BY array_position(seqs, d.seq);
+END
+$$;
+REVOKE ALL ON FUNCTION _migrate_chunk(regclass[], boolean) FROM PUBLIC;
+
+-- One step of a bulk migration: a chunk, then the progress NOTICE; the
+-- counts so far in, the new counts out.
+CREATE FUNCTION _migrate_step(chunk regclass[], single boolean, total integer,
+    INOUT done integer, INOUT migrated integer, INOUT skipped integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    PERFORM seqdist._defer_reload(true);
+    FOR r IN SELECT * FROM seqdist._migrate_chunk(chunk, single) LOOP
+        done := done + 1;
+        migrated := migrated + (r.status = 'migrated')::integer;
+        skipped := skipped + (r.status = 'skipped')::integer;
+    END LOOP;
+    PERFORM seqdist._defer_reload(false);
+    IF total > 1 THEN
+        RAISE NOTICE 'seqdist migrate: % of % sequences done (% migrated, % skipped)',
+            done, total, migrated, skipped;
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION _migrate_step(regclass[], boolean, integer, integer, integer, integer) FROM PUBLIC;
 
 CREATE FUNCTION _migrate(kind "char", objid oid)
 RETURNS TABLE (sequence regclass, status text, detail text)
@@ -485,80 +750,24 @@ DECLARE
     done integer := 0;
     migrated integer := 0;
     skipped integer := 0;
-    seq regclass;
-    e record;
-    reg record;
-    st record;
-    u record;
-    msg text;
-    state text;
+    chunk regclass[];
+    r record;
 BEGIN
     PERFORM seqdist._defer_reload(true);
-    FOREACH seq IN ARRAY seqs LOOP
-        sequence := seq;
-        BEGIN
-            PERFORM seqdist._lock_users(seq, true);
-            IF EXISTS (SELECT FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq) THEN
-                -- columns that started to use it since: switch them too
-                FOR u IN SELECT * FROM seqdist._column_uses(seq) c WHERE c.kind = 'default' AND c.native LOOP
-                    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT seqdist.seqdist_nextval(%L::regclass)',
-                                   u.tablerelid, u.column_name, seq::text);
-                    INSERT INTO seqdist.migrated_columns VALUES (seq, u.tablerelid, u.column_name, u.kind, u.expr)
-                        ON CONFLICT DO NOTHING;
-                END LOOP;
-                status := 'already migrated';
-                detail := NULL;
-            ELSE
-                e := seqdist._examine(seq);
-                IF cardinality(e.problems) > 0 THEN
-                    RAISE EXCEPTION USING
-                        ERRCODE = e.codes[1],
-                        MESSAGE = format('sequence %s cannot be migrated: %s', seq, array_to_string(e.problems, '; ')),
-                        HINT = 'seqdist.migration_plan() lists what cannot be migrated and why.';
-                END IF;
-                reg := seqdist._migrate_register(seq, e.seed);
-                EXECUTE format('SELECT last_value, is_called FROM %s', seq) INTO st;
-                FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
-                    IF u.kind = 'default' AND u.native THEN
-                        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT seqdist.seqdist_nextval(%L::regclass)',
-                                       u.tablerelid, u.column_name, seq::text);
-                    END IF;
-                    INSERT INTO seqdist.migrated_columns
-                        VALUES (seq, u.tablerelid, u.column_name, u.kind,
-                                CASE WHEN u.kind = 'default' THEN format('nextval(%L::regclass)', seq::text) END)
-                        ON CONFLICT (tablerelid, column_name) DO UPDATE
-                        SET seqrelid = EXCLUDED.seqrelid, kind = EXCLUDED.kind,
-                            original_default = EXCLUDED.original_default;
-                END LOOP;
-                INSERT INTO seqdist.migrated_sequences (seqrelid, counter_key, native_last_value, native_is_called)
-                    VALUES (seq, reg.counter_key, st.last_value, st.is_called);
-                PERFORM seqdist._invalidate_plans(cu.tablerelid)
-                   FROM (SELECT DISTINCT x.tablerelid FROM seqdist._column_uses(seq) x) cu;
-                PERFORM seqdist._invalidate_plans(seq);
-                PERFORM seqdist._migrate_fence(seq);
-                status := 'migrated';
-                detail := format('counter %s at %s', reg.counter_key, reg.last_value);
-                migrated := migrated + 1;
-            END IF;
-        EXCEPTION WHEN OTHERS THEN
-            IF single THEN
-                RAISE;
-            END IF;
-            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
-            RAISE WARNING USING
-                MESSAGE = CASE WHEN msg LIKE format('sequence %s %%', seq) THEN msg
-                               ELSE format('sequence %s not migrated: %s', seq, msg) END,
-                DETAIL = format('SQLSTATE %s; nothing of this sequence was changed.', state);
-            status := 'skipped';
-            detail := msg;
-            skipped := skipped + 1;
-        END;
-        done := done + 1;
-        IF total > 1 AND (done = total OR done % greatest(total / 10, 1) = 0) THEN
+    FOR chunk IN SELECT c FROM seqdist._chunks(seqs, 500) c LOOP
+        FOR r IN SELECT * FROM seqdist._migrate_chunk(chunk, single) LOOP
+            sequence := r.sequence;
+            status := r.status;
+            detail := r.detail;
+            done := done + 1;
+            migrated := migrated + (r.status = 'migrated')::integer;
+            skipped := skipped + (r.status = 'skipped')::integer;
+            RETURN NEXT;
+        END LOOP;
+        IF total > 1 THEN
             RAISE NOTICE 'seqdist migrate: % of % sequences done (% migrated, % skipped)',
                 done, total, migrated, skipped;
         END IF;
-        RETURN NEXT;
     END LOOP;
     PERFORM seqdist._defer_reload(false);
 END
@@ -582,55 +791,68 @@ DECLARE
     reasons text[];
     ascending boolean;
     columns integer;
+    chunk regclass[];
+    keys text[];
+    items jsonb[];
 BEGIN
-    FOREACH seq IN ARRAY seqdist._scope_sequences(kind, objid) LOOP
-        CONTINUE WHEN NOT EXISTS (SELECT FROM seqdist.migrated_sequences ms WHERE ms.seqrelid = seq);
-        sequence := seq;
-        reasons := '{}';
-        columns := 0;
-        SELECT q.seqincrement, q.seqmin, q.seqmax, q.seqcycle, q.seqstart INTO s
-          FROM pg_sequence q WHERE q.seqrelid = seq;
-        ascending := s.seqincrement > 0;
-        SELECT r.counter_key INTO key FROM seqdist.sequences r WHERE r.seqrelid = seq;
-        IF key IS NULL THEN
-            reasons := reasons || 'not registered with seqdist'::text;
-        ELSE
-            item := seqdist._counter_item_by_key(key);
-            IF item IS NULL THEN
-                reasons := reasons || format('counter item %s missing', key);
+    FOR chunk IN SELECT c FROM seqdist._chunks(ARRAY(
+                     SELECT x FROM unnest(seqdist._scope_sequences(kind, objid)) WITH ORDINALITY t(x, o)
+                      WHERE EXISTS (SELECT FROM seqdist.migrated_sequences ms WHERE ms.seqrelid = x)
+                      ORDER BY o), 1000) c LOOP
+        -- the counter items of a chunk are read at once
+        keys := ARRAY(SELECT r.counter_key FROM unnest(chunk) WITH ORDINALITY t(x, o)
+                        LEFT JOIN seqdist.sequences r ON r.seqrelid = t.x ORDER BY t.o);
+        items := seqdist._counter_items_by_key(keys);
+        FOR i IN 1 .. cardinality(chunk) LOOP
+            seq := chunk[i];
+            sequence := seq;
+            reasons := '{}';
+            columns := 0;
+            SELECT q.seqincrement, q.seqmin, q.seqmax, q.seqcycle, q.seqstart INTO s
+              FROM pg_sequence q WHERE q.seqrelid = seq;
+            ascending := s.seqincrement > 0;
+            key := keys[i];
+            pos := NULL;
+            IF key IS NULL THEN
+                reasons := reasons || 'not registered with seqdist'::text;
             ELSE
-                pos := (item->>'last_value')::numeric;
-                IF (item->>'increment')::numeric <> s.seqincrement
-                   OR coalesce((item->>'cycle')::boolean, false) <> s.seqcycle THEN
-                    reasons := reasons || format('the counter''s definition (increment %s) differs from the sequence''s (increment %s)',
-                                                 item->>'increment', s.seqincrement);
+                item := items[i];
+                IF item IS NULL THEN
+                    reasons := reasons || format('counter item %s missing', key);
+                ELSE
+                    pos := (item->>'last_value')::numeric;
+                    IF (item->>'increment')::numeric <> s.seqincrement
+                       OR coalesce((item->>'cycle')::boolean, false) <> s.seqcycle THEN
+                        reasons := reasons || format('the counter''s definition (increment %s) differs from the sequence''s (increment %s)',
+                                                     item->>'increment', s.seqincrement);
+                    END IF;
                 END IF;
             END IF;
-        END IF;
-        FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
-            columns := columns + 1;
-            IF u.kind = 'default' AND NOT u.switched THEN
-                reasons := reasons || format('the default of %s.%I is %s', u.tablerelid, u.column_name, u.expr);
-            END IF;
-            IF pos IS NOT NULL AND u.typid IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype) THEN
-                EXECUTE format('SELECT %s(%I)::numeric FROM %s', CASE WHEN ascending THEN 'max' ELSE 'min' END,
-                               u.column_name, u.tablerelid)
-                   INTO m;
-                IF m IS NOT NULL AND ((ascending AND m > pos) OR (NOT ascending AND m < pos)) THEN
-                    reasons := reasons || format('%s.%I holds %s, beyond the counter''s position %s',
-                                                 u.tablerelid, u.column_name, m, pos);
+            FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
+                columns := columns + 1;
+                IF u.kind = 'default' AND NOT u.switched THEN
+                    reasons := reasons || format('the default of %s.%I is %s', u.tablerelid, u.column_name, u.expr);
                 END IF;
+                IF pos IS NOT NULL AND u.typid IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype) THEN
+                    EXECUTE format('SELECT %s(%I)::numeric FROM %s', CASE WHEN ascending THEN 'max' ELSE 'min' END,
+                                   u.column_name, u.tablerelid)
+                       INTO m;
+                    IF m IS NOT NULL AND ((ascending AND m > pos) OR (NOT ascending AND m < pos)) THEN
+                        reasons := reasons || format('%s.%I holds %s, beyond the counter''s position %s',
+                                                     u.tablerelid, u.column_name, m, pos);
+                    END IF;
+                END IF;
+            END LOOP;
+            EXECUTE format('SELECT last_value, is_called FROM %s', seq) INTO st;
+            IF NOT st.is_called OR st.last_value <> (CASE WHEN ascending THEN s.seqmax ELSE s.seqmin END) THEN
+                reasons := reasons || format('the native sequence is not fenced (last_value %s)', st.last_value);
             END IF;
+            ok := cardinality(reasons) = 0;
+            reason := CASE WHEN ok THEN format('counter %s at %s; %s column(s) switched; native sequence fenced',
+                                               key, pos, columns)
+                           ELSE array_to_string(reasons, '; ') END;
+            RETURN NEXT;
         END LOOP;
-        EXECUTE format('SELECT last_value, is_called FROM %s', seq) INTO st;
-        IF NOT st.is_called OR st.last_value <> (CASE WHEN ascending THEN s.seqmax ELSE s.seqmin END) THEN
-            reasons := reasons || format('the native sequence is not fenced (last_value %s)', st.last_value);
-        END IF;
-        ok := cardinality(reasons) = 0;
-        reason := CASE WHEN ok THEN format('counter %s at %s; %s column(s) switched; native sequence fenced',
-                                           key, pos, columns)
-                       ELSE array_to_string(reasons, '; ') END;
-        RETURN NEXT;
     END LOOP;
 END
 $$;
@@ -718,6 +940,31 @@ LANGUAGE sql VOLATILE
 AS $$ SELECT m.* FROM seqdist._resolve_scope($1) r, seqdist._migrate(r.kind, r.objid) m $$;
 COMMENT ON FUNCTION migrate(text) IS 'register, seed, switch and fence every sequence of a sequence, table, schema or (NULL) the database; one subtransaction per sequence';
 REVOKE ALL ON FUNCTION migrate(text) FROM PUBLIC;
+
+-- A bulk migration in steps of batch_size sequences, each step its own
+-- transaction: for schemas too large for one transaction's locks.  CALL it
+-- outside a transaction block.  No SET clause (a procedure with one cannot
+-- commit): every name is qualified, and the work is done by functions that
+-- pin search_path.
+CREATE PROCEDURE migrate_in_batches(scope text DEFAULT NULL, batch_size integer DEFAULT 500)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    c record;
+    done integer := 0;
+    migrated integer := 0;
+    skipped integer := 0;
+BEGIN
+    FOR c IN SELECT b.* FROM seqdist._resolve_scope(scope) r,
+                             seqdist._scope_chunks(r.kind, r.objid, batch_size) b LOOP
+        SELECT * INTO done, migrated, skipped
+          FROM seqdist._migrate_step(c.chunk, false, c.total, done, migrated, skipped);
+        COMMIT;
+    END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE migrate_in_batches(text, integer) IS 'migrate, batch_size sequences per transaction: for a schema too large for one transaction';
+REVOKE ALL ON PROCEDURE migrate_in_batches(text, integer) FROM PUBLIC;
 
 CREATE FUNCTION verify(scope text DEFAULT NULL)
 RETURNS TABLE (sequence regclass, ok boolean, reason text)

@@ -155,15 +155,16 @@ seqdist_health(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* The native sequence's position: the last value it handed out or cached */
+/*
+ * The native sequence's state (last_value, is_called), and its position:
+ * the last value it handed out or cached.
+ */
 static int128
-admin_native_position(Oid relid, const CounterParams *params)
+admin_native_state(Oid relid, const CounterParams *params, int64 *last, bool *called)
 {
 	char	   *query;
 	int			rc;
 	bool		isnull;
-	int64		last;
-	bool		called;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -173,10 +174,19 @@ admin_native_position(Oid relid, const CounterParams *params)
 	rc = SPI_execute(query, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read the state of sequence %u", relid);
-	last = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	called = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	*last = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	*called = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	SPI_finish();
-	return called ? (int128) last : (int128) last - params->increment;
+	return *called ? (int128) *last : (int128) *last - params->increment;
+}
+
+static int128
+admin_native_position(Oid relid, const CounterParams *params)
+{
+	int64		last;
+	bool		called;
+
+	return admin_native_state(relid, params, &last, &called);
 }
 
 /* Change one column of a registration, as the sequence's owner */
@@ -328,7 +338,7 @@ seqdist_register(PG_FUNCTION_ARGS)
 	ref.client = counter_client_id(MyDatabaseId, relid);
 	ref.seqname = name;
 	registry_check_writable();
-	reg = counter_register(&ref, &cat.params, position, origin, superuser(), &last);
+	reg = counter_register(&ref, &cat.params, position, origin, superuser(), NULL, &last);
 	registry_insert(relid, key);
 
 	values[0] = CStringGetTextDatum(key);
@@ -339,19 +349,23 @@ seqdist_register(PG_FUNCTION_ARGS)
 }
 
 /*
- * Registration for a migration (migrate.c): under the key the sequence is
- * registered with already, or its default key, and with the counter at
- * least at the native position and, if has_floor, at floor (both the last
- * value used, in the direction of the increment).  The caller checked
- * ownership.  Returns the key; *last receives the counter's position.
+ * The registration of a migration (migrate.c), checked and prepared but
+ * not sent: under the key the sequence is registered with already, or its
+ * default key, and with the counter at least at the native position and,
+ * if has_floor, at floor (both the last value used, in the direction of
+ * the increment).  Takes the sequence's ShareRowExclusiveLock, so that no
+ * native nextval moves it until the transaction ends; *native_last and
+ * *native_called receive its native state.  The caller checked
+ * ownership; it sends the registration (counter_register_batch) and then
+ * records it (registry_insert).
  */
-char *
-admin_register_for_migration(Oid relid, bool has_floor, int128 floor, int128 *last)
+void
+admin_prepare_migration(Oid relid, bool has_floor, int128 floor, CounterJoin *join,
+						int64 *native_last, bool *native_called)
 {
 	SequenceCatalog cat;
 	char	   *key;
 	int128		position;
-	CounterRef	ref;
 
 	instance_cache_check_preloaded();
 	sequence_catalog_open(relid, ShareRowExclusiveLock, &cat);
@@ -359,21 +373,20 @@ admin_register_for_migration(Oid relid, bool has_floor, int128 floor, int128 *la
 	key = backend_seq_registered_key(relid);
 	if (key == NULL)
 		key = admin_default_key(relid, cat.name);
-	position = admin_native_position(relid, &cat.params);
+	position = admin_native_state(relid, &cat.params, native_last, native_called);
 	if (has_floor && (cat.params.increment > 0 ? floor > position : floor < position))
 		position = floor;
-	ref.store = store_current();
-	ref.key = key;
-	ref.client = counter_client_id(MyDatabaseId, relid);
-	ref.seqname = cat.name;
 	registry_check_writable();
-	(void) counter_register(&ref, &cat.params, position,
-							psprintf("seqdist migrate of %s.%s in database %s",
-									 get_namespace_name(get_rel_namespace(relid)), cat.name,
-									 get_database_name(MyDatabaseId)),
-							superuser(), last);
-	registry_insert(relid, key);
-	return key;
+	join->ref.store = store_current();
+	join->ref.key = key;
+	join->ref.client = counter_client_id(MyDatabaseId, relid);
+	join->ref.seqname = cat.name;
+	join->params = cat.params;
+	join->position = position;
+	join->origin = psprintf("seqdist migrate of %s.%s in database %s",
+							get_namespace_name(get_rel_namespace(relid)), cat.name,
+							get_database_name(MyDatabaseId));
+	join->may_join_foreign = superuser();
 }
 
 /*

@@ -10,12 +10,16 @@
 #ifndef SEQDIST_ADMIN_H
 #define SEQDIST_ADMIN_H
 
+#include "counter.h"
+
 /*
- * Register relid for a migration: its registered key or its default key,
- * the counter at least at the native position and (has_floor) at floor.
- * Returns the key (palloc'd); *last receives the counter's position.
+ * Check and prepare relid's registration for a migration (not sent): its
+ * registered key or its default key, the counter at least at the native
+ * position and (has_floor) at floor.  Locks the sequence; returns its
+ * native state in *native_last and *native_called.
  */
-extern char *admin_register_for_migration(Oid relid, bool has_floor, int128 floor,
-										  int128 *last);
+extern void admin_prepare_migration(Oid relid, bool has_floor, int128 floor,
+									CounterJoin *join, int64 *native_last,
+									bool *native_called);
 
 #endif							/* SEQDIST_ADMIN_H */

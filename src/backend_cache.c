@@ -84,22 +84,32 @@ backend_on_sequence_change(Datum arg, int cacheid, uint32 hashvalue)
 		seq->def_valid = false;
 }
 
+/* The definition and the registration are read again before the next use */
+static void
+backend_seq_invalidate(BackendSeq *seq)
+{
+	seq->def_valid = false;
+	seq->reg_valid = false;
+	seq->reg_invalidations++;
+}
+
 static void
 backend_on_relation_change(Datum arg, Oid relid)
 {
 	HASH_SEQ_STATUS status;
 	BackendSeq *seq;
 
+	/* one relation: a lookup, not a scan (DDL on any table comes here) */
+	if (relid != InvalidOid)
+	{
+		seq = hash_search(backend_table, &relid, HASH_FIND, NULL);
+		if (seq != NULL)
+			backend_seq_invalidate(seq);
+		return;
+	}
 	hash_seq_init(&status, backend_table);
 	while ((seq = hash_seq_search(&status)) != NULL)
-	{
-		if (relid == InvalidOid || seq->relid == relid)
-		{
-			seq->def_valid = false;
-			seq->reg_valid = false;
-			seq->reg_invalidations++;
-		}
-	}
+		backend_seq_invalidate(seq);
 }
 
 /* Read the definition; drop cached values if it changed */

@@ -128,16 +128,84 @@ extern void counter_check_definition(const CounterRef *ref, const CounterParams 
  */
 extern CounterRegistration counter_register(const CounterRef *ref, const CounterParams *params,
 											int128 position, const char *origin,
-											bool may_join_foreign, int128 *last_value);
+											bool may_join_foreign, const int128 *limit,
+											int128 *last_value);
+
+/*
+ * One registration of a batch.  limit, when has_limit, is the furthest
+ * position (in the direction of increment) the caller can take: an item
+ * already beyond it is not joined, and the registration fails.
+ */
+typedef struct CounterJoin
+{
+	CounterRef	ref;
+	CounterParams params;
+	int128		position;		/* at least here, as counter_register */
+	const char *origin;
+	bool		may_join_foreign;
+	bool		has_limit;
+	int128		limit;
+	/* the outcome */
+	enum
+	{
+		COUNTER_JOIN_DONE,		/* outcome and last_value are set */
+		COUNTER_JOIN_FAILED,	/* err says why (a DynamoDB error) */
+		COUNTER_JOIN_AGAIN		/* needs counter_register alone (it raises) */
+	}			state;
+	CounterRegistration outcome;
+	int128		last_value;
+	DynamoError err;
+} CounterJoin;
+
+/*
+ * counter_register for n counters of one store at once, without raising:
+ * the creations are sent concurrently, then the reads of the items that
+ * existed, then the writes that join them, so that n registrations take
+ * three round trips instead of up to 3n.  A registration ends DONE, FAILED
+ * (a DynamoDB error, for dynamo_raise) or AGAIN: anything else (a failed
+ * condition, a definition that cannot share the item, an item beyond the
+ * limit) is left to counter_register, which decides it again from a fresh
+ * read and raises the precise error.  Only an interrupt raises.
+ */
+extern void counter_register_batch(CounterJoin *joins, int n);
 
 /* Remove the client from the counter's clients (DROP, unregister) */
 extern void counter_leave(const CounterRef *ref);
+
+/* One leave of a batch; state as for CounterJoin (DONE, FAILED or AGAIN) */
+typedef struct CounterLeave
+{
+	CounterRef	ref;
+	int			state;
+	DynamoError err;
+} CounterLeave;
+
+/*
+ * counter_leave for n counters of one store, concurrency at a time: the
+ * reads at once, then the writes at once.  Never raises but for an
+ * interrupt: a DynamoDB error ends a leave FAILED (err), a failed
+ * condition or a malformed item AGAIN, for counter_leave alone.
+ */
+extern void counter_leave_batch(CounterLeave *leaves, int n, int concurrency);
 
 /*
  * The item, read consistently, in DynamoDB's attribute-value form, or NULL
  * when there is none; json_decref it.
  */
 extern struct json_t *counter_read_item(const SeqdistStore *store, const char *key);
+
+/*
+ * The items of keys[0..n-1], read consistently, as counter_read_item
+ * returns them (items[i] NULL: none): BatchGetItem, 100 keys a request
+ * and concurrency requests at once (one GetItem each when the identity may
+ * not use BatchGetItem).  A DynamoDB error is raised.
+ */
+extern void counter_read_items(const SeqdistStore *store, char **keys, int n, int concurrency,
+							   struct json_t **items);
+
+/* Their positions (last_value): known[i] false when there is none */
+extern void counter_read_positions(const SeqdistStore *store, char **keys, int n,
+								   int concurrency, int128 *positions, bool *known);
 
 /* Decimal text of a 128-bit integer, palloc'd */
 extern char *counter_int128_text(int128 v);

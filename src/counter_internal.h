@@ -50,6 +50,9 @@ extern json_t *counter_joining_set(const CounterRef *ref, const CounterState *st
 #define COUNTER_LEGACY_CLIENT "format-1-clients"
 extern char *counter_new_token(void);
 
+/* The request of a consistent read of the item (GetItem) */
+extern json_t *counter_get_request(const SeqdistStore *store, const char *key);
+
 /* Consistent read of the item's state, as seen by ref->client */
 extern void counter_read(const CounterRef *ref, CounterState *state, DynamoStats *stats);
 
@@ -94,6 +97,8 @@ extern void counter_check_increment(const CounterRef *ref, const CounterParams *
 									const CounterState *state);
 extern void counter_check_shareable(const CounterRef *ref, const CounterParams *params,
 									const CounterState *state);
+/* Whether counter_check_shareable would pass, without raising */
+extern bool counter_shareable(const CounterParams *params, const CounterState *state);
 extern void counter_raise_contention(const CounterRef *ref, const char *what)
 			pg_attribute_noreturn();
 

@@ -141,16 +141,20 @@ counter_new_token(void)
 	return hex;
 }
 
+json_t *
+counter_get_request(const SeqdistStore *store, const char *key)
+{
+	return json_pack("{s:s, s:o, s:b}",
+					 "TableName", store->table,
+					 "Key", counter_key_json(key),
+					 "ConsistentRead", 1);
+}
+
 /* The answer to a consistent GetItem of the item; json_decref it */
 static json_t *
 counter_get(const SeqdistStore *store, const char *key, DynamoStats *stats)
 {
-	json_t	   *req = json_pack("{s:s, s:o, s:b}",
-								"TableName", store->table,
-								"Key", counter_key_json(key),
-								"ConsistentRead", 1);
-
-	return dynamo_call(store, "GetItem", req, NULL, stats);
+	return dynamo_call(store, "GetItem", counter_get_request(store, key), NULL, stats);
 }
 
 json_t *
@@ -163,6 +167,206 @@ counter_read_item(const SeqdistStore *store, const char *key)
 		json_incref(item);
 	json_decref(resp);
 	return item;
+}
+
+/* Keys per BatchGetItem request: DynamoDB's limit */
+#define COUNTER_BATCH_GET_KEYS 100
+/* Rounds for keys that DynamoDB left unprocessed, before giving up */
+#define COUNTER_BATCH_GET_ROUNDS 8
+
+/* The items of keys[0..n-1], one concurrent GetItem each */
+static void
+counter_read_items_one_by_one(const SeqdistStore *store, char **keys, int n, int concurrency,
+							  json_t **items)
+{
+	json_t	  **requests = palloc(sizeof(json_t *) * Max(n, 1));
+	json_t	  **answers = palloc0(sizeof(json_t *) * Max(n, 1));
+	DynamoError *errs = palloc0(sizeof(DynamoError) * Max(n, 1));
+	DynamoStats *stats = palloc0(sizeof(DynamoStats) * Max(n, 1));
+
+	for (int from = 0; from < n; from += concurrency)
+	{
+		int			m = Min(concurrency, n - from);
+
+		for (int i = 0; i < m; i++)
+			requests[from + i] = counter_get_request(store, keys[from + i]);
+		dynamo_call_batch(store, "GetItem", requests + from, m, answers + from, errs + from,
+						  stats + from, NULL, NULL);
+		for (int i = from; i < from + m; i++)
+			if (answers[i] == NULL)
+				dynamo_raise(&errs[i]);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		items[i] = json_object_get(answers[i], "Item");
+		if (items[i] != NULL)
+			json_incref(items[i]);
+		json_decref(answers[i]);
+	}
+}
+
+/* The key of an item (or of a key) in attribute-value form, or NULL */
+static const char *
+counter_item_key(json_t *item)
+{
+	return json_string_value(json_object_get(json_object_get(item, COUNTER_KEY_ATTR), "S"));
+}
+
+/* Which of want[0..n-1] (indexes into keys) is key; -1 when none */
+static int
+counter_batch_find(char **keys, const int *want, int n, const char *key)
+{
+	for (int k = 0; k < n; k++)
+		if (strcmp(keys[want[k]], key) == 0)
+			return want[k];
+	return -1;
+}
+
+/*
+ * Take a BatchGetItem answer for the unique keys want[0..n-1]: an item
+ * found goes to items[], a key left unprocessed to retry[] (*nretry).
+ * False when the answer is not of the expected shape.
+ */
+static bool
+counter_batch_get_answer(const SeqdistStore *store, json_t *answer, char **keys,
+						 const int *want, int n, json_t **items, int *retry, int *nretry)
+{
+	json_t	   *list = json_object_get(json_object_get(answer, "Responses"), store->table);
+	json_t	   *left = json_object_get(json_object_get(json_object_get(answer, "UnprocessedKeys"),
+													   store->table), "Keys");
+	size_t		k;
+	json_t	   *item;
+
+	/* DynamoDB lists the table in Responses, without items if none exist */
+	if (!json_is_array(list) || (left != NULL && !json_is_array(left)))
+		return false;
+	json_array_foreach(list, k, item)
+	{
+		const char *key = counter_item_key(item);
+		int			u = key ? counter_batch_find(keys, want, n, key) : -1;
+
+		if (u < 0 || items[u] != NULL)
+			return false;		/* an item nobody asked for, or twice */
+		json_incref(item);
+		items[u] = item;
+	}
+	json_array_foreach(left, k, item)
+	{
+		const char *key = counter_item_key(item);
+		int			u = key ? counter_batch_find(keys, want, n, key) : -1;
+
+		if (u < 0)
+			return false;
+		retry[(*nretry)++] = u;
+	}
+	return true;
+}
+
+void
+counter_read_items(const SeqdistStore *store, char **keys, int n, int concurrency, json_t **items)
+{
+	char	  **unique = palloc(sizeof(char *) * Max(n, 1));
+	int		   *of = palloc(sizeof(int) * Max(n, 1));
+	json_t	  **found = palloc0(sizeof(json_t *) * Max(n, 1));
+	int		   *todo = palloc(sizeof(int) * Max(n, 1));
+	int		   *retry = palloc(sizeof(int) * Max(n, 1));
+	int			nunique = 0;
+	int			ntodo;
+
+	/* a key asked for twice is asked for once: DynamoDB refuses duplicates */
+	for (int i = 0; i < n; i++)
+	{
+		int			u;
+
+		for (u = 0; u < nunique && strcmp(unique[u], keys[i]) != 0; u++)
+			;
+		if (u == nunique)
+			unique[nunique++] = keys[i];
+		of[i] = u;
+	}
+	for (int u = 0; u < nunique; u++)
+		todo[u] = u;
+	ntodo = nunique;
+
+	for (int round = 0; ntodo > 0; round++)
+	{
+		int			nreq = (ntodo + COUNTER_BATCH_GET_KEYS - 1) / COUNTER_BATCH_GET_KEYS;
+		json_t	  **requests = palloc(sizeof(json_t *) * nreq);
+		json_t	  **answers = palloc0(sizeof(json_t *) * nreq);
+		DynamoError *errs = palloc0(sizeof(DynamoError) * nreq);
+		DynamoStats *stats = palloc0(sizeof(DynamoStats) * nreq);
+		int			nretry = 0;
+
+		if (round == COUNTER_BATCH_GET_ROUNDS)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("DynamoDB left %d counter items unread after %d BatchGetItem rounds",
+							ntodo, COUNTER_BATCH_GET_ROUNDS),
+					 errhint("DynamoDB leaves keys unprocessed when the table's read capacity is exceeded; try again later.")));
+		if (round > 0)
+			pg_usleep(50000L << round);
+		for (int r = 0; r < nreq; r++)
+		{
+			json_t	   *list = json_array();
+
+			for (int k = r * COUNTER_BATCH_GET_KEYS; k < Min(ntodo, (r + 1) * COUNTER_BATCH_GET_KEYS); k++)
+				json_array_append_new(list, counter_key_json(unique[todo[k]]));
+			requests[r] = json_pack("{s:{s:{s:o, s:b}}}", "RequestItems", store->table,
+									"Keys", list, "ConsistentRead", 1);
+		}
+		for (int from = 0; from < nreq; from += concurrency)
+			dynamo_call_batch(store, "BatchGetItem", requests + from, Min(concurrency, nreq - from),
+							  answers + from, errs + from, stats + from, NULL, NULL);
+		for (int r = 0; r < nreq; r++)
+		{
+			int			first = r * COUNTER_BATCH_GET_KEYS;
+
+			if (answers[r] == NULL)
+			{
+				/* an identity without dynamodb:BatchGetItem: one GetItem each */
+				if (dynamo_error_is(&errs[r], "AccessDeniedException"))
+				{
+					counter_read_items_one_by_one(store, keys, n, concurrency, items);
+					return;
+				}
+				dynamo_raise(&errs[r]);
+			}
+			if (!counter_batch_get_answer(store, answers[r], unique, todo + first,
+										  Min(COUNTER_BATCH_GET_KEYS, ntodo - first), found,
+										  retry, &nretry))
+				ereport(ERROR,
+						(errcode(ERRCODE_PROTOCOL_VIOLATION),
+						 errmsg("malformed response from DynamoDB to BatchGetItem"),
+						 errdetail("Its Responses or UnprocessedKeys do not match the counter keys asked for.")));
+			json_decref(answers[r]);
+		}
+		memcpy(todo, retry, sizeof(int) * nretry);
+		ntodo = nretry;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		items[i] = found[of[i]];
+		if (items[i] != NULL)
+			json_incref(items[i]);
+	}
+	for (int u = 0; u < nunique; u++)
+		if (found[u] != NULL)
+			json_decref(found[u]);
+}
+
+void
+counter_read_positions(const SeqdistStore *store, char **keys, int n, int concurrency,
+					   int128 *positions, bool *known)
+{
+	json_t	  **items = palloc0(sizeof(json_t *) * Max(n, 1));
+
+	counter_read_items(store, keys, n, concurrency, items);
+	for (int i = 0; i < n; i++)
+	{
+		known[i] = answer_number(items[i], ATTR_LAST, &positions[i]);
+		if (items[i] != NULL)
+			json_decref(items[i]);
+	}
 }
 
 void
@@ -329,14 +533,21 @@ counter_check_increment(const CounterRef *ref, const CounterParams *params,
  * A client that cycles moves the counter back to its far bound; any client
  * that does not cycle the same way would then repeat values.
  */
+bool
+counter_shareable(const CounterParams *params, const CounterState *state)
+{
+	return state->exists && state->increment == params->increment &&
+		state->cycle == params->cycle &&
+		(!params->cycle || (state->has_bounds && state->min_value == params->min_value &&
+							state->max_value == params->max_value));
+}
+
 void
 counter_check_shareable(const CounterRef *ref, const CounterParams *params,
 						const CounterState *state)
 {
 	counter_check_increment(ref, params, state);
-	if (state->cycle != params->cycle ||
-		(params->cycle && (!state->has_bounds || state->min_value != params->min_value ||
-						   state->max_value != params->max_value)))
+	if (!counter_shareable(params, state))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cannot share counter \"%s\": its CYCLE setting or bounds differ", ref->key),

@@ -53,10 +53,10 @@ counter_json_append_value(StringInfo out, json_t *value)
 		appendStringInfoString(out, "null");
 }
 
-char *
-counter_json_item(const SeqdistStore *store, const char *key)
+/* An item in attribute-value form (or NULL) as plain JSON text (or NULL) */
+static char *
+counter_json_render(json_t *item)
 {
-	json_t	   *item = counter_read_item(store, key);
 	StringInfoData out;
 	const char *name;
 	json_t	   *value;
@@ -79,20 +79,30 @@ counter_json_item(const SeqdistStore *store, const char *key)
 		first = false;
 	}
 	appendStringInfoChar(&out, '}');
-	json_decref(item);
 	return out.data;
 }
 
-bool
-counter_json_last_value(const SeqdistStore *store, const char *key, int128 *last_value)
+char *
+counter_json_item(const SeqdistStore *store, const char *key)
 {
 	json_t	   *item = counter_read_item(store, key);
-	json_t	   *last = item ? json_object_get(json_object_get(item, "last_value"), "N") : NULL;
-	bool		ok;
+	char	   *text = counter_json_render(item);
 
-	ok = last != NULL && json_is_string(last) &&
-		counter_parse_int128(json_string_value(last), last_value);
 	if (item)
 		json_decref(item);
-	return ok;
+	return text;
+}
+
+void
+counter_json_items(const SeqdistStore *store, char **keys, int n, int concurrency, char **texts)
+{
+	json_t	  **items = palloc0(sizeof(json_t *) * Max(n, 1));
+
+	counter_read_items(store, keys, n, concurrency, items);
+	for (int i = 0; i < n; i++)
+	{
+		texts[i] = counter_json_render(items[i]);
+		if (items[i] != NULL)
+			json_decref(items[i]);
+	}
 }

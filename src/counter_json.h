@@ -15,8 +15,9 @@
 /* The item as a JSON text of plain attributes, or NULL when there is none */
 extern char *counter_json_item(const SeqdistStore *store, const char *key);
 
-/* The item's last_value; false when there is no item or it has none */
-extern bool counter_json_last_value(const SeqdistStore *store, const char *key,
-									int128 *last_value);
+/* The items of keys[0..n-1] as counter_read_items reads them, as texts */
+extern void counter_json_items(const SeqdistStore *store, char **keys, int n, int concurrency,
+							   char **texts);
+
 
 #endif							/* SEQDIST_COUNTER_JSON_H */

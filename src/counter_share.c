@@ -92,39 +92,78 @@ counter_read_as_member(const CounterRef *ref, const CounterParams *params,
 	return false;
 }
 
-CounterRegistration
-counter_register(const CounterRef *ref, const CounterParams *params, int128 position,
-				 const char *origin, bool may_join_foreign, int128 *last_value)
+/* The PutItem that creates the item at position, if there is none */
+static json_t *
+counter_create_request(const CounterRef *ref, const CounterParams *params, int128 position,
+					   const char *origin, const char *token)
 {
 	char		created_at[32];
-	char	   *token = counter_new_token();
 	time_t		now = time(NULL);
 	struct tm	tmbuf;
-	json_t	   *req;
+
+	strftime(created_at, sizeof(created_at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tmbuf));
+	return json_pack("{s:s, s:{s:{s:s}, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:o, s:{s:s},"
+					 " s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}, s:s, s:{s:s}}",
+					 "TableName", ref->store->table,
+					 "Item",
+					 ATTR_KEY, "S", ref->key,
+					 ATTR_LAST, counter_num(position),
+					 ATTR_INCREMENT, counter_num(params->increment),
+					 ATTR_MIN, counter_num(params->min_value),
+					 ATTR_MAX, counter_num(params->max_value),
+					 ATTR_START, counter_num(params->start_value),
+					 ATTR_CYCLE, "BOOL", params->cycle,
+					 ATTR_CLIENTS, counter_client_set(ref->client),
+					 ATTR_VERSION, "N", "1",
+					 ATTR_TOKEN, "S", token,
+					 "format", "N", "2",
+					 "created_at", "S", created_at,
+					 "created_by", "S", origin,
+					 "ConditionExpression", "attribute_not_exists(#c)",
+					 "ExpressionAttributeNames", "#c", ATTR_KEY);
+}
+
+/* Is the item read into state beyond limit (NULL: no limit)? */
+static bool
+counter_beyond(const CounterParams *params, const CounterState *state, const int128 *limit)
+{
+	return limit != NULL && counter_behind(params, *limit, state->last_value);
+}
+
+/*
+ * The write that joins the item read into state and moves it to position
+ * if it is behind: conditional on the definition version, the increment
+ * and the position read.  Without the write token (counter_write adds it).
+ */
+static CounterUpdate
+counter_join_update(const CounterRef *ref, const CounterParams *params, int128 position,
+					const CounterState *state)
+{
+	CounterUpdate w;
+	bool		behind = counter_behind(params, state->last_value, position);
+
+	w.update = "ADD #cl :me SET #dv = :ndv, #lv = :pos";
+	w.condition = psprintf("%s AND #inc = :inc AND #lv = :cur", counter_version_condition(state));
+	w.values = json_pack("{s:o, s:o, s:o, s:o}",
+						 ":me", counter_joining_set(ref, state),
+						 ":inc", counter_num(params->increment),
+						 ":cur", counter_num(state->last_value),
+						 ":pos", counter_num(behind ? position : state->last_value));
+	counter_add_version(w.values, state);
+	return w;
+}
+
+CounterRegistration
+counter_register(const CounterRef *ref, const CounterParams *params, int128 position,
+				 const char *origin, bool may_join_foreign, const int128 *limit,
+				 int128 *last_value)
+{
+	char	   *token = counter_new_token();
 	DynamoError err;
 	json_t	   *resp;
 
-	strftime(created_at, sizeof(created_at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tmbuf));
-	req = json_pack("{s:s, s:{s:{s:s}, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:o, s:{s:s},"
-					" s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}, s:s, s:{s:s}}",
-					"TableName", ref->store->table,
-					"Item",
-					ATTR_KEY, "S", ref->key,
-					ATTR_LAST, counter_num(position),
-					ATTR_INCREMENT, counter_num(params->increment),
-					ATTR_MIN, counter_num(params->min_value),
-					ATTR_MAX, counter_num(params->max_value),
-					ATTR_START, counter_num(params->start_value),
-					ATTR_CYCLE, "BOOL", params->cycle,
-					ATTR_CLIENTS, counter_client_set(ref->client),
-					ATTR_VERSION, "N", "1",
-					ATTR_TOKEN, "S", token,
-					"format", "N", "2",
-					"created_at", "S", created_at,
-					"created_by", "S", origin,
-					"ConditionExpression", "attribute_not_exists(#c)",
-					"ExpressionAttributeNames", "#c", ATTR_KEY);
-	resp = dynamo_call(ref->store, "PutItem", req, &err, NULL);
+	resp = dynamo_call(ref->store, "PutItem",
+					   counter_create_request(ref, params, position, origin, token), &err, NULL);
 	if (resp != NULL)
 	{
 		json_decref(resp);
@@ -139,7 +178,7 @@ counter_register(const CounterRef *ref, const CounterParams *params, int128 posi
 	{
 		CounterState state;
 		bool		behind;
-		json_t	   *values;
+		CounterUpdate w;
 
 		CHECK_FOR_INTERRUPTS();
 		counter_read(ref, &state, NULL);
@@ -150,6 +189,14 @@ counter_register(const CounterRef *ref, const CounterParams *params, int128 posi
 			return COUNTER_CREATED;
 		}
 		counter_check_shareable(ref, params, &state);
+		if (counter_beyond(params, &state, limit))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("counter \"%s\" is at %s: the next value of sequence \"%s\" would not fit the columns that use it",
+							ref->key, counter_int128_text(state.last_value), ref->seqname),
+					 errdetail("The columns hold values up to a position of %s.",
+							   counter_int128_text(*limit)),
+					 errhint("Widen the columns (ALTER TABLE ... ALTER COLUMN ... TYPE bigint), then migrate again.")));
 		behind = counter_behind(params, state.last_value, position);
 		if (state.member && !behind)
 		{
@@ -163,22 +210,180 @@ counter_register(const CounterRef *ref, const CounterParams *params, int128 posi
 							ref->key),
 					 errdetail("Joining a counter can move it forward for every client, and the counter's other clients are not under this database's control."),
 					 errhint("Ask a superuser to register the sequence, or register it under another counter key.")));
-		values = json_pack("{s:o, s:o, s:o, s:o}",
-						   ":me", counter_joining_set(ref, &state),
-						   ":inc", counter_num(params->increment),
-						   ":cur", counter_num(state.last_value),
-						   ":pos", counter_num(behind ? position : state.last_value));
-		counter_add_version(values, &state);
-		if (counter_write(ref, "ADD #cl :me SET #dv = :ndv, #lv = :pos",
-						  psprintf("%s AND #inc = :inc AND #lv = :cur",
-								   counter_version_condition(&state)),
-						  values, NULL))
+		w = counter_join_update(ref, params, position, &state);
+		if (counter_write(ref, w.update, w.condition, w.values, NULL))
 		{
 			*last_value = behind ? position : state.last_value;
 			return behind ? COUNTER_ADVANCED : COUNTER_EXISTING;
 		}
 	}
 	counter_raise_contention(ref, "register");
+}
+
+/* The requests of one round of a batch, and where their answers go */
+typedef struct JoinRound
+{
+	int			n;
+	int		   *which;			/* the registration each request is for */
+	json_t	  **requests;
+	json_t	  **answers;
+	DynamoError *errs;
+	DynamoStats *stats;
+} JoinRound;
+
+static void
+join_round_init(JoinRound *r, int n)
+{
+	r->n = 0;
+	r->which = palloc(sizeof(int) * n);
+	r->requests = palloc0(sizeof(json_t *) * n);
+	r->answers = palloc0(sizeof(json_t *) * n);
+	r->errs = palloc0(sizeof(DynamoError) * n);
+	r->stats = palloc0(sizeof(DynamoStats) * n);
+}
+
+static void
+join_round_add(JoinRound *r, int which, json_t *request)
+{
+	r->which[r->n] = which;
+	r->requests[r->n] = request;
+	r->n++;
+}
+
+static void
+join_round_send(JoinRound *r, const SeqdistStore *store, const char *operation)
+{
+	if (r->n > 0)
+		dynamo_call_batch(store, operation, r->requests, r->n, r->answers, r->errs,
+						  r->stats, NULL, NULL);
+}
+
+/* An answer that is neither success nor a failed condition ends it FAILED */
+static bool
+join_failed(CounterJoin *j, const DynamoError *err)
+{
+	if (dynamo_error_is(err, "ConditionalCheckFailedException"))
+		return false;
+	j->state = COUNTER_JOIN_FAILED;
+	j->err = *err;
+	return true;
+}
+
+void
+counter_register_batch(CounterJoin *joins, int n)
+{
+	const SeqdistStore *store;
+	char	  **tokens;
+	CounterState *states;
+	JoinRound	create,
+				read,
+				join;
+
+	if (n <= 0)
+		return;
+	store = joins[0].ref.store;
+	tokens = palloc(sizeof(char *) * n);
+	states = palloc0(sizeof(CounterState) * n);
+	join_round_init(&create, n);
+	join_round_init(&read, n);
+	join_round_init(&join, n);
+
+	/* 1: create every item that does not exist yet */
+	for (int i = 0; i < n; i++)
+	{
+		if (joins[i].ref.store->id != store->id)
+			elog(ERROR, "registrations of one batch must share a store");
+		joins[i].state = COUNTER_JOIN_AGAIN;
+		tokens[i] = counter_new_token();
+		join_round_add(&create, i, counter_create_request(&joins[i].ref, &joins[i].params,
+														  joins[i].position, joins[i].origin,
+														  tokens[i]));
+	}
+	join_round_send(&create, store, "PutItem");
+	for (int k = 0; k < create.n; k++)
+	{
+		CounterJoin *j = &joins[create.which[k]];
+
+		if (create.answers[k] != NULL)
+		{
+			json_decref(create.answers[k]);
+			j->state = COUNTER_JOIN_DONE;
+			j->outcome = COUNTER_CREATED;
+			j->last_value = j->position;
+		}
+		else if (!join_failed(j, &create.errs[k]))
+			join_round_add(&read, create.which[k],
+						   counter_get_request(store, j->ref.key));
+	}
+
+	/* 2: read the items that existed */
+	join_round_send(&read, store, "GetItem");
+	for (int k = 0; k < read.n; k++)
+	{
+		int			i = read.which[k];
+		CounterJoin *j = &joins[i];
+		CounterState *st = &states[i];
+		bool		ok;
+
+		if (read.answers[k] == NULL)
+		{
+			join_failed(j, &read.errs[k]);
+			continue;
+		}
+		ok = answer_counter_item(read.answers[k], j->ref.client, st);
+		if (st->token != NULL)
+			st->token = pstrdup(st->token);
+		json_decref(read.answers[k]);
+		if (!ok)
+			continue;			/* AGAIN: counter_register says what is wrong */
+		if (st->token != NULL && strcmp(st->token, tokens[i]) == 0)
+		{
+			/* our PutItem was applied; its answer was lost */
+			j->state = COUNTER_JOIN_DONE;
+			j->outcome = COUNTER_CREATED;
+			j->last_value = st->last_value;
+			continue;
+		}
+		if (!counter_shareable(&j->params, st) ||
+			counter_beyond(&j->params, st, j->has_limit ? &j->limit : NULL))
+			continue;			/* AGAIN, to raise the refusal */
+		if (st->member && !counter_behind(&j->params, st->last_value, j->position))
+		{
+			j->state = COUNTER_JOIN_DONE;
+			j->outcome = COUNTER_EXISTING;
+			j->last_value = st->last_value;
+			continue;
+		}
+		if (!j->may_join_foreign && (st->nforeign > 0 || st->legacy))
+			continue;			/* AGAIN, to raise the refusal */
+		{
+			CounterUpdate w = counter_join_update(&j->ref, &j->params, j->position, st);
+
+			json_object_set_new(w.values, ":wt", json_pack("{s:s}", "S", counter_new_token()));
+			join_round_add(&join, i,
+						   counter_update_request(&j->ref, psprintf("%s, #wt = :wt", w.update),
+												  w.condition, w.values));
+		}
+	}
+
+	/* 3: join them; a failed condition is decided again, alone */
+	join_round_send(&join, store, "UpdateItem");
+	for (int k = 0; k < join.n; k++)
+	{
+		int			i = join.which[k];
+		CounterJoin *j = &joins[i];
+		bool		behind = counter_behind(&j->params, states[i].last_value, j->position);
+
+		if (join.answers[k] == NULL)
+		{
+			join_failed(j, &join.errs[k]);
+			continue;
+		}
+		json_decref(join.answers[k]);
+		j->state = COUNTER_JOIN_DONE;
+		j->outcome = behind ? COUNTER_ADVANCED : COUNTER_EXISTING;
+		j->last_value = behind ? j->position : states[i].last_value;
+	}
 }
 
 /* The ERROR for a change only a counter's only client may make */
@@ -337,6 +542,81 @@ counter_check_position_in_bounds(const CounterRef *ref, const CounterParams *par
 					text, (long long) params->min_value),
 			 errdetail("Counter \"%s\" of sequence \"%s\" has reserved values up to %s.",
 					   ref->key, ref->seqname, text)));
+}
+
+void
+counter_leave_batch(CounterLeave *leaves, int n, int concurrency)
+{
+	JoinRound	read,
+				drop;
+	CounterState *states;
+
+	if (n <= 0)
+		return;
+	states = palloc0(sizeof(CounterState) * n);
+	for (int from = 0; from < n; from += concurrency)
+	{
+		int			to = Min(n, from + concurrency);
+		const SeqdistStore *store = leaves[from].ref.store;
+
+		join_round_init(&read, to - from);
+		join_round_init(&drop, to - from);
+		for (int i = from; i < to; i++)
+		{
+			if (leaves[i].ref.store->id != store->id)
+				elog(ERROR, "leaves of one batch must share a store");
+			leaves[i].state = COUNTER_JOIN_AGAIN;
+			join_round_add(&read, i, counter_get_request(store, leaves[i].ref.key));
+		}
+		join_round_send(&read, store, "GetItem");
+		for (int k = 0; k < read.n; k++)
+		{
+			int			i = read.which[k];
+			CounterLeave *l = &leaves[i];
+			CounterState *st = &states[i];
+			json_t	   *values;
+			bool		ok;
+
+			if (read.answers[k] == NULL)
+			{
+				l->state = COUNTER_JOIN_FAILED;
+				l->err = read.errs[k];
+				continue;
+			}
+			ok = answer_counter_item(read.answers[k], l->ref.client, st);
+			json_decref(read.answers[k]);
+			if (!ok)
+				continue;		/* AGAIN: counter_leave says what is wrong */
+			if (!st->exists || !st->member)
+			{
+				l->state = COUNTER_JOIN_DONE;
+				continue;
+			}
+			values = json_pack("{s:o, s:o}", ":me", counter_client_set(l->ref.client),
+							   ":wt", json_pack("{s:s}", "S", counter_new_token()));
+			counter_add_version(values, st);
+			join_round_add(&drop, i,
+						   counter_update_request(&l->ref, "DELETE #cl :me SET #dv = :ndv, #wt = :wt",
+												  counter_version_condition(st), values));
+		}
+		join_round_send(&drop, store, "UpdateItem");
+		for (int k = 0; k < drop.n; k++)
+		{
+			CounterLeave *l = &leaves[drop.which[k]];
+
+			if (drop.answers[k] != NULL)
+			{
+				json_decref(drop.answers[k]);
+				l->state = COUNTER_JOIN_DONE;
+			}
+			else if (!dynamo_error_is(&drop.errs[k], "ConditionalCheckFailedException"))
+			{
+				l->state = COUNTER_JOIN_FAILED;
+				l->err = drop.errs[k];
+			}
+			/* a failed condition: AGAIN, decided by counter_leave */
+		}
+	}
 }
 
 /* Raise the ERROR that changing the item's definition to params deserves */

@@ -57,6 +57,7 @@
 static int	dynamo_max_attempts = 5;
 static int	dynamo_retry_base_ms = 25;
 static int	dynamo_retry_cap_ms = 1000;
+int			dynamo_bulk_concurrency = 64;
 
 /* Header lines of a signed request: five signed ones and Authorization */
 #define DYNAMO_MAX_LINES 6
@@ -88,6 +89,12 @@ dynamo_init(void)
 							NULL,
 							&dynamo_retry_base_ms, 25, 1, 60000,
 							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("seqdist.bulk_concurrency",
+							"DynamoDB requests a backend sends at once for work on many counters.",
+							"Migration, verification and rollback of many sequences, and a transaction that drops many, send their requests this many at a time.",
+							&dynamo_bulk_concurrency, 64, 1, DYNAMO_MAX_BULK_CONCURRENCY,
+							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("seqdist.retry_max_delay",
 							"Cap on the backoff delay between attempts.",

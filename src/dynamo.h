@@ -18,6 +18,10 @@ struct json_t;
 /* Defines seqdist.max_attempts, seqdist.retry_base_delay, retry_max_delay */
 extern void dynamo_init(void);
 
+/* seqdist.bulk_concurrency: requests a backend sends at once for bulk work */
+#define DYNAMO_MAX_BULK_CONCURRENCY 256
+extern int	dynamo_bulk_concurrency;
+
 typedef enum DynamoErrorKind
 {
 	DYNAMO_OK = 0,

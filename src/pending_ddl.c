@@ -46,6 +46,7 @@
 
 #include "backend_cache.h"
 #include "counter.h"
+#include "dynamo.h"
 #include "instance_cache.h"
 #include "pending_ddl.h"
 #include "store.h"
@@ -207,6 +208,37 @@ pending_leave(PendingChange *change)
 	PG_END_TRY();
 }
 
+/*
+ * Every dropped sequence leaves its counter: the leaves are sent together
+ * (counter_leave_batch); what that leaves undecided goes through
+ * pending_leave, one at a time, and a DynamoDB error is its WARNING.
+ */
+static void
+pending_leave_all(void)
+{
+	ListCell   *lc;
+	CounterLeave *leaves = palloc0(sizeof(CounterLeave) * list_length(pending_changes));
+	PendingChange **changes = palloc(sizeof(PendingChange *) * list_length(pending_changes));
+	int			n = 0;
+
+	foreach(lc, pending_changes)
+	{
+		PendingChange *change = lfirst(lc);
+
+		if (!change->leave)
+			continue;
+		leaves[n].ref.store = store_current();
+		leaves[n].ref.key = change->key;
+		leaves[n].ref.client = counter_client_id(MyDatabaseId, change->relid);
+		leaves[n].ref.seqname = change->key;
+		changes[n++] = change;
+	}
+	counter_leave_batch(leaves, n, dynamo_bulk_concurrency);
+	for (int i = 0; i < n; i++)
+		if (leaves[i].state != COUNTER_JOIN_DONE)
+			pending_leave(changes[i]);
+}
+
 static void
 pending_pre_commit(void)
 {
@@ -214,13 +246,12 @@ pending_pre_commit(void)
 
 	/* the registry is read through SPI, which wants a snapshot */
 	PushActiveSnapshot(GetTransactionSnapshot());
+	pending_leave_all();
 	foreach(lc, pending_changes)
 	{
 		PendingChange *change = lfirst(lc);
 
-		if (change->leave)
-			pending_leave(change);
-		else if (!pending_superseded(lc))
+		if (!change->leave && !pending_superseded(lc))
 			pending_write_definition(change, pending_restarted(lc));
 	}
 	PopActiveSnapshot();

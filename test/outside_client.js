@@ -71,7 +71,9 @@ async function read() {
     min: num(item.min_value),
     max: num(item.max_value),
     version: num(item.def_version),
-    clients: item.clients ? item.clients.SS : undefined,
+    // format 1 has no clients set (unknown clients); from format 2 on, a
+    // missing set means that the last client left
+    clients: item.clients ? item.clients.SS : (item.format ? [] : undefined),
     token: item.write_token ? item.write_token.S : undefined,
   };
 }

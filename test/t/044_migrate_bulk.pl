@@ -1,0 +1,205 @@
+# Bulk migration: the DynamoDB requests of many sequences go out
+# concurrently and bounded (seqdist.bulk_concurrency), in a fixed number
+# of requests per sequence; lost answers and failures in the middle of a
+# batch neither duplicate a write nor leave a sequence half-migrated; a
+# migration in batches (CALL seqdist.migrate_in_batches) commits step by
+# step.
+#
+# Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use SeqdistTest;
+
+my $tables = 60;
+my $dynamo = start_dynamo();
+my $node = new_node('bulk', $dynamo, conf => "seqdist.refill = off\n");
+
+$node->safe_psql('postgres', qq{
+	CREATE EXTENSION seqdist;
+	SELECT seqdist.create_table();
+	CREATE SCHEMA bulk;
+	DO \$\$ BEGIN FOR i IN 1 .. $tables LOOP
+		EXECUTE format('CREATE TABLE bulk.t%s (id serial PRIMARY KEY, v text)', i);
+		EXECUTE format('INSERT INTO bulk.t%s (id, v) VALUES (%s, ''x'')', i, 100 * i);
+	END LOOP; END \$\$;
+});
+
+sub ops
+{
+	my $stats = dynamo_stats($dynamo);
+	my %n = map { $_ => ($stats->{by_operation}{$_}{total} // 0) } qw(GetItem BatchGetItem PutItem UpdateItem);
+	return (\%n, $stats);
+}
+
+sub migrated_count
+{
+	return $node->safe_psql('postgres',
+		q{SELECT count(*) FROM seqdist.migrated_sequences WHERE seqrelid::text LIKE 'bulk.%'});
+}
+
+# every migrated table's next value lies beyond what it holds
+sub check_inserts
+{
+	my ($what) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres', qq{
+		DO \$\$ DECLARE m bigint; n bigint; bad int := 0; BEGIN
+			FOR i IN 1 .. $tables LOOP
+				EXECUTE format('SELECT max(id) FROM bulk.t%s', i) INTO m;
+				EXECUTE format('INSERT INTO bulk.t%s (v) VALUES (''y'') RETURNING id', i) INTO n;
+				IF n <= m THEN bad := bad + 1; END IF;
+			END LOOP;
+			RAISE NOTICE 'bad %', bad;
+		END \$\$});
+	like($err, qr/NOTICE:  bad 0/, "$what: every table's next value lies beyond its maximum");
+}
+
+#---- concurrent, bounded, a fixed number of requests ------------------------
+
+dynamo_reset($dynamo);
+dynamo_faults($dynamo, { target => '*', mode => 'delay', ms => 150 });
+my ($ret, $out, $err) = $node->psql('postgres',
+	q{SET seqdist.bulk_concurrency = 16;
+	  SELECT status, count(*) FROM seqdist.migrate('bulk') GROUP BY 1});
+is($out, "migrated|$tables", "all $tables sequences are migrated in one call");
+like($err, qr/NOTICE:  seqdist migrate: $tables of $tables sequences done \($tables migrated, 0 skipped\)/,
+	'the call reports its progress');
+my ($n, $stats) = ops();
+note explain $stats;
+is($n->{GetItem}, 0, 'no item is read alone');
+is($n->{BatchGetItem}, 1, 'the items are read in one BatchGetItem (100 keys a request)');
+is($n->{PutItem}, $tables, 'one creation per new counter');
+is($n->{UpdateItem}, 0, 'no other write');
+cmp_ok($stats->{max_in_flight}, '>', 1, 'requests go out concurrently');
+cmp_ok($stats->{max_in_flight}, '<=', 16, 'no more in flight than seqdist.bulk_concurrency');
+dynamo_faults($dynamo);
+is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.verify('bulk') WHERE ok}), $tables,
+	'verify: every sequence is ok');
+check_inserts('after the bulk migration');
+
+#---- rollback, then join the existing counters again, with lost answers ----
+
+dynamo_reset($dynamo);
+dynamo_faults($dynamo, { target => '*', mode => 'delay', ms => 100 });
+is($node->safe_psql('postgres', q{SET seqdist.bulk_concurrency = 16;
+	SELECT count(*) FROM seqdist.rollback('bulk') WHERE status = 'rolled back'}),
+	$tables, 'all sequences rolled back');
+($n, $stats) = ops();
+is($n->{BatchGetItem}, 1, 'rollback: the positions are read at once when it commits');
+is($n->{UpdateItem}, $tables, 'rollback: one leave per counter');
+cmp_ok($stats->{max_in_flight}, '>', 1, 'rollback: the leaves go out concurrently');
+cmp_ok($stats->{max_in_flight}, '<=', 16, 'rollback: no more in flight than seqdist.bulk_concurrency');
+is($node->safe_psql('postgres', qq{
+	SELECT count(*) FROM generate_series(1, $tables) i,
+	       LATERAL (SELECT nextval(format('bulk.t%s_id_seq', i)) AS v) n
+	 WHERE n.v > (SELECT 100 * i + 1)}), $tables,
+	'rollback: every native sequence goes on beyond its counter');
+dynamo_reset($dynamo);
+# the first 5 creations and the first 5 joins are applied but their answers lost
+dynamo_faults($dynamo,
+	{ target => 'PutItem', mode => 'after_forward_reset', count => 5 },
+	{ target => 'UpdateItem', mode => 'after_forward_reset', count => 5 });
+($ret, $out, $err) = $node->psql('postgres',
+	q{SELECT status, count(*) FROM seqdist.migrate('bulk') GROUP BY 1});
+is($out, "migrated|$tables", 'migrating again joins every existing counter, through lost answers');
+($n, $stats) = ops();
+note explain $stats;
+is($stats->{by_fault}{after_forward_reset}, 10, 'ten answers were lost');
+my $clients = $node->safe_psql('postgres', qq{
+	SELECT count(*) FROM seqdist.migrated_sequences m,
+	       LATERAL seqdist._counter_item_by_key(m.counter_key) i
+	 WHERE m.seqrelid::text LIKE 'bulk.%'
+	   AND jsonb_array_length(i->'clients') = 1
+	   AND (i->>'last_value')::bigint >= 100 * (regexp_match(m.seqrelid::text, 't([0-9]+)_id_seq'))[1]::int});
+is($clients, $tables, 'each counter has this one client and is beyond its table');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.verify('bulk') WHERE ok}), $tables,
+	'verify: every sequence is ok after the lost answers');
+check_inserts('after migrating again');
+
+#---- DynamoDB failing in the middle: skipped whole, nothing changed --------
+
+$node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.rollback('bulk')});
+$node->safe_psql('postgres', qq{
+	CREATE SCHEMA fresh;
+	DO \$\$ BEGIN FOR i IN 1 .. 10 LOOP
+		EXECUTE format('CREATE TABLE fresh.f%s (id bigserial PRIMARY KEY)', i);
+	END LOOP; END \$\$;
+});
+dynamo_reset($dynamo);
+dynamo_faults($dynamo, { target => 'PutItem', mode => 'http500' });
+($ret, $out, $err) = $node->psql('postgres',
+	q{SET seqdist.max_attempts = 2; SET seqdist.retry_base_delay = 10;
+	  SELECT status, count(*) FROM seqdist.migrate('fresh') GROUP BY 1},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+is($out, 'skipped|10', 'every sequence whose counter cannot be written is skipped');
+like($err, qr/WARNING:  01000: sequence fresh\.f\d+_id_seq not migrated: DynamoDB is unavailable.*\n.*DETAIL:  SQLSTATE 08006; nothing of this sequence was changed/,
+	'with a WARNING naming the sequence and the error');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM seqdist.migrated_sequences WHERE seqrelid::text LIKE 'fresh.%'
+	UNION ALL SELECT count(*) FROM seqdist.sequences WHERE seqrelid::text LIKE 'fresh.%'
+	UNION ALL SELECT count(*) FROM pg_attrdef d WHERE d.adrelid::regclass::text LIKE 'fresh.%'
+	          AND pg_get_expr(d.adbin, d.adrelid) LIKE 'seqdist.%'}), "0\n0\n0",
+	'nothing of them was changed locally');
+dynamo_faults($dynamo);
+is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.migrate('fresh') WHERE status = 'migrated'}),
+	10, 'once DynamoDB answers, they migrate');
+
+# an answer of the wrong shape to the reads: refused, nothing changed
+$node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.rollback('fresh')});
+dynamo_faults($dynamo, { target => 'BatchGetItem', mode => 'wrongshape' });
+$err = error_of($node, q{SELECT count(*) FROM seqdist.migrate('fresh')});
+like($err, qr/ERROR:  08P01: malformed response from DynamoDB to BatchGetItem/,
+	'an answer to the reads that lists no items is an error, not "no counter"');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.migrated_sequences WHERE seqrelid::text LIKE 'fresh.%'}),
+	'0', 'and nothing was migrated');
+dynamo_faults($dynamo);
+
+#---- in batches: one transaction per batch ---------------------------------
+
+($ret, $out, $err) = $node->psql('postgres', q{CALL seqdist.migrate_in_batches('bulk', 25)},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+is($ret, 0, 'CALL seqdist.migrate_in_batches succeeds');
+like($err, qr/NOTICE:  00000: seqdist migrate: 25 of $tables sequences done \(25 migrated, 0 skipped\).*NOTICE:  00000: seqdist migrate: 50 of $tables .*NOTICE:  00000: seqdist migrate: $tables of $tables sequences done \($tables migrated, 0 skipped\)/s,
+	'it reports each batch');
+is(migrated_count(), $tables, 'every sequence is migrated');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.verify('bulk') WHERE ok}), $tables,
+	'verify: every sequence is ok');
+check_inserts('after the migration in batches');
+
+# each batch is its own transaction: a batch that fails leaves the earlier ones committed
+$node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.rollback('bulk')});
+$node->safe_psql('postgres', q{
+	CREATE FUNCTION public.stop_at_t40() RETURNS event_trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		IF EXISTS (SELECT FROM pg_event_trigger_ddl_commands() c WHERE c.objid = 'bulk.t40'::regclass) THEN
+			RAISE EXCEPTION USING ERRCODE = 'admin_shutdown', MESSAGE = 'stopped at t40';
+		END IF;
+	END $$;
+	CREATE EVENT TRIGGER stop_at_t40 ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+		EXECUTE FUNCTION public.stop_at_t40();
+});
+($ret, $out, $err) = $node->psql('postgres', q{CALL seqdist.migrate_in_batches('bulk', 25)});
+isnt($ret, 0, 'a batch that is stopped ends the call');
+like($err, qr/stopped at t40/, 'with its error');
+# the sequences sort by name: t10_id_seq .. t19_id_seq, t1_id_seq, t20_id_seq ..:
+# t40's is the 34th, in the second batch
+is(migrated_count(), 25, 'the batch before it stays committed; the stopped batch left nothing');
+$node->safe_psql('postgres', q{DROP EVENT TRIGGER stop_at_t40});
+($ret, $out, $err) = $node->psql('postgres', q{CALL seqdist.migrate_in_batches('bulk')});
+is(migrated_count(), $tables, 'called again, it migrates the rest');
+
+# bad input
+$err = error_of($node, q{CALL seqdist.migrate_in_batches('bulk', 0)});
+like($err, qr/ERROR:  22023: batch size must be at least 1, not 0/, 'a batch size below 1 is refused');
+$err = error_of($node, q{BEGIN; CALL seqdist.migrate_in_batches('bulk', 10); COMMIT;});
+like($err, qr/ERROR:  2D000: invalid transaction termination/,
+	'inside a transaction block, the first COMMIT is refused');
+$err = error_of($node, q{CALL seqdist.migrate_in_batches('no_such_schema')});
+like($err, qr/ERROR:  42704: no sequence, table or schema named no_such_schema/, 'an unknown scope is refused');
+
+$node->stop;
+stop_dynamo($dynamo);
+done_testing();
