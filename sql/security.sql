@@ -228,6 +228,10 @@ CREATE TABLE regress_mig.mig_events (id integer GENERATED ALWAYS AS IDENTITY PRI
 INSERT INTO regress_mig.mig_orders (v) VALUES ('a'), ('b'), ('c');
 INSERT INTO regress_mig.mig_orders (id, v) VALUES (20, 'explicit, beyond the sequence');
 INSERT INTO regress_mig.mig_events (v) VALUES ('a');
+-- a default that takes the identity column's sequence, and a sequence no
+-- column uses
+CREATE TABLE regress_mig.mig_refs (id integer DEFAULT nextval('regress_mig.mig_events_id_seq'));
+CREATE SEQUENCE regress_mig.mig_lone;
 GRANT USAGE ON SCHEMA regress_mig TO regress_seqdist_stranger;
 GRANT ALL ON ALL TABLES IN SCHEMA regress_mig TO regress_seqdist_stranger;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA regress_mig TO regress_seqdist_stranger;
@@ -256,7 +260,7 @@ RESET search_path;
 SELECT count(*) AS registered FROM seqdist.sequences WHERE counter_key LIKE '%regress\_mig%';
 SELECT count(*) AS migrated FROM seqdist.migrated_sequences;
 SELECT adrelid::regclass, pg_get_expr(adbin, adrelid) FROM pg_attrdef
-WHERE adrelid IN ('regress_mig.mig_orders'::regclass, 'regress_mig.mig_events'::regclass);
+WHERE adrelid IN ('regress_mig.mig_orders'::regclass, 'regress_mig.mig_refs'::regclass) ORDER BY 1;
 SELECT last_value, is_called FROM regress_mig.mig_orders_id_seq;
 SELECT last_value, is_called FROM regress_mig.mig_events_id_seq;
 
@@ -294,7 +298,7 @@ SELECT count(*) AS registered FROM seqdist.sequences WHERE counter_key LIKE '%re
 SELECT count(*) AS migrated FROM seqdist.migrated_sequences;
 SELECT count(*) AS columns FROM seqdist.migrated_columns;
 SELECT adrelid::regclass, pg_get_expr(adbin, adrelid) FROM pg_attrdef
-WHERE adrelid IN ('regress_mig.mig_orders'::regclass, 'regress_mig.mig_events'::regclass);
+WHERE adrelid IN ('regress_mig.mig_orders'::regclass, 'regress_mig.mig_refs'::regclass) ORDER BY 1;
 
 -- none of the traps ran
 SELECT what FROM regress_hostile.calls;

@@ -581,13 +581,15 @@ DECLARE
     m numeric;
     reasons text[];
     ascending boolean;
-    columns integer;
+    n_switched integer;
+    n_routed integer;
 BEGIN
     FOREACH seq IN ARRAY seqdist._scope_sequences(kind, objid) LOOP
         CONTINUE WHEN NOT EXISTS (SELECT FROM seqdist.migrated_sequences ms WHERE ms.seqrelid = seq);
         sequence := seq;
         reasons := '{}';
-        columns := 0;
+        n_switched := 0;
+        n_routed := 0;
         SELECT q.seqincrement, q.seqmin, q.seqmax, q.seqcycle, q.seqstart INTO s
           FROM pg_sequence q WHERE q.seqrelid = seq;
         ascending := s.seqincrement > 0;
@@ -608,7 +610,13 @@ BEGIN
             END IF;
         END IF;
         FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
-            columns := columns + 1;
+            -- a default calls seqdist_nextval; an identity column keeps its
+            -- sequence and the planner hook routes its values
+            IF u.kind = 'identity' THEN
+                n_routed := n_routed + 1;
+            ELSIF u.switched THEN
+                n_switched := n_switched + 1;
+            END IF;
             IF u.kind = 'default' AND NOT u.switched THEN
                 reasons := reasons || format('the default of %s.%I is %s', u.tablerelid, u.column_name, u.expr);
             END IF;
@@ -627,8 +635,11 @@ BEGIN
             reasons := reasons || format('the native sequence is not fenced (last_value %s)', st.last_value);
         END IF;
         ok := cardinality(reasons) = 0;
-        reason := CASE WHEN ok THEN format('counter %s at %s; %s column(s) switched; native sequence fenced',
-                                           key, pos, columns)
+        reason := CASE WHEN ok THEN format('counter %s at %s; %s; native sequence fenced', key, pos,
+                                           CASE WHEN n_switched + n_routed = 0 THEN 'no column uses it'
+                                                ELSE concat_ws(', ',
+                                                    CASE WHEN n_switched > 0 THEN format('%s column(s) switched', n_switched) END,
+                                                    CASE WHEN n_routed > 0 THEN format('%s identity column(s) routed', n_routed) END) END)
                        ELSE array_to_string(reasons, '; ') END;
         RETURN NEXT;
     END LOOP;
@@ -723,7 +734,7 @@ CREATE FUNCTION verify(scope text DEFAULT NULL)
 RETURNS TABLE (sequence regclass, ok boolean, reason text)
 LANGUAGE sql VOLATILE
 AS $$ SELECT v.* FROM seqdist._resolve_scope($1) r, seqdist._verify(r.kind, r.objid) v $$;
-COMMENT ON FUNCTION verify(text) IS 'per migrated sequence: counter beyond every column, same definition, every user switched, native side fenced';
+COMMENT ON FUNCTION verify(text) IS 'per migrated sequence: counter beyond every column, same definition, every default switched (identity columns are routed), native side fenced';
 REVOKE ALL ON FUNCTION verify(text) FROM PUBLIC;
 
 CREATE FUNCTION rollback(scope text DEFAULT NULL)
