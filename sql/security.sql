@@ -300,6 +300,21 @@ SELECT count(*) AS columns FROM seqdist.migrated_columns;
 SELECT adrelid::regclass, pg_get_expr(adbin, adrelid) FROM pg_attrdef
 WHERE adrelid IN ('regress_mig.mig_orders'::regclass, 'regress_mig.mig_refs'::regclass) ORDER BY 1;
 
+-- The owner migrates again what it rolled back: the counter item it left
+-- has no clients any more, which is not a counter of other databases.
+SET ROLE regress_seqdist_owner;
+SET search_path = regress_hostile, pg_catalog, public;
+SELECT sequence, status, detail FROM seqdist.migrate('regress_mig.mig_events');
+SELECT sequence, ok, reason FROM seqdist.verify('regress_mig.mig_events');
+RESET search_path;
+-- its only client again, not one beside clients unknown
+SELECT jsonb_array_length(c) AS clients, c ? 'format-1-clients' AS unknown_clients
+FROM (SELECT seqdist._counter_item_by_key('contrib_regression.regress_mig.mig_events_id_seq') -> 'clients' AS c) i;
+SET search_path = regress_hostile, pg_catalog, public;
+SELECT sequence, status FROM seqdist.rollback('regress_mig.mig_events');
+RESET ROLE;
+RESET search_path;
+
 -- none of the traps ran
 SELECT what FROM regress_hostile.calls;
 

@@ -119,7 +119,7 @@ counter_register(const CounterRef *ref, const CounterParams *params, int128 posi
 					ATTR_CLIENTS, counter_client_set(ref->client),
 					ATTR_VERSION, "N", "1",
 					ATTR_TOKEN, "S", token,
-					"format", "N", "2",
+					ATTR_FORMAT, "N", "2",
 					"created_at", "S", created_at,
 					"created_by", "S", origin,
 					"ConditionExpression", "attribute_not_exists(#c)",
