@@ -315,6 +315,28 @@ SELECT sequence, status FROM seqdist.rollback('regress_mig.mig_events');
 RESET ROLE;
 RESET search_path;
 
+-- The privileges above let the owner write the migration state of any
+-- sequence.  What it writes there is data: a superuser's rollback runs
+-- none of it.  The owner records SQL as the original default of its
+-- column, and adds a row for a table of the superuser.
+SELECT sequence, status FROM seqdist.migrate('regress_mig.mig_orders');
+CREATE TABLE public.sec_victim (id integer DEFAULT 7);
+SET ROLE regress_seqdist_owner;
+UPDATE seqdist.migrated_columns
+   SET original_default = 'nextval(''regress_mig.mig_orders_id_seq''::regclass); ALTER ROLE regress_seqdist_owner SUPERUSER'
+ WHERE tablerelid = 'regress_mig.mig_orders'::regclass;
+INSERT INTO seqdist.migrated_columns
+VALUES ('regress_mig.mig_orders_id_seq', 'public.sec_victim', 'id', 'default', '42');
+RESET ROLE;
+SET search_path = regress_hostile, pg_catalog, public;
+SELECT sequence, status FROM seqdist.rollback('regress_mig.mig_orders');
+RESET search_path;
+SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_seqdist_owner';
+SELECT adrelid::regclass, pg_get_expr(adbin, adrelid) FROM pg_attrdef
+WHERE adrelid IN ('regress_mig.mig_orders'::regclass, 'public.sec_victim'::regclass) ORDER BY 1;
+SELECT count(*) AS columns FROM seqdist.migrated_columns;
+DROP TABLE public.sec_victim;
+
 -- none of the traps ran
 SELECT what FROM regress_hostile.calls;
 

@@ -54,7 +54,7 @@ CREATE TABLE migrated_columns (
     original_default text,
     PRIMARY KEY (tablerelid, column_name)
 );
-COMMENT ON TABLE migrated_columns IS 'column defaults and identity columns of migrated sequences, with what rollback restores';
+COMMENT ON TABLE migrated_columns IS 'column defaults and identity columns of migrated sequences, with each original default';
 SELECT pg_catalog.pg_extension_config_dump('migrated_columns', '');
 REVOKE ALL ON migrated_columns FROM PUBLIC;
 GRANT SELECT ON migrated_columns TO PUBLIC;
@@ -678,12 +678,16 @@ BEGIN
                     MESSAGE = format('must be owner of sequence %s', seq);
             END IF;
             PERFORM seqdist._lock_users(seq, true);
-            FOR c IN SELECT mc.* FROM seqdist.migrated_columns mc
-                      JOIN pg_attribute a ON a.attrelid = mc.tablerelid AND a.attname = mc.column_name
-                                         AND NOT a.attisdropped
-                     WHERE mc.seqrelid = seq AND mc.kind = 'default' LOOP
-                EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s',
-                               c.tablerelid, c.column_name, c.original_default);
+            -- migrate switched only defaults that were exactly nextval(seq):
+            -- that is what comes back, written from seq, and only where a
+            -- default still uses seq.  The recorded text is never run: those
+            -- who may write migrated_columns are not all superusers.
+            FOR c IN SELECT mc.tablerelid, mc.column_name FROM seqdist.migrated_columns mc
+                      JOIN seqdist._column_uses(seq) cu ON cu.tablerelid = mc.tablerelid
+                                                       AND cu.column_name = mc.column_name
+                     WHERE mc.seqrelid = seq AND mc.kind = 'default' AND cu.kind = 'default' LOOP
+                EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT nextval(%L::regclass)',
+                               c.tablerelid, c.column_name, seq::text);
             END LOOP;
             PERFORM seqdist._invalidate_plans(cu.tablerelid)
                FROM (SELECT DISTINCT x.tablerelid FROM seqdist._column_uses(seq) x) cu;
