@@ -54,7 +54,7 @@ CREATE TABLE migrated_columns (
     original_default text,
     PRIMARY KEY (tablerelid, column_name)
 );
-COMMENT ON TABLE migrated_columns IS 'column defaults and identity columns of migrated sequences, with what rollback restores';
+COMMENT ON TABLE migrated_columns IS 'column defaults and identity columns of migrated sequences, with each original default';
 SELECT pg_catalog.pg_extension_config_dump('migrated_columns', '');
 REVOKE ALL ON migrated_columns FROM PUBLIC;
 GRANT SELECT ON migrated_columns TO PUBLIC;
@@ -790,7 +790,8 @@ DECLARE
     m numeric;
     reasons text[];
     ascending boolean;
-    columns integer;
+    n_switched integer;
+    n_routed integer;
     chunk regclass[];
     keys text[];
     items jsonb[];
@@ -807,7 +808,8 @@ BEGIN
             seq := chunk[i];
             sequence := seq;
             reasons := '{}';
-            columns := 0;
+            n_switched := 0;
+            n_routed := 0;
             SELECT q.seqincrement, q.seqmin, q.seqmax, q.seqcycle, q.seqstart INTO s
               FROM pg_sequence q WHERE q.seqrelid = seq;
             ascending := s.seqincrement > 0;
@@ -829,7 +831,13 @@ BEGIN
                 END IF;
             END IF;
             FOR u IN SELECT * FROM seqdist._column_uses(seq) LOOP
-                columns := columns + 1;
+                -- a default calls seqdist_nextval; an identity column keeps its
+                -- sequence and the planner hook routes its values
+                IF u.kind = 'identity' THEN
+                    n_routed := n_routed + 1;
+                ELSIF u.switched THEN
+                    n_switched := n_switched + 1;
+                END IF;
                 IF u.kind = 'default' AND NOT u.switched THEN
                     reasons := reasons || format('the default of %s.%I is %s', u.tablerelid, u.column_name, u.expr);
                 END IF;
@@ -848,8 +856,11 @@ BEGIN
                 reasons := reasons || format('the native sequence is not fenced (last_value %s)', st.last_value);
             END IF;
             ok := cardinality(reasons) = 0;
-            reason := CASE WHEN ok THEN format('counter %s at %s; %s column(s) switched; native sequence fenced',
-                                               key, pos, columns)
+            reason := CASE WHEN ok THEN format('counter %s at %s; %s; native sequence fenced', key, pos,
+                                               CASE WHEN n_switched + n_routed = 0 THEN 'no column uses it'
+                                                    ELSE concat_ws(', ',
+                                                        CASE WHEN n_switched > 0 THEN format('%s column(s) switched', n_switched) END,
+                                                        CASE WHEN n_routed > 0 THEN format('%s identity column(s) routed', n_routed) END) END)
                            ELSE array_to_string(reasons, '; ') END;
             RETURN NEXT;
         END LOOP;
@@ -889,12 +900,16 @@ BEGIN
                     MESSAGE = format('must be owner of sequence %s', seq);
             END IF;
             PERFORM seqdist._lock_users(seq, true);
-            FOR c IN SELECT mc.* FROM seqdist.migrated_columns mc
-                      JOIN pg_attribute a ON a.attrelid = mc.tablerelid AND a.attname = mc.column_name
-                                         AND NOT a.attisdropped
-                     WHERE mc.seqrelid = seq AND mc.kind = 'default' LOOP
-                EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s',
-                               c.tablerelid, c.column_name, c.original_default);
+            -- migrate switched only defaults that were exactly nextval(seq):
+            -- that is what comes back, written from seq, and only where a
+            -- default still uses seq.  The recorded text is never run: those
+            -- who may write migrated_columns are not all superusers.
+            FOR c IN SELECT mc.tablerelid, mc.column_name FROM seqdist.migrated_columns mc
+                      JOIN seqdist._column_uses(seq) cu ON cu.tablerelid = mc.tablerelid
+                                                       AND cu.column_name = mc.column_name
+                     WHERE mc.seqrelid = seq AND mc.kind = 'default' AND cu.kind = 'default' LOOP
+                EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT nextval(%L::regclass)',
+                               c.tablerelid, c.column_name, seq::text);
             END LOOP;
             PERFORM seqdist._invalidate_plans(cu.tablerelid)
                FROM (SELECT DISTINCT x.tablerelid FROM seqdist._column_uses(seq) x) cu;
@@ -970,7 +985,7 @@ CREATE FUNCTION verify(scope text DEFAULT NULL)
 RETURNS TABLE (sequence regclass, ok boolean, reason text)
 LANGUAGE sql VOLATILE
 AS $$ SELECT v.* FROM seqdist._resolve_scope($1) r, seqdist._verify(r.kind, r.objid) v $$;
-COMMENT ON FUNCTION verify(text) IS 'per migrated sequence: counter beyond every column, same definition, every user switched, native side fenced';
+COMMENT ON FUNCTION verify(text) IS 'per migrated sequence: counter beyond every column, same definition, every default switched (identity columns are routed), native side fenced';
 REVOKE ALL ON FUNCTION verify(text) FROM PUBLIC;
 
 CREATE FUNCTION rollback(scope text DEFAULT NULL)

@@ -116,7 +116,7 @@ counter_create_request(const CounterRef *ref, const CounterParams *params, int12
 					 ATTR_CLIENTS, counter_client_set(ref->client),
 					 ATTR_VERSION, "N", "1",
 					 ATTR_TOKEN, "S", token,
-					 "format", "N", "2",
+					 ATTR_FORMAT, "N", "2",
 					 "created_at", "S", created_at,
 					 "created_by", "S", origin,
 					 "ConditionExpression", "attribute_not_exists(#c)",

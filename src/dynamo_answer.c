@@ -132,8 +132,15 @@ answer_clients(json_t *item, const char *client, CounterState *state)
 
 	if (attr == NULL)
 	{
-		/* a counter of format 1: its clients are not known */
-		state->legacy = true;
+		int128		format;
+
+		/*
+		 * A counter of format 1: its clients are not known.  One of a later
+		 * format has no clients: its last client left, and DynamoDB removes
+		 * a set that becomes empty.
+		 */
+		if (!answer_number(item, ATTR_FORMAT, &format) || format < 2)
+			state->legacy = true;
 		return true;
 	}
 	set = json_object_get(attr, "SS");

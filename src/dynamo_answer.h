@@ -24,6 +24,7 @@
 #define ATTR_VERSION "def_version"
 #define ATTR_TOKEN "write_token"
 #define ATTR_CLIENTS "clients"
+#define ATTR_FORMAT "format"
 
 /* What a consistent read of the counter item found */
 typedef struct CounterState

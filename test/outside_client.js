@@ -73,7 +73,7 @@ async function read() {
     version: num(item.def_version),
     // format 1 has no clients set (unknown clients); from format 2 on, a
     // missing set means that the last client left
-    clients: item.clients ? item.clients.SS : (item.format ? [] : undefined),
+    clients: item.clients ? item.clients.SS : (item.format && Number(item.format.N) >= 2 ? [] : undefined),
     token: item.write_token ? item.write_token.S : undefined,
   };
 }

@@ -48,6 +48,7 @@ fuzz_item(json_t *answer)
 	json_t	   *item = json_object_get(answer, "Item");
 	CounterState mine;
 	CounterState none;
+	int128		format;
 	bool		ok_mine = answer_counter_item(answer, FUZZ_CLIENT, &mine);
 	bool		ok_none = answer_counter_item(answer, NULL, &none);
 
@@ -65,8 +66,10 @@ fuzz_item(json_t *answer)
 			abort();
 		if (mine.member && mine.nforeign == mine.nclients)
 			abort();
-		if (mine.legacy != (json_object_get(item, ATTR_CLIENTS) == NULL) ||
-			(mine.legacy && mine.nclients != 0))
+		/* no clients set: format 1, unless the item says a later format */
+		if (mine.legacy != (json_object_get(item, ATTR_CLIENTS) == NULL &&
+							!(answer_number(item, ATTR_FORMAT, &format) && format >= 2)) ||
+			(mine.legacy && mine.nclients != 0) || none.legacy != mine.legacy)
 			abort();
 		/* the token is the answer's text */
 		if ((mine.token != NULL) != json_is_string(token) ||

@@ -204,6 +204,8 @@ note $verify;
 unlike($verify, qr/\|f\|/, 'verify: every migrated sequence is ok');
 like($verify, qr/^shared_seq\|t\|counter postgres\.public\.shared_seq at \d+; 2 column\(s\) switched; native sequence fenced$/m,
 	'verify: the shared sequence');
+like($verify, qr/^ida_id_seq\|t\|counter postgres\.public\.ida_id_seq at \d+; 1 identity column\(s\) routed; native sequence fenced$/m,
+	'verify: an identity column is routed, not switched');
 
 is($node->safe_psql('postgres', q{SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = '"it''s"'::regclass}),
 	q{seqdist.seqdist_nextval('"it''s_we;ird_seq"'::regclass)}, 'hostile names: the default is switched');
