@@ -315,6 +315,17 @@ SELECT sequence, status FROM seqdist.rollback('regress_mig.mig_events');
 RESET ROLE;
 RESET search_path;
 
+-- The migration in batches (a procedure, which cannot pin its search_path)
+-- under the same hostile search_path: one transaction per sequence.
+GRANT EXECUTE ON PROCEDURE seqdist.migrate_in_batches(text, integer) TO regress_seqdist_owner;
+SET ROLE regress_seqdist_owner;
+SET search_path = regress_hostile, pg_catalog, public;
+CALL seqdist.migrate_in_batches('regress_mig', 1);
+SELECT sequence, ok FROM seqdist.verify('regress_mig');
+SELECT sequence, status FROM seqdist.rollback('regress_mig');
+RESET ROLE;
+RESET search_path;
+
 -- The privileges above let the owner write the migration state of any
 -- sequence.  What it writes there is data: a superuser's rollback runs
 -- none of it.  The owner records SQL as the original default of its

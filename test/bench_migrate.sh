@@ -16,15 +16,18 @@
 #     --values values, timed with clock_timestamp()) and with pgbench (one
 #     SELECT per transaction, so each call is also planned); runs
 #     alternate, medians and ratios are printed.
-#  3. How long migrate and rollback take for a schema of N tables, each
-#     with a bigserial column (with --latency-ms added to every DynamoDB
-#     request, as the local DynamoDB's "delay" fault).
+#  3. How long a bulk migration (CALL seqdist.migrate_in_batches), verify
+#     and rollback take for a schema of N tables, each with a bigserial
+#     column (with --latency-ms added to every DynamoDB request, as the
+#     local DynamoDB's "delay" fault), and how many DynamoDB requests they
+#     send.  --only-scale skips 1 and 2.
 #
 # A result never fails the run: the exit status is non-zero only when
 # something broke.
 #
 #   bash test/bench_migrate.sh [--no-build] [--seconds N] [--repeats N]
 #                              [--values N] [--tables N] [--latency-ms N]
+#                              [--batch N] [--only-scale]
 #
 # Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
 set -eu
@@ -40,6 +43,8 @@ usage: bash test/bench_migrate.sh [options]
   --values N       values per in-server run of the nextval comparison (default 200000; 0: skip it)
   --tables N       tables (one bigserial sequence each) migrated and rolled back (default 1000; 0: skip)
   --latency-ms N   add N ms to every DynamoDB request during migrate and rollback
+  --batch N        sequences per transaction of the bulk migration (default 500)
+  --only-scale     only the migration of --tables tables, not the routing figures
 USAGE
 }
 
@@ -50,6 +55,8 @@ REPEATS=5
 VALUES=200000
 TABLES=1000
 LATENCY_MS=0
+BATCH=500
+ONLY_SCALE=
 need_int() { case "${2:-}" in '' | *[!0-9]*) usage >&2; die "$1 needs a non-negative integer, got '${2:-}'" ;; esac; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -59,11 +66,14 @@ while [ $# -gt 0 ]; do
 		--values) need_int "$1" "${2:-}"; VALUES=$2; shift 2 ;;
 		--tables) need_int "$1" "${2:-}"; TABLES=$2; shift 2 ;;
 		--latency-ms) need_int "$1" "${2:-}"; LATENCY_MS=$2; shift 2 ;;
+		--batch) need_int "$1" "${2:-}"; BATCH=$2; shift 2 ;;
+		--only-scale) ONLY_SCALE=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		*) usage >&2; die "unknown option '$1'" ;;
 	esac
 done
-[ "$SECONDS_EACH" -ge 1 ] && [ "$REPEATS" -ge 1 ] || die "--seconds and --repeats must be at least 1"
+[ "$SECONDS_EACH" -ge 1 ] && [ "$REPEATS" -ge 1 ] && [ "$BATCH" -ge 1 ] ||
+	die "--seconds, --repeats and --batch must be at least 1"
 [ -n "$NO_BUILD" ] && export SEQDIST_NO_BUILD=1
 seqdist_bootstrap test/bench_migrate.sh "${ORIG_ARGS[@]}"
 
@@ -123,6 +133,7 @@ tps() {
 	echo "$out"
 }
 
+if [ -z "$ONLY_SCALE" ]; then
 say "routing's cost for SELECT 1 (pgbench, 1 client, ${SECONDS_EACH}s runs, $REPEATS of each, alternating)"
 routed=() plain=()
 for _ in $(seq 1 "$REPEATS"); do
@@ -193,11 +204,19 @@ if [ "$VALUES" -gt 0 ]; then
 		printf "    time per transaction: routed / seqdist_nextval %.2f   routed / native without the extension %.2f\n", s / r, p / r
 		printf "                          native, same database / native without the extension %.2f\n", p / n }'
 fi
+fi # not --only-scale
+
+# What the local DynamoDB saw since the last reset: "requests max_in_flight"
+dynamo_seen() {
+	seqdist_dynamo_control stats |
+		node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+			const j = JSON.parse(s); console.log(j.total + " " + j.max_in_flight); })'
+}
 
 if [ "$TABLES" -gt 0 ]; then
-	say "migrate and rollback of $TABLES tables (one bigserial each) in one call each, added DynamoDB latency ${LATENCY_MS} ms"
-	# one call migrates the whole schema in one transaction, which locks
-	# every table, its sequence and its index until it commits
+	say "migrate, verify and rollback of $TABLES tables (one bigserial each), added DynamoDB latency ${LATENCY_MS} ms, ${BATCH} sequences per transaction"
+	# rollback is one call, one transaction: it locks every table, its
+	# sequence and its index until it commits
 	locks=$(( (TABLES * 4) / 100 + 64 ))
 	echo "max_locks_per_transaction = $locks" >>"$WORK/pgdata/postgresql.conf"
 	"$SEQDIST_PG_BIN/pg_ctl" -D "$WORK/pgdata" -m fast -w restart -l "$WORK/postgresql.log" >/dev/null
@@ -210,21 +229,29 @@ if [ "$TABLES" -gt 0 ]; then
 			EXECUTE format('INSERT INTO app.t%s (v) VALUES (''x'')', i);
 		END LOOP; END \$\$"
 	done
+	seqdist_dynamo_control reset >/dev/null
 	if [ "$LATENCY_MS" -gt 0 ]; then
 		seqdist_dynamo_control faults "{\"rules\":[{\"target\":\"*\",\"mode\":\"delay\",\"ms\":$LATENCY_MS}]}" >/dev/null
 	fi
 	t0=$(now)
-	n=$("${PSQL[@]}" -d scale -At -c "SET client_min_messages = warning" \
-		-c "SELECT count(*) FROM seqdist.migrate('app') WHERE status = 'migrated'")
+	"${PSQL[@]}" -d scale -c "SET client_min_messages = warning" -c "CALL seqdist.migrate_in_batches('app', $BATCH)"
 	t1=$(now)
+	read -r q1 f1 < <(dynamo_seen)
+	n=$("${PSQL[@]}" -d scale -At -c "SELECT count(*) FROM seqdist.migrated_sequences")
 	ok=$("${PSQL[@]}" -d scale -At -c "SELECT count(*) FROM seqdist.verify('app') WHERE ok")
 	t2=$(now)
+	read -r q2 f2 < <(dynamo_seen)
 	r=$("${PSQL[@]}" -d scale -At -c "SET client_min_messages = warning" \
 		-c "SELECT count(*) FROM seqdist.rollback('app') WHERE status = 'rolled back'")
 	t3=$(now)
-	awk -v n="$n" -v ok="$ok" -v r="$r" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v N="$TABLES" 'BEGIN {
-		printf "    migrate:  %d of %d sequences in %.1f s (%.1f ms each)\n", n, N, t1 - t0, (t1 - t0) * 1000 / N
-		printf "    verify:   %d ok in %.1f s\n", ok, t2 - t1
-		printf "    rollback: %d in %.1f s (%.1f ms each)\n", r, t3 - t2, (t3 - t2) * 1000 / N }'
+	read -r q3 f3 < <(dynamo_seen)
+	awk -v n="$n" -v ok="$ok" -v r="$r" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v N="$TABLES" \
+		-v q1="$q1" -v q2="$q2" -v q3="$q3" -v f="$f3" 'BEGIN {
+		printf "    migrate:  %d of %d sequences in %.1f s (%.2f ms each), %d DynamoDB requests (%.2f per sequence)\n",
+			n, N, t1 - t0, (t1 - t0) * 1000 / N, q1, q1 / N
+		printf "    verify:   %d ok in %.1f s, %d DynamoDB requests\n", ok, t2 - t1, q2 - q1
+		printf "    rollback: %d in %.1f s (%.2f ms each), %d DynamoDB requests (%.2f per sequence)\n",
+			r, t3 - t2, (t3 - t2) * 1000 / N, q3 - q2, (q3 - q2) / N
+		printf "    most DynamoDB requests in flight at once: %d\n", f }'
 	[ "$n" = "$TABLES" ] && [ "$ok" = "$TABLES" ] && [ "$r" = "$TABLES" ] || die "not every sequence was migrated, verified and rolled back"
 fi
