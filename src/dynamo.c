@@ -75,6 +75,12 @@ static void dynamo_count_latency(DynamoStats *stats, TimestampTz start);
 static void dynamo_raise_refusal(const DynamoError *err, const char *msg)
 			pg_attribute_noreturn();
 
+int
+dynamo_bulk_width(void)
+{
+	return Min(dynamo_bulk_concurrency, http_max_parallel());
+}
+
 void
 dynamo_init(void)
 {

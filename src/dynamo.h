@@ -22,6 +22,9 @@ extern void dynamo_init(void);
 #define DYNAMO_MAX_BULK_CONCURRENCY 256
 extern int	dynamo_bulk_concurrency;
 
+/* seqdist.bulk_concurrency, or fewer if the process's descriptors are few */
+extern int	dynamo_bulk_width(void);
+
 typedef enum DynamoErrorKind
 {
 	DYNAMO_OK = 0,

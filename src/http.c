@@ -53,6 +53,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/fd.h"
 #include "storage/pmsignal.h"
 #include "utils/guc.h"
 #include "utils/wait_event.h"
@@ -101,6 +102,40 @@ typedef struct HttpTransfer
 	CURLcode	result;
 	bool		done;
 } HttpTransfer;
+
+/*
+ * libcurl's sockets are file descriptors PostgreSQL's fd.c does not open:
+ * each is reported to it (ReserveExternalFD), so that it keeps fewer of
+ * its own files open, and a batch of sockets and the backend's relations
+ * together stay within the process's limit.
+ */
+static curl_socket_t
+http_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
+{
+	curl_socket_t sock;
+
+	ReserveExternalFD();
+	sock = socket(address->family, address->socktype, address->protocol);
+	if (sock == CURL_SOCKET_BAD)
+		ReleaseExternalFD();
+	return sock;
+}
+
+static int
+http_close_socket(void *clientp, curl_socket_t sock)
+{
+	int			rc = close(sock);
+
+	ReleaseExternalFD();
+	return rc;
+}
+
+int
+http_max_parallel(void)
+{
+	/* a third of the descriptors, as fd.c allows for external ones */
+	return Max(1, max_safe_fds / 3);
+}
 
 static bool http_default_abort_check(void);
 static HttpAbortCheck http_abort_check = http_default_abort_check;
@@ -390,6 +425,8 @@ http_configure(CURL *easy, const HttpRequest *req, HttpTransfer *xfer)
 	}
 
 	curl_easy_reset(easy);
+	HTTP_SETOPT(easy, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
+	HTTP_SETOPT(easy, CURLOPT_CLOSESOCKETFUNCTION, http_close_socket);
 	HTTP_SETOPT(easy, CURLOPT_URL, req->url);
 	HTTP_SETOPT(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	HTTP_SETOPT(easy, CURLOPT_FOLLOWLOCATION, 0L);

@@ -98,6 +98,12 @@ typedef void (*HttpDoneCallback) (int i, void *arg);
 extern void http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps,
 							HttpDoneCallback done, void *arg);
 
+/*
+ * The most requests a batch should hold at once: each needs a socket, and
+ * a process's descriptors are shared with its open files.
+ */
+extern int	http_max_parallel(void);
+
 /* One request of any method, as a batch of one.  Errors as for http_post. */
 extern void http_request(const HttpRequest *req, HttpResponse *resp);
 

@@ -157,7 +157,7 @@ migrate_apply_all(List *moves)
 			keys[nkeys++] = move->key;
 		todo[m++] = move;
 	}
-	counter_read_positions(store_current(), keys, nkeys, dynamo_bulk_concurrency, positions, known);
+	counter_read_positions(store_current(), keys, nkeys, dynamo_bulk_width(), positions, known);
 	nkeys = 0;
 	for (int i = 0; i < m; i++)
 	{
@@ -466,12 +466,13 @@ seqdist_migrate_register(PG_FUNCTION_ARGS)
 		migrate_try(migrate_prepare_one, one);
 	}
 
-	/* the DynamoDB side, dynamo_bulk_concurrency registrations at a time */
+	/* the DynamoDB side, dynamo_bulk_width() registrations at a time */
 	for (int from = 0; from < n;)
 	{
 		int			m = 0;
+		int			width = dynamo_bulk_width();
 
-		while (from < n && m < dynamo_bulk_concurrency)
+		while (from < n && m < width)
 		{
 			if (all[from].ok)
 			{
@@ -583,7 +584,7 @@ seqdist_counter_items_by_key(PG_FUNCTION_ARGS)
 			which[m] = i;
 			texts[m++] = TextDatumGetCString(keys[i]);
 		}
-	counter_json_items(store_current(), texts, m, dynamo_bulk_concurrency, found);
+	counter_json_items(store_current(), texts, m, dynamo_bulk_width(), found);
 	for (int k = 0; k < m; k++)
 		items[which[k]] = found[k];
 	result = palloc(sizeof(Datum) * Max(n, 1));

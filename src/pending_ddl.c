@@ -233,7 +233,7 @@ pending_leave_all(void)
 		leaves[n].ref.seqname = change->key;
 		changes[n++] = change;
 	}
-	counter_leave_batch(leaves, n, dynamo_bulk_concurrency);
+	counter_leave_batch(leaves, n, dynamo_bulk_width());
 	for (int i = 0; i < n; i++)
 		if (leaves[i].state != COUNTER_JOIN_DONE)
 			pending_leave(changes[i]);

@@ -200,6 +200,44 @@ like($err, qr/ERROR:  2D000: invalid transaction termination/,
 $err = error_of($node, q{CALL seqdist.migrate_in_batches('no_such_schema')});
 like($err, qr/ERROR:  42704: no sequence, table or schema named no_such_schema/, 'an unknown scope is refused');
 
+#---- a backend's file descriptors: sockets count with its open files ------
+
+# A cluster whose processes may open 160 files: PostgreSQL keeps its own
+# files within what it has left, and the sockets of a batch must fit in it
+# too, or an open somewhere (a relation, a shared memory segment, a
+# socket) fails with EMFILE.
+my $wrap = PostgreSQL::Test::Utils::tempdir();
+my $real = $node->config_data('--bindir') . '/pg_ctl';
+open(my $fh, '>', "$wrap/pg_ctl") or die "$wrap/pg_ctl: $!";
+print $fh "#!/bin/sh\nexec prlimit --nofile=160:160 -- '$real' \"\$@\"\n";
+close $fh;
+chmod 0755, "$wrap/pg_ctl";
+my $lowfd;
+{
+	local $ENV{PATH} = "$wrap:$ENV{PATH}";
+	$lowfd = new_node('lowfd', $dynamo, conf => "seqdist.refill = off\n");
+}
+my $limit = `prlimit --pid $lowfd->{_pid} --nofile --noheadings --output SOFT`;
+$limit =~ s/\s+//g;
+is($limit, '160', 'the cluster runs with 160 file descriptors');
+$lowfd->safe_psql('postgres', q{
+	CREATE EXTENSION seqdist;
+	CREATE SCHEMA many;
+	DO $$ BEGIN FOR i IN 1 .. 150 LOOP
+		EXECUTE format('CREATE TABLE many.m%s (id bigserial PRIMARY KEY, v text)', i);
+		EXECUTE format('INSERT INTO many.m%s (v) VALUES (''x'')', i);
+	END LOOP; END $$;
+});
+($ret, $out, $err) = $lowfd->psql('postgres',
+	q{SET seqdist.bulk_concurrency = 100;
+	  SELECT status, count(*) FROM seqdist.migrate('many') GROUP BY 1});
+is($out, 'migrated|150', '150 sequences migrate with 100 requests in flight and 160 descriptors');
+unlike($err, qr/Too many open files|ERROR|WARNING/, 'no descriptor ran out')
+  or diag($err);
+is($lowfd->safe_psql('postgres', q{SELECT count(*) FROM seqdist.rollback('many') WHERE status = 'rolled back'}),
+	'150', 'and roll back');
+$lowfd->stop;
+
 $node->stop;
 stop_dynamo($dynamo);
 done_testing();
