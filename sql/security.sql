@@ -315,14 +315,16 @@ SELECT sequence, status FROM seqdist.rollback('regress_mig.mig_events');
 RESET ROLE;
 RESET search_path;
 
--- The migration in batches (a procedure, which cannot pin its search_path)
--- under the same hostile search_path: one transaction per sequence.
-GRANT EXECUTE ON PROCEDURE seqdist.migrate_in_batches(text, integer) TO regress_seqdist_owner;
+-- The migration and rollback in batches (procedures, which cannot pin
+-- their search_path) under the same hostile search_path.
+GRANT EXECUTE ON PROCEDURE seqdist.migrate_in_batches(text, integer),
+    seqdist.rollback_in_batches(text, integer) TO regress_seqdist_owner;
 SET ROLE regress_seqdist_owner;
 SET search_path = regress_hostile, pg_catalog, public;
 CALL seqdist.migrate_in_batches('regress_mig', 1);
 SELECT sequence, ok FROM seqdist.verify('regress_mig');
-SELECT sequence, status FROM seqdist.rollback('regress_mig');
+CALL seqdist.rollback_in_batches('regress_mig', 2);
+SELECT count(*) AS migrated FROM seqdist.migrated_sequences;
 RESET ROLE;
 RESET search_path;
 

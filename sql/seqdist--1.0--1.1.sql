@@ -869,23 +869,22 @@ END
 $$;
 REVOKE ALL ON FUNCTION _verify("char", oid) FROM PUBLIC;
 
-CREATE FUNCTION _rollback(kind "char", objid oid)
+-- Roll back the sequences of seqs, each in its own subtransaction; one row
+-- per sequence.  A sequence that fails is skipped with a WARNING (or, if
+-- single, its error is the call's); a lack of resources or a cancel ends
+-- the whole call.  The native sequences are set, and the counters left,
+-- when the transaction commits (seqdist._migrate_release), all at once.
+CREATE FUNCTION _rollback_chunk(seqs regclass[], single boolean)
 RETURNS TABLE (sequence regclass, status text, detail text)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    seqs regclass[] := seqdist._scope_sequences(kind, objid);
-    -- a sequence or table named: any failure is the call's error
-    single boolean := kind = 'r';
-    total integer := cardinality(seqs);
-    done integer := 0;
     seq regclass;
     c record;
     msg text;
     state text;
 BEGIN
-    PERFORM seqdist._defer_reload(true);
     FOREACH seq IN ARRAY seqs LOOP
         sequence := seq;
         IF NOT EXISTS (SELECT FROM seqdist.migrated_sequences m WHERE m.seqrelid = seq) THEN
@@ -920,21 +919,75 @@ BEGIN
             status := 'rolled back';
             detail := 'native sequence set beyond the counter''s position at commit';
         EXCEPTION WHEN OTHERS THEN
-            IF single THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+            IF single OR left(state, 2) IN ('53', '54', '57') THEN
                 RAISE;
             END IF;
-            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
-            RAISE WARNING USING
-                MESSAGE = format('sequence %s not rolled back: %s', seq, msg),
-                DETAIL = format('SQLSTATE %s; nothing of this sequence was changed.', state);
+            PERFORM seqdist._warn_skipped(seq, 'rolled back', msg, state);
             status := 'skipped';
             detail := msg;
         END;
-        done := done + 1;
-        IF total > 1 AND (done = total OR done % greatest(total / 10, 1) = 0) THEN
-            RAISE NOTICE 'seqdist rollback: % of % sequences done', done, total;
-        END IF;
         RETURN NEXT;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION _rollback_chunk(regclass[], boolean) FROM PUBLIC;
+
+-- One step of a bulk rollback: a chunk, then the progress NOTICE.
+CREATE FUNCTION _rollback_step(chunk regclass[], total integer,
+    INOUT done integer, INOUT rolled_back integer, INOUT skipped integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    PERFORM seqdist._defer_reload(true);
+    FOR r IN SELECT * FROM seqdist._rollback_chunk(chunk, false) LOOP
+        done := done + 1;
+        rolled_back := rolled_back + (r.status = 'rolled back')::integer;
+        skipped := skipped + (r.status = 'skipped')::integer;
+    END LOOP;
+    PERFORM seqdist._defer_reload(false);
+    IF total > 1 THEN
+        RAISE NOTICE 'seqdist rollback: % of % sequences done (% rolled back, % skipped)',
+            done, total, rolled_back, skipped;
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION _rollback_step(regclass[], integer, integer, integer, integer) FROM PUBLIC;
+
+CREATE FUNCTION _rollback(kind "char", objid oid)
+RETURNS TABLE (sequence regclass, status text, detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    seqs regclass[] := seqdist._scope_sequences(kind, objid);
+    -- a sequence or table named: any failure is the call's error
+    single boolean := kind = 'r';
+    total integer := cardinality(seqs);
+    done integer := 0;
+    rolled_back integer := 0;
+    skipped integer := 0;
+    chunk regclass[];
+    r record;
+BEGIN
+    PERFORM seqdist._defer_reload(true);
+    FOR chunk IN SELECT c FROM seqdist._chunks(seqs, 500) c LOOP
+        FOR r IN SELECT * FROM seqdist._rollback_chunk(chunk, single) LOOP
+            sequence := r.sequence;
+            status := r.status;
+            detail := r.detail;
+            done := done + 1;
+            rolled_back := rolled_back + (r.status = 'rolled back')::integer;
+            skipped := skipped + (r.status = 'skipped')::integer;
+            RETURN NEXT;
+        END LOOP;
+        IF total > 1 THEN
+            RAISE NOTICE 'seqdist rollback: % of % sequences done (% rolled back, % skipped)',
+                done, total, rolled_back, skipped;
+        END IF;
     END LOOP;
     PERFORM seqdist._defer_reload(false);
 END
@@ -994,6 +1047,28 @@ LANGUAGE sql VOLATILE
 AS $$ SELECT b.* FROM seqdist._resolve_scope($1) r, seqdist._rollback(r.kind, r.objid) b $$;
 COMMENT ON FUNCTION rollback(text) IS 'undo migrate: original defaults, native sequence beyond the counter, unregistered';
 REVOKE ALL ON FUNCTION rollback(text) FROM PUBLIC;
+
+-- rollback in steps of batch_size sequences, each step its own transaction
+-- (see migrate_in_batches).
+CREATE PROCEDURE rollback_in_batches(scope text DEFAULT NULL, batch_size integer DEFAULT 500)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    c record;
+    done integer := 0;
+    rolled_back integer := 0;
+    skipped integer := 0;
+BEGIN
+    FOR c IN SELECT b.* FROM seqdist._resolve_scope(scope) r,
+                             seqdist._scope_chunks(r.kind, r.objid, batch_size) b LOOP
+        SELECT * INTO done, rolled_back, skipped
+          FROM seqdist._rollback_step(c.chunk, c.total, done, rolled_back, skipped);
+        COMMIT;
+    END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE rollback_in_batches(text, integer) IS 'rollback, batch_size sequences per transaction: for a schema too large for one transaction';
+REVOKE ALL ON PROCEDURE rollback_in_batches(text, integer) FROM PUBLIC;
 
 -- Forget the migration of a dropped sequence, table or column.
 CREATE FUNCTION forget_dropped_migrations()

@@ -191,6 +191,20 @@ $node->safe_psql('postgres', q{DROP EVENT TRIGGER stop_at_t40});
 ($ret, $out, $err) = $node->psql('postgres', q{CALL seqdist.migrate_in_batches('bulk')});
 is(migrated_count(), $tables, 'called again, it migrates the rest');
 
+# and back, in batches
+($ret, $out, $err) = $node->psql('postgres', q{CALL seqdist.rollback_in_batches('bulk', 25)},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+is($ret, 0, 'CALL seqdist.rollback_in_batches succeeds');
+like($err, qr/NOTICE:  00000: seqdist rollback: 25 of $tables sequences done \(25 rolled back, 0 skipped\).*NOTICE:  00000: seqdist rollback: $tables of $tables sequences done \($tables rolled back, 0 skipped\)/s,
+	'it reports each batch');
+is(migrated_count(), 0, 'no sequence is migrated any more');
+is($node->safe_psql('postgres', qq{
+	SELECT count(*) FROM generate_series(1, $tables) i
+	 WHERE nextval(format('bulk.t%s_id_seq', i))
+	       > (seqdist._counter_item_by_key(format('postgres.bulk.t%s_id_seq', i))->>'last_value')::bigint}),
+	$tables, 'every native sequence goes on beyond its counter');
+$node->safe_psql('postgres', q{CALL seqdist.migrate_in_batches('bulk')});
+
 # bad input
 $err = error_of($node, q{CALL seqdist.migrate_in_batches('bulk', 0)});
 like($err, qr/ERROR:  22023: batch size must be at least 1, not 0/, 'a batch size below 1 is refused');
