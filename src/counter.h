@@ -94,9 +94,10 @@ typedef bool (*CounterStartCallback) (int i, void *arg);
  * is called with i as soon as reservation i is done, so that a slow one
  * holds up no other; neither callback may call DynamoDB.  A reservation
  * whose condition failed goes on alone down counter_reserve's slow path
- * once the ones in flight are done; from then on no further one starts.
- * Returns how many reservations, from the first, were started or skipped:
- * the caller passes the rest again.  The failure of one is recorded in it,
+ * once the ones in flight are done; from then on no further one starts
+ * (nor after a minute, when the requests' signatures get old).  Returns
+ * how many reservations, from the first, were started or skipped: the
+ * caller passes the rest again.  The failure of one is recorded in it,
  * not raised; only an interrupt raises an ERROR.  Errors are caught without
  * a subtransaction, so the caller must hold nothing an error would release
  * (the refill worker holds nothing).

@@ -58,6 +58,13 @@ static int	dynamo_max_attempts = 5;
 static int	dynamo_retry_base_ms = 25;
 static int	dynamo_retry_cap_ms = 1000;
 
+/*
+ * How long after a stream's requests were signed the first attempt of one
+ * may still be sent (AWS refuses a signature more than 5 minutes old, and
+ * temporary credentials are refreshed minutes before they expire)
+ */
+#define DYNAMO_STREAM_MAX_AGE_MS 60000
+
 /* Header lines of a signed request: five signed ones and Authorization */
 #define DYNAMO_MAX_LINES 6
 
@@ -255,6 +262,7 @@ typedef struct DynamoStream
 	TimestampTz *sent;			/* when the last attempt was sent */
 	TimestampTz *due;			/* when to send it again; 0: not waiting */
 	int			nwaiting;		/* requests waiting for their retry */
+	TimestampTz signed_at;		/* when the requests were signed */
 	json_t	  **results;
 	DynamoError *errs;
 	DynamoStats *stats;
@@ -298,6 +306,14 @@ dynamo_stream_next(void *arg, HttpRequest *req)
 				return dynamo_stream_send(s, i, req);
 			}
 	}
+	/*
+	 * A signature ages: past DYNAMO_STREAM_MAX_AGE_MS no request starts any
+	 * more; start is not called for the rest, which the caller sends again,
+	 * signed anew.
+	 */
+	if (s->next < s->n &&
+		TimestampDifferenceExceeds(s->signed_at, GetCurrentTimestamp(), DYNAMO_STREAM_MAX_AGE_MS))
+		s->next = s->n;
 	while (s->next < s->n)
 	{
 		int			i = s->next++;
@@ -347,6 +363,7 @@ dynamo_stream_run(DynamoStream *s, const char *operation, int window)
 		for (int i = 0; i < n; i++)
 			nlines[i] = dynamo_sign(s->store, operation, s->bodies[i],
 									lines + (size_t) i * DYNAMO_MAX_LINES);
+		s->signed_at = GetCurrentTimestamp();
 		http_post_stream(Min(window, n), dynamo_stream_next, dynamo_stream_done, s);
 	}
 	PG_FINALLY();

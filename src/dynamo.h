@@ -84,7 +84,9 @@ typedef bool (*DynamoStartCallback) (int i, void *arg);
  * Every request is consumed.  start (unless NULL) is called with i, in
  * order, just before request i would be sent the first time; when it
  * returns false the request is not sent, results[i] stays NULL and done is
- * not called for it.  results[i] is the decoded answer to requests[i]
+ * not called for it.  All are signed at the start: a request not started a
+ * minute later is not sent at all (start is never called for it), so that
+ * no signature is sent old; the caller sends it again.  results[i] is the decoded answer to requests[i]
  * (json_decref it) or NULL, and then errs[i] says why; what request i's
  * attempts did is added to stats[i].  done (unless NULL) is called with i
  * as soon as request i's outcome is final; it may take results[i] (leaving
