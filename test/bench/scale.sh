@@ -209,25 +209,13 @@ CREATE TABLE t_select1 (id int DEFAULT 1);
 SQL
 
 # pgbench LABEL CLIENTS SECONDS SCRIPT [extra pgbench options]: prints "tps p50_ms p99_ms failed"
-#
-# Both come from pgbench's per-transaction logs (one file per thread), from
-# the time each transaction ended (fields 5 and 6), not from the latency
-# field (3): pgbench reads the clock once per pass of its state machine over
-# a client, and a transaction that starts and ends within one pass (its
-# answer was there before pgbench looked: the backend ran as soon as the
-# query was sent, common on a machine with few cores) is logged as 0 us.  On
-# 2 cores over half of them read 0, p50 printed 0.000 ms, and the logged
-# latencies added up to 60% of the time the clients ran.  A client sends its
-# next transaction as soon as one ends, so the time between two ends of one
-# client is the latency of the second; the first of each client, whose start
-# is unknown, is left out.  Throughput is the sum over the clients of their
-# transactions per second between their first and last end (pgbench's own
-# summary divides by a duration from which it subtracts the threads'
-# connection times; it is printed beside when the two differ by more than
-# 10%).
+# Throughput and latencies come from the times the transactions ended
+# (test/bench/pgbench_stats.sh says why); pgbench's own summary divides by
+# a duration from which it subtracts the threads' connection times, and is
+# printed beside when the two differ by more than 10%.
 pgbench_run() {
 	local label=$1 c=$2 secs=$3 file=$4; shift 4
-	local dir=$WORK/pgb_$label log tps pgtps failed
+	local dir=$WORK/pgb_$label log tps p50 p99 pgtps failed
 	rm -rf "$dir"; mkdir -p "$dir"
 	log=$dir/out.log
 	if ! (cd "$dir" && "$PGBENCH_BIN" -n -M prepared -c "$c" -j "$c" -T "$secs" -l -f "$file" "$@" \
@@ -236,23 +224,13 @@ pgbench_run() {
 	fi
 	pgtps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$log")
 	failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$log")
-	# each line: client, transaction, latency (us), script, end (s), end (us)
-	tps=$(cat "$dir"/pgbench_log.* 2>/dev/null | sort -k1,1n -k2,2n | awk -v lat="$dir/lat" '
-		{ t = $5 * 1000000 + $6 }
-		$1 in last { print t - last[$1] >lat; n[$1]++ }
-		!($1 in last) { first[$1] = t }
-		{ last[$1] = t }
-		END { for (k in n) if (last[k] > first[k]) r += n[k] * 1000000 / (last[k] - first[k]); printf "%.1f\n", r }')
-	[ -s "$dir/lat" ] || { tps=${pgtps:-0}; : >"$dir/lat"; }
+	read -r tps p50 p99 < <(bash "$SEQDIST_ROOT/test/bench/pgbench_stats.sh" "$dir")
 	if [ -n "$pgtps" ] && [ "$(fp 'b > 0 && (a > 1.1 * b || a < 0.9 * b)' -v a="$pgtps" -v b="$tps")" = 1 ]; then
 		echo "    ($label: pgbench's own summary says $pgtps tps, its logs $tps)" >&2
 	fi
-	sort -n "$dir/lat" -o "$dir/lat"
-	awk -v tps="$tps" -v failed="${failed:-0}" '{ a[NR] = $1 } END {
-		p50 = NR ? a[int(NR * 0.5) + 1] / 1000 : 0; p99 = NR ? a[int(NR * 0.99) + 1] / 1000 : 0;
-		if (NR && int(NR * 0.99) + 1 > NR) p99 = a[NR] / 1000;
-		if (NR && int(NR * 0.5) + 1 > NR) p50 = a[NR] / 1000;
-		printf "%.1f %.3f %.3f %d\n", tps, p50, p99, failed }' "$dir/lat"
+	# without per-transaction figures (one transaction per client): pgbench's
+	[ "$tps" != 0.0 ] || tps=${pgtps:-0}
+	echo "$tps $p50 $p99 ${failed:-0}"
 }
 
 # ---------------------------------------------------------------------------
