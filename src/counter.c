@@ -296,7 +296,7 @@ counter_reserve(const CounterRef *ref, const CounterParams *params, int64 n,
 						   block, stats);
 }
 
-/* A batch of reservations, as the completion callbacks see it */
+/* A batch of reservations, as the callbacks see it */
 typedef struct CounterBatch
 {
 	CounterReservation *res;
@@ -304,7 +304,10 @@ typedef struct CounterBatch
 	DynamoError *errs;
 	DynamoStats *stats;
 	bool	   *deferred;		/* for the slow path, after the batch */
+	bool		stopping;		/* a slow path waits: start no more */
+	int			consumed;		/* reservations started or skipped */
 	MemoryContext cxt;
+	CounterStartCallback start;
 	CounterDoneCallback done;
 	void	   *arg;
 } CounterBatch;
@@ -339,33 +342,52 @@ counter_batch_finish(CounterBatch *b, int i)
 		b->done(i, b->arg);
 }
 
+/* dynamo_call_batch's start callback: the caller's, until a slow path waits */
+static bool
+counter_batch_start(int i, void *arg)
+{
+	CounterBatch *b = (CounterBatch *) arg;
+
+	if (b->stopping)
+		return false;
+	b->consumed = i + 1;
+	return b->start == NULL || b->start(i, b->arg);
+}
+
 /* dynamo_call_batch's callback: finish now, unless the slow path is needed */
 static void
 counter_batch_answer(int i, void *arg)
 {
 	CounterBatch *b = (CounterBatch *) arg;
 
-	/* the slow path sends requests: not while the batch is in flight */
+	/*
+	 * The slow path sends requests: not while the batch is in flight.  So
+	 * that it comes soon, no further reservation starts; the ones in flight
+	 * end, and the caller passes the rest again.
+	 */
 	if (b->answers[i] == NULL &&
 		dynamo_error_is(&b->errs[i], "ConditionalCheckFailedException"))
 	{
 		b->deferred[i] = true;
+		b->stopping = true;
 		return;
 	}
 	counter_batch_finish(b, i);
 }
 
-void
-counter_reserve_batch(CounterReservation *res, int n, CounterDoneCallback done, void *arg)
+int
+counter_reserve_batch(CounterReservation *res, int n, int window, CounterStartCallback start,
+					  CounterDoneCallback done, void *arg)
 {
 	CounterBatch b;
 	json_t	  **requests;
 
 	if (n <= 0)
-		return;
+		return 0;
 	memset(&b, 0, sizeof(b));
 	b.res = res;
 	b.cxt = CurrentMemoryContext;
+	b.start = start;
 	b.done = done;
 	b.arg = arg;
 	requests = palloc0(sizeof(json_t *) * n);
@@ -384,9 +406,9 @@ counter_reserve_batch(CounterReservation *res, int n, CounterDoneCallback done, 
 	for (int i = 0; i < n; i++)
 		requests[i] = counter_reserve_request(&res[i].ref, &res[i].params, res[i].n);
 
-	/* the requests of counter_reserve, sent at once, each finished as it comes */
-	dynamo_call_batch(res[0].ref.store, "UpdateItem", requests, n, b.answers, b.errs,
-					  b.stats, counter_batch_answer, &b);
+	/* the requests of counter_reserve, window at a time, each finished as it comes */
+	dynamo_call_batch(res[0].ref.store, "UpdateItem", requests, n, window, b.answers, b.errs,
+					  b.stats, counter_batch_start, counter_batch_answer, &b);
 
 	/* what is left is counter_reserve's slow path, one at a time */
 	for (int i = 0; i < n; i++)
@@ -397,4 +419,5 @@ counter_reserve_batch(CounterReservation *res, int n, CounterDoneCallback done, 
 	pfree(b.errs);
 	pfree(b.stats);
 	pfree(b.deferred);
+	return b.consumed;
 }

@@ -81,21 +81,30 @@ typedef struct CounterReservation
 
 /* Called as soon as reservation i of a batch is done (ok or not) */
 typedef void (*CounterDoneCallback) (int i, void *arg);
+/* Called just before reservation i of a batch is sent; false skips it */
+typedef bool (*CounterStartCallback) (int i, void *arg);
 
 /*
- * Reserve a block for each of n counters of one store at once: the
- * UpdateItems counter_reserve sends, sent concurrently, each with the same
- * condition and retries; a reservation whose condition failed goes on
- * alone down counter_reserve's slow path once the others are done.  Never
- * joins.  done (unless NULL) is called with i as soon as reservation i is
- * done, so that a slow one holds up no other; it must not call DynamoDB.
- * The failure of one is recorded in it, not raised; only an interrupt
- * raises an ERROR.  Errors are caught without a subtransaction, so the
- * caller must hold nothing an error would release (the refill worker holds
- * nothing).
+ * Reserve a block for each of n counters of one store, up to window of
+ * them in flight at once, the next starting as soon as one ends: the
+ * UpdateItems counter_reserve sends, each with the same condition and
+ * retries.  Never joins.  start (unless NULL) is called with i, in order,
+ * just before reservation i is sent; when it returns false, reservation i
+ * is skipped: not sent, and done is not called for it.  done (unless NULL)
+ * is called with i as soon as reservation i is done, so that a slow one
+ * holds up no other; neither callback may call DynamoDB.  A reservation
+ * whose condition failed goes on alone down counter_reserve's slow path
+ * once the ones in flight are done; from then on no further one starts
+ * (nor after a minute, when the requests' signatures get old).  Returns
+ * how many reservations, from the first, were started or skipped: the
+ * caller passes the rest again.  The failure of one is recorded in it,
+ * not raised; only an interrupt raises an ERROR.  Errors are caught without
+ * a subtransaction, so the caller must hold nothing an error would release
+ * (the refill worker holds nothing).
  */
-extern void counter_reserve_batch(CounterReservation *res, int n,
-								  CounterDoneCallback done, void *arg);
+extern int	counter_reserve_batch(CounterReservation *res, int n, int window,
+								  CounterStartCallback start, CounterDoneCallback done,
+								  void *arg);
 
 /*
  * Move the counter to position (the last value used, as setval sets it).

@@ -59,6 +59,13 @@ static int	dynamo_retry_base_ms = 25;
 static int	dynamo_retry_cap_ms = 1000;
 int			dynamo_bulk_concurrency = 64;
 
+/*
+ * How long after a stream's requests were signed the first attempt of one
+ * may still be sent (AWS refuses a signature more than 5 minutes old, and
+ * temporary credentials are refreshed minutes before they expire)
+ */
+#define DYNAMO_STREAM_MAX_AGE_MS 60000
+
 /* Header lines of a signed request: five signed ones and Authorization */
 #define DYNAMO_MAX_LINES 6
 
@@ -71,6 +78,7 @@ static void dynamo_send_once(const SeqdistStore *store, const char *operation,
 static void dynamo_decode_error(const HttpResponse *resp, DynamoError *err);
 static char *dynamo_quote(const char *text, size_t len, size_t max);
 static void dynamo_backoff(int attempt);
+static long dynamo_backoff_ms(int retry);
 static void dynamo_count_latency(DynamoStats *stats, TimestampTz start);
 static void dynamo_raise_refusal(const DynamoError *err, const char *msg)
 			pg_attribute_noreturn();
@@ -248,97 +256,162 @@ dynamo_call(const SeqdistStore *store, const char *operation, json_t *request,
 	return result;
 }
 
-/* One round of a batch, as the transport's completion callback sees it */
-typedef struct DynamoRound
+/*
+ * A batch as a stream, as the transport's callbacks see it: every request
+ * signed once, before the stream starts (a retry sends the same signed
+ * request again, well within the signature's validity), and sent when a
+ * place in the window is free: a retry once its backoff is over, first, or
+ * else the next request the caller's start callback lets go.
+ */
+typedef struct DynamoStream
 {
-	const int  *pending;		/* request index of each transfer */
-	int			attempt;
-	TimestampTz start;
-	HttpResponse *resps;
+	const SeqdistStore *store;
+	int			n;
+	int			next;			/* the first request not yet looked at */
+	char	  **bodies;
+	const char **lines;			/* DYNAMO_MAX_LINES per request */
+	int		   *nlines;
+	int		   *attempt;		/* attempts sent so far */
+	TimestampTz *sent;			/* when the last attempt was sent */
+	TimestampTz *due;			/* when to send it again; 0: not waiting */
+	int			nwaiting;		/* requests waiting for their retry */
+	TimestampTz signed_at;		/* when the requests were signed */
 	json_t	  **results;
 	DynamoError *errs;
 	DynamoStats *stats;
-	int		   *again;			/* requests for the next round */
-	int			nagain;
+	DynamoStartCallback start;
 	DynamoDoneCallback done;
 	void	   *arg;
-} DynamoRound;
+} DynamoStream;
 
-/* Transfer k of a round finished: final, or to be tried again */
-static void
-dynamo_round_answer(int k, void *arg)
+/* Request i goes out (again) as req */
+static int
+dynamo_stream_send(DynamoStream *s, int i, HttpRequest *req)
 {
-	DynamoRound *r = (DynamoRound *) arg;
-	int			i = r->pending[k];
-	bool		retryable;
-
-	dynamo_count_latency(&r->stats[i], r->start);
-	retryable = dynamo_take_answer(&r->resps[k], r->attempt, &r->errs[i], &r->stats[i],
-								   &r->results[i]);
-	if (r->results[i] == NULL && retryable && r->attempt < dynamo_max_attempts)
-	{
-		r->again[r->nagain++] = i;
-		return;
-	}
-	if (r->results[i] == NULL)
-		r->stats[i].errors++;
-	if (r->done)
-		r->done(i, r->arg);
+	if (s->attempt[i] > 0)
+		s->stats[i].retries++;
+	s->attempt[i]++;
+	s->stats[i].requests++;
+	s->sent[i] = GetCurrentTimestamp();
+	req->url = s->store->endpoint;
+	req->headers = s->lines + (size_t) i * DYNAMO_MAX_LINES;
+	req->nheaders = s->nlines[i];
+	req->body = s->bodies[i];
+	req->body_len = strlen(s->bodies[i]);
+	return i;
 }
 
-/*
- * Sign and send the pending requests of a batch at once; each answer goes
- * to dynamo_round_answer as it comes.  The header lines are wiped whatever
- * happens.
- */
-static void
-dynamo_send_round(const SeqdistStore *store, const char *operation, char **bodies,
-				  int npending, HttpRequest *reqs, DynamoRound *round)
+/* The transport asks for the next request to send */
+static int
+dynamo_stream_next(void *arg, HttpRequest *req)
 {
-	/* zeroed: dynamo_sign's error path wipes only the lines it wrote */
-	const char **lines = palloc0(sizeof(char *) * DYNAMO_MAX_LINES * npending);
-	volatile int nlines = 0;
+	DynamoStream *s = (DynamoStream *) arg;
 
+	if (s->nwaiting > 0)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		for (int i = 0; i < s->next; i++)
+			if (s->due[i] != 0 && s->due[i] <= now)
+			{
+				s->due[i] = 0;
+				s->nwaiting--;
+				return dynamo_stream_send(s, i, req);
+			}
+	}
+	/*
+	 * A signature ages: past DYNAMO_STREAM_MAX_AGE_MS no request starts any
+	 * more; start is not called for the rest, which the caller sends again,
+	 * signed anew.
+	 */
+	if (s->next < s->n &&
+		TimestampDifferenceExceeds(s->signed_at, GetCurrentTimestamp(), DYNAMO_STREAM_MAX_AGE_MS))
+		s->next = s->n;
+	while (s->next < s->n)
+	{
+		int			i = s->next++;
+
+		if (s->start == NULL || s->start(i, s->arg))
+			return dynamo_stream_send(s, i, req);
+	}
+	return s->nwaiting > 0 ? HTTP_STREAM_LATER : HTTP_STREAM_END;
+}
+
+/* Request i has an answer: final, or to be tried again after a backoff */
+static void
+dynamo_stream_done(void *arg, int i, HttpResponse *resp)
+{
+	DynamoStream *s = (DynamoStream *) arg;
+	bool		retryable;
+
+	dynamo_count_latency(&s->stats[i], s->sent[i]);
+	retryable = dynamo_take_answer(resp, s->attempt[i], &s->errs[i], &s->stats[i],
+								   &s->results[i]);
+	if (s->results[i] == NULL && retryable && s->attempt[i] < dynamo_max_attempts)
+	{
+		s->due[i] = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												dynamo_backoff_ms(s->attempt[i]));
+		s->nwaiting++;
+		return;
+	}
+	if (s->results[i] == NULL)
+		s->stats[i].errors++;
+	if (s->done)
+		s->done(i, s->arg);
+}
+
+/* Sign every request of the stream, then send them; the lines are wiped whatever happens */
+static void
+dynamo_stream_run(DynamoStream *s, const char *operation, int window)
+{
+	int			n = s->n;
+	/* zeroed: dynamo_sign's error path wipes only the lines it wrote */
+	const char **lines = palloc0(sizeof(char *) * DYNAMO_MAX_LINES * n);
+	int		   *nlines = palloc0(sizeof(int) * n);
+
+	s->lines = lines;
+	s->nlines = nlines;
 	PG_TRY();
 	{
-		for (int k = 0; k < npending; k++)
-		{
-			int			i = round->pending[k];
-			int			m;
-
-			if (round->attempt > 1)
-				round->stats[i].retries++;
-			round->stats[i].requests++;
-			m = dynamo_sign(store, operation, bodies[i], lines + nlines);
-			reqs[k].url = store->endpoint;
-			reqs[k].headers = lines + nlines;
-			reqs[k].nheaders = m;
-			reqs[k].body = bodies[i];
-			reqs[k].body_len = strlen(bodies[i]);
-			nlines += m;
-		}
-		round->start = GetCurrentTimestamp();
-		http_post_batch(reqs, npending, round->resps, dynamo_round_answer, round);
+		for (int i = 0; i < n; i++)
+			nlines[i] = dynamo_sign(s->store, operation, s->bodies[i],
+									lines + (size_t) i * DYNAMO_MAX_LINES);
+		s->signed_at = GetCurrentTimestamp();
+		http_post_stream(Min(window, n), dynamo_stream_next, dynamo_stream_done, s);
 	}
 	PG_FINALLY();
 	{
-		dynamo_wipe_lines(lines, nlines);
+		for (int i = 0; i < n; i++)
+			dynamo_wipe_lines(lines + (size_t) i * DYNAMO_MAX_LINES, nlines[i]);
 		pfree(lines);
+		pfree(nlines);
 	}
 	PG_END_TRY();
 }
 
 void
 dynamo_call_batch(const SeqdistStore *store, const char *operation, json_t **requests,
-				  int n, json_t **results, DynamoError *errs, DynamoStats *stats,
-				  DynamoDoneCallback done, void *arg)
+				  int n, int window, json_t **results, DynamoError *errs,
+				  DynamoStats *stats, DynamoStartCallback start, DynamoDoneCallback done,
+				  void *arg)
 {
-	char	  **bodies = palloc(sizeof(char *) * Max(n, 1));
-	int		   *pending = palloc(sizeof(int) * Max(n, 1));
-	int		   *again = palloc(sizeof(int) * Max(n, 1));
-	HttpRequest *reqs = palloc0(sizeof(HttpRequest) * Max(n, 1));
-	HttpResponse *resps = palloc0(sizeof(HttpResponse) * Max(n, 1));
-	int			npending = 0;
+	DynamoStream s;
+
+	if (n <= 0)
+		return;
+	memset(&s, 0, sizeof(s));
+	s.store = store;
+	s.n = n;
+	s.bodies = palloc0(sizeof(char *) * n);
+	s.attempt = palloc0(sizeof(int) * n);
+	s.sent = palloc0(sizeof(TimestampTz) * n);
+	s.due = palloc0(sizeof(TimestampTz) * n);
+	s.results = results;
+	s.errs = errs;
+	s.stats = stats;
+	s.start = start;
+	s.done = done;
+	s.arg = arg;
 
 	/* encode every request first: each is consumed whatever happens */
 	for (int i = 0; i < n; i++)
@@ -346,14 +419,13 @@ dynamo_call_batch(const SeqdistStore *store, const char *operation, json_t **req
 		json_t	   *req = requests[i];
 
 		requests[i] = NULL;
-		bodies[i] = NULL;
 		results[i] = NULL;
 		memset(&errs[i], 0, sizeof(DynamoError));
 		errs[i].operation = operation;
 		errs[i].store = store;
 		PG_TRY();
 		{
-			bodies[i] = dynamo_encode(req, operation);
+			s.bodies[i] = dynamo_encode(req, operation);
 		}
 		PG_CATCH();
 		{
@@ -366,36 +438,15 @@ dynamo_call_batch(const SeqdistStore *store, const char *operation, json_t **req
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
-		pending[npending++] = i;
 	}
 
-	for (int attempt = 1; npending > 0; attempt++)
-	{
-		DynamoRound round;
-
-		if (attempt > 1)
-			dynamo_backoff(attempt - 1);
-		memset(&round, 0, sizeof(round));
-		round.pending = pending;
-		round.attempt = attempt;
-		round.resps = resps;
-		round.results = results;
-		round.errs = errs;
-		round.stats = stats;
-		round.again = again;
-		round.done = done;
-		round.arg = arg;
-		dynamo_send_round(store, operation, bodies, npending, reqs, &round);
-		memcpy(pending, again, sizeof(int) * round.nagain);
-		npending = round.nagain;
-	}
+	dynamo_stream_run(&s, operation, window);
 	for (int i = 0; i < n; i++)
-		pfree(bodies[i]);
-	pfree(bodies);
-	pfree(pending);
-	pfree(again);
-	pfree(reqs);
-	pfree(resps);
+		pfree(s.bodies[i]);
+	pfree(s.bodies);
+	pfree(s.attempt);
+	pfree(s.sent);
+	pfree(s.due);
 }
 
 bool
@@ -595,14 +646,21 @@ dynamo_call_bound_ms(void)
 	return bound;
 }
 
+/* The delay before retry number retry, in ms: full jitter under the cap */
+static long
+dynamo_backoff_ms(int retry)
+{
+	uint64		ceiling = (uint64) dynamo_retry_base_ms << Min(retry, 30);
+
+	ceiling = Min(ceiling, (uint64) dynamo_retry_cap_ms);
+	return (long) pg_prng_uint64_range(&pg_global_prng_state, 0, ceiling);
+}
+
 static void
 dynamo_backoff(int retry)
 {
-	uint64		ceiling = (uint64) dynamo_retry_base_ms << Min(retry, 30);
-	long		delay;
+	long		delay = dynamo_backoff_ms(retry);
 
-	ceiling = Min(ceiling, (uint64) dynamo_retry_cap_ms);
-	delay = (long) pg_prng_uint64_range(&pg_global_prng_state, 0, ceiling);
 	if (delay > 0)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

@@ -79,21 +79,32 @@ extern struct json_t *dynamo_call(const SeqdistStore *store, const char *operati
 
 /* Called as soon as request i of a batch has its final outcome */
 typedef void (*DynamoDoneCallback) (int i, void *arg);
+/* Called just before request i of a batch is first sent; false skips it */
+typedef bool (*DynamoStartCallback) (int i, void *arg);
 
 /*
- * Send n requests of one operation to store at once (one connection each),
- * retrying what may be retried, in rounds, with the same attempts and
- * backoff as dynamo_call.  Every request is consumed.  results[i] is the
- * decoded answer to requests[i] (json_decref it) or NULL, and then errs[i]
- * says why; what request i's attempts did is added to stats[i].  done
- * (unless NULL) is called with i as soon as request i's outcome is final,
- * before the others have theirs; it may take results[i] (leaving NULL) but
- * must not send a request itself.  Raises an ERROR only for what
- * dynamo_call always raises for (an interrupt, an unusable client).
+ * Send n requests of one operation to store, up to window of them in
+ * flight at once (one connection each): as soon as one ends, the next
+ * starts, so a slow request holds up no other.  Each is retried like
+ * dynamo_call's, with the same attempts and backoff, without holding up the
+ * others: a retry waits out its backoff and then takes the next free place.
+ * Every request is consumed.  start (unless NULL) is called with i, in
+ * order, just before request i would be sent the first time; when it
+ * returns false the request is not sent, results[i] stays NULL and done is
+ * not called for it.  All are signed at the start: a request not started a
+ * minute later is not sent at all (start is never called for it), so that
+ * no signature is sent old; the caller sends it again.  results[i] is the decoded answer to requests[i]
+ * (json_decref it) or NULL, and then errs[i] says why; what request i's
+ * attempts did is added to stats[i].  done (unless NULL) is called with i
+ * as soon as request i's outcome is final; it may take results[i] (leaving
+ * NULL).  Neither callback may send a request itself.  Raises an ERROR only
+ * for what dynamo_call always raises for (an interrupt, an unusable
+ * client).
  */
 extern void dynamo_call_batch(const SeqdistStore *store, const char *operation,
-							  struct json_t **requests, int n, struct json_t **results,
-							  DynamoError *errs, DynamoStats *stats,
+							  struct json_t **requests, int n, int window,
+							  struct json_t **results, DynamoError *errs,
+							  DynamoStats *stats, DynamoStartCallback start,
 							  DynamoDoneCallback done, void *arg);
 
 /*

@@ -7,9 +7,12 @@
  *	- One multi handle per process and a pool of easy handles, created
  *	  lazily on first use, never in the postmaster.  The multi handle owns
  *	  the connection cache, so consecutive requests reuse one keep-alive
- *	  connection.  A batch (http_post_batch) runs its requests at once, one
- *	  easy handle and one connection each, and ends when the last one does;
- *	  a single request is a batch of one.  If the process id changes (a fork after first use) the
+ *	  connection.  A stream (http_post_stream) keeps up to a window of
+ *	  requests in flight, one easy handle and one connection each, and
+ *	  starts the next request the caller has as soon as one ends: a slow
+ *	  request holds up no other.  A batch (http_post_batch) is a stream
+ *	  whose window holds all of its requests; a single request is a batch
+ *	  of one.  If the process id changes (a fork after first use) the
  *	  inherited handles are abandoned, not cleaned up: cleaning up would
  *	  close or shut down TLS sessions the parent still uses.
  *	- The transfer is driven with the multi interface and polled in short
@@ -84,7 +87,7 @@ typedef struct HttpBuffer
 
 /*
  * The easy handles: http_pool[0] serves single requests, the others join it
- * for a batch.  They share the multi handle and so its connection cache.
+ * for a stream.  They share the multi handle and so its connection cache.
  */
 static CURL **http_pool = NULL;
 static int	http_pool_size = 0;
@@ -92,15 +95,16 @@ static CURLM *http_multi = NULL;
 static pid_t http_owner_pid = 0;
 static bool http_global_done = false;
 
-/* One transfer of a batch: its answer, gathered outside of palloc */
+/* One transfer of a stream: its answer, gathered outside of palloc */
 typedef struct HttpTransfer
 {
 	CURL	   *easy;
+	int			id;				/* the caller's request id; -1 while free */
+	bool		attached;		/* to the multi handle */
 	struct curl_slist *headers;
 	HttpBuffer	buf;
 	char		errbuf[CURL_ERROR_SIZE];
 	CURLcode	result;
-	bool		done;
 } HttpTransfer;
 
 /*
@@ -142,8 +146,9 @@ static HttpAbortCheck http_abort_check = http_default_abort_check;
 
 static void http_ensure_handles(int n);
 static size_t http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata);
-static bool http_run_transfers(HttpTransfer *xfers, int n, HttpResponse *resps,
-							   HttpDoneCallback done, void *arg);
+static bool http_run_stream(HttpTransfer *xfers, int window, HttpNextCallback next,
+							HttpStreamDoneCallback done, void *arg, const char **what);
+static void http_clear_transfer(HttpTransfer *xfer);
 static void http_fill_response(HttpTransfer *xfer, HttpResponse *resp);
 static bool http_check_proxy(char **newval, void **extra, GucSource source);
 static void http_configure(CURL *easy, const HttpRequest *req, HttpTransfer *xfer);
@@ -341,59 +346,154 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* Detach a transfer and free what it holds; it is free again afterwards */
+static void
+http_clear_transfer(HttpTransfer *xfer)
+{
+	if (xfer->attached)
+		curl_multi_remove_handle(http_multi, xfer->easy);
+	xfer->attached = false;
+	/* the handle must not keep pointers to memory freed below */
+	curl_easy_setopt(xfer->easy, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(xfer->easy, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(xfer->easy, CURLOPT_WRITEDATA, NULL);
+	http_free_headers(xfer->headers);
+	xfer->headers = NULL;
+	/* an answer may carry credentials: wipe it, not just free it */
+	if (xfer->buf.data)
+		explicit_bzero(xfer->buf.data, xfer->buf.cap);
+	free(xfer->buf.data);
+	memset(&xfer->buf, 0, sizeof(xfer->buf));
+	xfer->errbuf[0] = '\0';
+	xfer->id = -1;
+}
+
+/* A transfer ended with result: free it, then give its outcome to done */
+static void
+http_finish_transfer(HttpTransfer *xfer, CURLcode result, HttpStreamDoneCallback done,
+					 void *arg)
+{
+	HttpResponse resp;
+	int			id = xfer->id;
+
+	memset(&resp, 0, sizeof(resp));
+	xfer->result = result;
+	http_fill_response(xfer, &resp);
+	http_clear_transfer(xfer);
+	done(arg, id, &resp);
+}
+
+/* The multi handle failed: so did every transfer in flight */
+static void
+http_fail_all(HttpTransfer *xfers, int window, HttpStreamDoneCallback done, void *arg)
+{
+	for (int k = 0; k < window; k++)
+		if (xfers[k].id >= 0)
+			http_finish_transfer(&xfers[k], CURLE_FAILED_INIT, done, arg);
+}
+
 /*
- * Drive the attached transfers to completion, filling each one's response
- * (and calling done, if given) as soon as it finishes.  Returns false if
- * they were abandoned because of an interrupt or postmaster death.
+ * Keep up to window transfers in flight, starting the next request (next)
+ * as soon as one ends (done), until next has no more and none is in flight.
+ * Returns false if the stream was abandoned because of an interrupt or
+ * postmaster death.
  */
 static bool
-http_run_transfers(HttpTransfer *xfers, int n, HttpResponse *resps,
-				   HttpDoneCallback done, void *arg)
+http_run_stream(HttpTransfer *xfers, int window, HttpNextCallback next,
+				HttpStreamDoneCallback done, void *arg, const char **what)
 {
-	int			running = 1;
-	CURLMsg    *msg;
-	int			left;
+	int			inflight = 0;
+	bool		broken = false;
 
 	for (;;)
 	{
-		CURLMcode	mc = curl_multi_perform(http_multi, &running);
+		int			running = 0;
+		int			got = HTTP_STREAM_LATER;
+		bool		ended = false;
+		CURLMsg    *msg;
+		int			left;
 
-		if (mc != CURLM_OK)
-			break;
-		/* hand over what finished: a slow transfer holds up no other */
-		while ((msg = curl_multi_info_read(http_multi, &left)) != NULL)
+		/* fill the free transfers */
+		while (inflight < window)
 		{
-			if (msg->msg != CURLMSG_DONE)
+			HttpRequest req;
+			HttpTransfer *xfer = xfers;
+
+			memset(&req, 0, sizeof(req));
+			got = next(arg, &req);
+			if (got < 0)
+				break;
+			while (xfer->id >= 0)
+				xfer++;
+			xfer->id = got;
+			xfer->result = CURLE_OK;
+			if (req.what)
+				*what = req.what;
+			if (broken)
+			{
+				/* the multi handle failed: so does every later request */
+				http_finish_transfer(xfer, CURLE_FAILED_INIT, done, arg);
 				continue;
-			for (int i = 0; i < n; i++)
-				if (msg->easy_handle == xfers[i].easy && !xfers[i].done)
-				{
-					xfers[i].result = msg->data.result;
-					xfers[i].done = true;
-					http_fill_response(&xfers[i], &resps[i]);
-					if (done)
-						done(i, arg);
-				}
+			}
+			inflight++;
+			http_configure(xfer->easy, &req, xfer);
+			if (curl_multi_add_handle(http_multi, xfer->easy) != CURLM_OK)
+				ereport(ERROR,
+						(errcode(ERRCODE_SYSTEM_ERROR),
+						 errmsg("could not start a libcurl transfer")));
+			xfer->attached = true;
 		}
-		if (running == 0)
-			break;
+		if (inflight == 0 && got == HTTP_STREAM_END)
+			return true;
+
+		if (!broken && inflight > 0)
+		{
+			CURLMcode	mc = curl_multi_perform(http_multi, &running);
+
+			if (mc != CURLM_OK)
+			{
+				broken = true;
+				http_fail_all(xfers, window, done, arg);
+				inflight = 0;
+				continue;
+			}
+			/* hand over what finished: a slow transfer holds up no other */
+			while ((msg = curl_multi_info_read(http_multi, &left)) != NULL)
+			{
+				if (msg->msg != CURLMSG_DONE)
+					continue;
+				for (int k = 0; k < window; k++)
+					if (msg->easy_handle == xfers[k].easy && xfers[k].id >= 0)
+					{
+						CURLcode	result = msg->data.result;
+
+						/* msg is not valid once the handle is removed */
+						msg = NULL;
+						inflight--;
+						ended = true;
+						http_finish_transfer(&xfers[k], result, done, arg);
+						break;
+					}
+			}
+		}
 		if (http_abort_check() || !PostmasterIsAlive())
 			return false;
-		mc = curl_multi_poll(http_multi, NULL, 0, HTTP_POLL_SLICE_MS, NULL);
-		if (mc != CURLM_OK)
-			break;
-	}
-	/* a transfer the multi handle lost track of failed */
-	for (int i = 0; i < n; i++)
-		if (!xfers[i].done)
+		/* a transfer ended: start the next one before waiting */
+		if (ended)
+			continue;
+		if (broken || inflight == 0)
 		{
-			xfers[i].result = CURLE_FAILED_INIT;
-			xfers[i].done = true;
-			http_fill_response(&xfers[i], &resps[i]);
-			if (done)
-				done(i, arg);
+			/* only retries later on: wait, interruptibly */
+			pg_usleep(HTTP_POLL_SLICE_MS * 1000L);
+			continue;
 		}
-	return true;
+		if (curl_multi_poll(http_multi, NULL, 0, HTTP_POLL_SLICE_MS, NULL) != CURLM_OK)
+		{
+			broken = true;
+			http_fail_all(xfers, window, done, arg);
+			inflight = 0;
+		}
+	}
 }
 
 /* Set up one easy handle for req, answering into xfer */
@@ -517,44 +617,29 @@ http_request(const HttpRequest *req, HttpResponse *resp)
 }
 
 void
-http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps,
-				HttpDoneCallback done, void *arg)
+http_post_stream(int window, HttpNextCallback next, HttpStreamDoneCallback done, void *arg)
 {
 	HttpTransfer *volatile xfers;
-	volatile int attached = 0;
-	bool		finished;
-	const char *what = (n > 0 && reqs[0].what) ? reqs[0].what : "DynamoDB";
 
-	if (n <= 0)
+	if (window <= 0)
 		return;
-	http_ensure_handles(n);
+	http_ensure_handles(window);
 	/* palloc'd, so that the handles' pointers into it outlive a longjmp */
-	xfers = palloc0(sizeof(HttpTransfer) * n);
-	for (int i = 0; i < n; i++)
+	xfers = palloc0(sizeof(HttpTransfer) * window);
+	for (int k = 0; k < window; k++)
 	{
-		memset(&resps[i], 0, sizeof(HttpResponse));
-		xfers[i].easy = http_pool[i];
+		xfers[k].easy = http_pool[k];
+		xfers[k].id = -1;
 	}
 
 	PG_TRY();
 	{
-		for (int i = 0; i < n; i++)
-		{
-			http_configure(xfers[i].easy, &reqs[i], &xfers[i]);
-			if (curl_multi_add_handle(http_multi, xfers[i].easy) != CURLM_OK)
-				ereport(ERROR,
-						(errcode(ERRCODE_SYSTEM_ERROR),
-						 errmsg("could not start a libcurl transfer")));
-			attached = i + 1;
-		}
+		const char *what = "DynamoDB";
+		bool		finished;
 
 		pgstat_report_wait_start(PG_WAIT_EXTENSION);
-		finished = http_run_transfers(xfers, n, resps, done, arg);
+		finished = http_run_stream(xfers, window, next, done, arg, &what);
 		pgstat_report_wait_end();
-
-		for (int i = 0; i < n; i++)
-			curl_multi_remove_handle(http_multi, xfers[i].easy);
-		attached = 0;
 
 		if (!finished)
 		{
@@ -572,23 +657,62 @@ http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps,
 	}
 	PG_FINALLY();
 	{
-		for (int i = 0; i < n; i++)
-		{
-			if (i < attached)
-				curl_multi_remove_handle(http_multi, xfers[i].easy);
-			/* the handle must not keep pointers to memory freed below */
-			curl_easy_setopt(xfers[i].easy, CURLOPT_HTTPHEADER, NULL);
-			curl_easy_setopt(xfers[i].easy, CURLOPT_ERRORBUFFER, NULL);
-			curl_easy_setopt(xfers[i].easy, CURLOPT_WRITEDATA, NULL);
-			http_free_headers(xfers[i].headers);
-			/* an answer may carry credentials: wipe it, not just free it */
-			if (xfers[i].buf.data)
-				explicit_bzero(xfers[i].buf.data, xfers[i].buf.cap);
-			free(xfers[i].buf.data);
-		}
+		/* an error from a callback leaves the wait event set */
+		pgstat_report_wait_end();
+		for (int k = 0; k < window; k++)
+			http_clear_transfer(&xfers[k]);
 		pfree(xfers);
 	}
 	PG_END_TRY();
+}
+
+/* A batch as a stream: its requests in order, each answer into its place */
+typedef struct HttpBatch
+{
+	const HttpRequest *reqs;
+	int			n;
+	int			next;
+	HttpResponse *resps;
+	HttpDoneCallback done;
+	void	   *arg;
+} HttpBatch;
+
+static int
+http_batch_next(void *arg, HttpRequest *req)
+{
+	HttpBatch  *b = (HttpBatch *) arg;
+
+	if (b->next >= b->n)
+		return HTTP_STREAM_END;
+	*req = b->reqs[b->next];
+	return b->next++;
+}
+
+static void
+http_batch_done(void *arg, int id, HttpResponse *resp)
+{
+	HttpBatch  *b = (HttpBatch *) arg;
+
+	b->resps[id] = *resp;
+	if (b->done)
+		b->done(id, b->arg);
+}
+
+void
+http_post_batch(const HttpRequest *reqs, int n, HttpResponse *resps,
+				HttpDoneCallback done, void *arg)
+{
+	HttpBatch	b;
+
+	for (int i = 0; i < n; i++)
+		memset(&resps[i], 0, sizeof(HttpResponse));
+	b.reqs = reqs;
+	b.n = n;
+	b.next = 0;
+	b.resps = resps;
+	b.done = done;
+	b.arg = arg;
+	http_post_stream(n, http_batch_next, http_batch_done, &b);
 }
 
 /*

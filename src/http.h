@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * http.h
- *		The HTTP transport: libcurl handles of this process, one request or
- *		a batch of concurrent ones at a time.
+ *		The HTTP transport: libcurl handles of this process, one request, a
+ *		batch of concurrent ones or a stream of them at a time.
  *
  * Copyright (c) 2026, the seqdist authors. PostgreSQL License: see LICENSE.
  *
@@ -86,6 +86,27 @@ typedef struct HttpRequest
 
 /* Called as soon as request i of a batch has its outcome in resps[i] */
 typedef void (*HttpDoneCallback) (int i, void *arg);
+
+/*
+ * A stream: up to window requests in flight at once (a connection each,
+ * reused from stream to stream).  next fills *req with the next request to
+ * send and returns the caller's id for it (>= 0), or HTTP_STREAM_LATER when
+ * it has none now but may have one later (the stream then asks again every
+ * few milliseconds), or HTTP_STREAM_END when it has none now and will have
+ * none unless a request in flight ends; what *req points to must stay valid
+ * until that request's done.  done is called with the id and the outcome
+ * (the callee owns resp's contents) as soon as the request ends, from
+ * outside of libcurl, and a free place is filled at once.  The stream ends
+ * when next says HTTP_STREAM_END and nothing is in flight.  Neither callback
+ * may send a request itself.  Errors as for http_post: a transport failure
+ * is an outcome, an interrupt raises for the whole stream.
+ */
+#define HTTP_STREAM_END (-1)
+#define HTTP_STREAM_LATER (-2)
+typedef int (*HttpNextCallback) (void *arg, HttpRequest *req);
+typedef void (*HttpStreamDoneCallback) (void *arg, int id, HttpResponse *resp);
+extern void http_post_stream(int window, HttpNextCallback next, HttpStreamDoneCallback done,
+							 void *arg);
 
 /*
  * POST every request of reqs at once (a connection each, reused from batch

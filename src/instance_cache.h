@@ -129,13 +129,15 @@ typedef struct InstanceView
 	bool		fixed_size;
 	uint64		taken;			/* values handed out, ever */
 	RefillDemand demand;
-	/* filled only with INSTANCE_SCAN_STATS */
+	/* filled only with INSTANCE_SCAN_STATS or INSTANCE_SCAN_KEY */
 	char		key[INSTANCE_KEY_MAX];
+	/* filled only with INSTANCE_SCAN_STATS */
 	SlotStats	stats;
 } InstanceView;
 
 #define INSTANCE_SCAN_STATS			0x01	/* copy the key and statistics */
 #define INSTANCE_SCAN_RESET_STATS	0x02	/* and zero the statistics */
+#define INSTANCE_SCAN_KEY			0x04	/* copy the key */
 
 typedef struct InstanceScan
 {

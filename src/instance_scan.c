@@ -62,11 +62,10 @@ instance_cache_scan_next(InstanceScan *scan, InstanceView *view)
 			view->fixed_size = slot->fixed_size;
 			view->taken = slot->taken;
 			view->demand = slot->demand;
-			if (scan->flags & INSTANCE_SCAN_STATS)
-			{
+			if (scan->flags & (INSTANCE_SCAN_STATS | INSTANCE_SCAN_KEY))
 				memcpy(view->key, slot->counter_key, INSTANCE_KEY_MAX);
+			if (scan->flags & INSTANCE_SCAN_STATS)
 				view->stats = slot->stats;
-			}
 			if (scan->flags & INSTANCE_SCAN_RESET_STATS)
 				memset(&slot->stats, 0, sizeof(slot->stats));
 		}

@@ -13,19 +13,22 @@
  * spare block takes over when the current one runs out, so no backend waits
  * on DynamoDB, and the instance holds a runway that rides out an outage.
  *
- * Refills run in batches of up to seqdist.refill_concurrency requests in
- * flight at once (counter_reserve_batch over http_post_batch: one
+ * Refills run as a stream of up to seqdist.refill_concurrency requests in
+ * flight at once (counter_reserve_batch over http_post_stream: one
  * connection each), most urgent first (the least time left before the slot
- * runs dry), so refill capacity grows with DynamoDB's latency instead of
- * collapsing.  Each request is the very conditional UpdateItem a backend
- * sends; only the sending is concurrent.  A backend that runs dry on a slot
- * in the batch waits for that slot's request only: the batch takes the
- * slots' tokens when it starts and hands each block over as soon as its
- * answer arrives, whatever the others do.
+ * runs dry): as soon as one answer arrives the next request goes out, so
+ * refill capacity grows with DynamoDB's latency instead of collapsing, and
+ * a slow request holds up no other.  Each request is the very conditional
+ * UpdateItem a backend sends; only the sending is concurrent.  A job takes
+ * its slot's token just before its request goes out, not before: a backend
+ * that runs dry on a slot whose job is still queued reserves its block
+ * itself (and the job is then skipped), and one that runs dry on a slot
+ * whose request is in flight waits for that request only, which hands the
+ * block over as soon as its answer arrives, whatever the others do.
  *
  * After the instance starts, before anything else, the worker reads the
  * prewarm list (prewarm.c), gives each sequence of it a slot and reserves a
- * block for each, most demanded first, in the same batches; so after a
+ * block for each, most demanded first, in the same streams; so after a
  * restart under load backends find their blocks there, or wait for one
  * round trip at most.  It writes the list every PREWARM_DUMP_INTERVAL_MS and
  * when it stops.
@@ -38,9 +41,9 @@
  * per-request retries) and are logged at most once per
  * REFILL_LOG_INTERVAL_MS, with a count of what was suppressed.
  *
- * The worker holds the fetching tokens of one batch's slots only between
+ * The worker holds the fetching token of a job's slot only between
  * instance_cache_refill_start and refill_done/refill_failed; an exit in
- * between gives them back (refill_on_exit).
+ * between gives the tokens back (refill_on_exit).
  *
  * Done the PostgreSQL way: the signal handlers only set flags and the latch;
  * SIGHUP reloads the configuration; SIGTERM stops a request in flight within
@@ -104,8 +107,11 @@ static bool refill_enabled = true;
 static int	refill_concurrency = 64;
 
 static RefillJob refill_jobs[REFILL_MAX_JOBS];
-/* the batch in flight, valid after a longjmp or exit: tokens to give back */
-static RefillJob *refill_inflight[REFILL_MAX_CONCURRENCY];
+/*
+ * The jobs of the stream in flight whose tokens the worker holds, by their
+ * place in it; valid after a longjmp or exit: tokens to give back
+ */
+static RefillJob *refill_inflight[REFILL_MAX_JOBS];
 static int	refill_ninflight = 0;
 static TimestampTz refill_last_log = 0;
 static int	refill_suppressed = 0;
@@ -114,7 +120,7 @@ static bool refill_abort_check(void);
 static void refill_on_exit(int code, Datum arg);
 static int	refill_plan(const SeqdistStore *store);
 static int	refill_run(const SeqdistStore *store, RefillJob *jobs, int n, MemoryContext cxt);
-static int	refill_batch(const SeqdistStore *store, int n);
+static int	refill_stream(const SeqdistStore *store, RefillJob *jobs, int n, int *accepted);
 static void refill_prewarm(const SeqdistStore *store, MemoryContext cxt);
 static void refill_log_failure(const RefillJob *job, const char *message);
 
@@ -157,7 +163,7 @@ refill_abort_check(void)
 	return ShutdownRequestPending;
 }
 
-/* Give back the tokens of the batch in flight, so that nobody waits */
+/* Give back the tokens of the stream in flight, so that nobody waits */
 static void
 refill_give_back(const char *message)
 {
@@ -284,7 +290,7 @@ refill_plan(const SeqdistStore *store)
 	TimestampTz now = GetCurrentTimestamp();
 	int			n = 0;
 
-	instance_cache_scan_begin(&scan, 0);
+	instance_cache_scan_begin(&scan, INSTANCE_SCAN_KEY);
 	while (instance_cache_scan_next(&scan, &view))
 	{
 		RefillJob  *job;
@@ -295,6 +301,7 @@ refill_plan(const SeqdistStore *store)
 			continue;
 		job = &refill_jobs[n++];
 		job->ticket = view.ticket;
+		memcpy(job->key, view.key, INSTANCE_KEY_MAX);
 		job->demand = view.demand;
 		if (view.fixed_size && view.block_size > 0)
 			job->size = view.block_size;
@@ -308,8 +315,8 @@ refill_plan(const SeqdistStore *store)
 }
 
 /*
- * Run the jobs, seqdist.refill_concurrency at a time; never raises.
- * Returns how many blocks the slots accepted.
+ * Run the jobs, seqdist.refill_concurrency in flight at a time; never
+ * raises.  Returns how many blocks the slots accepted.
  */
 static int
 refill_run(const SeqdistStore *store, RefillJob *jobs, int n, MemoryContext cxt)
@@ -319,20 +326,8 @@ refill_run(const SeqdistStore *store, RefillJob *jobs, int n, MemoryContext cxt)
 
 	while (next < n && !ShutdownRequestPending)
 	{
-		int			batch = 0;
-
 		MemoryContextSwitchTo(cxt);
-		/* the slots may have been served or dropped since the plan was made */
-		while (next < n && batch < refill_concurrency)
-		{
-			RefillJob  *job = &jobs[next++];
-
-			if (instance_cache_refill_start(&job->ticket, job->key))
-				refill_inflight[batch++] = job;
-		}
-		refill_ninflight = batch;
-		if (batch > 0)
-			accepted += refill_batch(store, batch);
+		next += refill_stream(store, jobs + next, n - next, &accepted);
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
@@ -343,19 +338,48 @@ refill_run(const SeqdistStore *store, RefillJob *jobs, int n, MemoryContext cxt)
 	return accepted;
 }
 
-/* What the completion callback of a batch needs */
-typedef struct RefillBatch
+/* What the callbacks of a stream need */
+typedef struct RefillStream
 {
+	RefillJob  *jobs;
 	CounterReservation *res;
 	int			accepted;
-} RefillBatch;
+} RefillStream;
 
-/* Job i of the batch is done: hand its block over (or its failure) at once */
+/*
+ * Job i of the stream is about to be sent: take its slot's token now, not
+ * before, so that a backend running dry on a slot whose job has not started
+ * yet reserves its block itself instead of waiting behind the others.  The
+ * slot may have been served or dropped since the plan was made: then the
+ * job is skipped.
+ */
+static bool
+refill_job_start(int i, void *arg)
+{
+	RefillStream *s = (RefillStream *) arg;
+	RefillJob  *job = &s->jobs[i];
+	char		key[INSTANCE_KEY_MAX];
+
+	if (!instance_cache_refill_start(&job->ticket, key))
+		return false;
+	refill_inflight[i] = job;
+	/* the request was made for the key of the plan; never another one */
+	if (strcmp(key, job->key) != 0)
+	{
+		refill_inflight[i] = NULL;
+		instance_cache_refill_failed(&job->ticket, "the counter key changed before the refill was sent",
+									 &s->res[i].stats, GetCurrentTimestamp());
+		return false;
+	}
+	return true;
+}
+
+/* Job i of the stream is done: hand its block over (or its failure) at once */
 static void
 refill_job_done(int i, void *arg)
 {
-	RefillBatch *b = (RefillBatch *) arg;
-	CounterReservation *r = &b->res[i];
+	RefillStream *s = (RefillStream *) arg;
+	CounterReservation *r = &s->res[i];
 	RefillJob  *job = refill_inflight[i];
 	TimestampTz now = GetCurrentTimestamp();
 
@@ -371,7 +395,7 @@ refill_job_done(int i, void *arg)
 	else if (instance_cache_refill_done(&job->ticket, &r->block, &r->stats))
 	{
 		refill_policy_succeeded(&job->demand);
-		b->accepted++;
+		s->accepted++;
 	}
 	else
 	{
@@ -382,33 +406,40 @@ refill_job_done(int i, void *arg)
 }
 
 /*
- * Reserve a block for each job of refill_inflight at once, handing each
- * over as soon as it arrives; never raises.  Returns how many blocks the
- * slots accepted.
+ * Reserve a block for each of the n jobs, seqdist.refill_concurrency in
+ * flight at once, the next one starting as soon as one ends, and hand each
+ * over as soon as it arrives; never raises.  Adds the blocks the slots
+ * accepted to *accepted; returns how many of the jobs were sent or skipped
+ * (the stream stops starting jobs while one takes the slow path).
  */
 static int
-refill_batch(const SeqdistStore *store, int n)
+refill_stream(const SeqdistStore *store, RefillJob *jobs, int n, int *accepted)
 {
-	RefillBatch b;
+	RefillStream s;
 	MemoryContext cxt = CurrentMemoryContext;
+	volatile int consumed = n;
 
-	b.res = palloc0(sizeof(CounterReservation) * n);
-	b.accepted = 0;
+	s.jobs = jobs;
+	s.res = palloc0(sizeof(CounterReservation) * n);
+	s.accepted = 0;
 	for (int i = 0; i < n; i++)
 	{
-		RefillJob  *job = refill_inflight[i];
+		RefillJob  *job = &jobs[i];
 
-		b.res[i].ref.store = store;
-		b.res[i].ref.key = job->key;
-		b.res[i].ref.client = counter_client_id(job->ticket.dbid, job->ticket.relid);
-		b.res[i].ref.seqname = job->key;
-		b.res[i].params = job->ticket.def.params;
-		b.res[i].n = job->size;
+		s.res[i].ref.store = store;
+		s.res[i].ref.key = job->key;
+		s.res[i].ref.client = counter_client_id(job->ticket.dbid, job->ticket.relid);
+		s.res[i].ref.seqname = job->key;
+		s.res[i].params = job->ticket.def.params;
+		s.res[i].n = job->size;
+		refill_inflight[i] = NULL;
 	}
+	refill_ninflight = n;
 	PG_TRY();
 	{
 		/* never joins: the sequence may have been dropped since */
-		counter_reserve_batch(b.res, n, refill_job_done, &b);
+		consumed = counter_reserve_batch(s.res, n, refill_concurrency, refill_job_start,
+										 refill_job_done, &s);
 	}
 	PG_CATCH();
 	{
@@ -423,14 +454,15 @@ refill_batch(const SeqdistStore *store, int n)
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
-	/* every job was done or given back; nothing is in flight */
+	/* every job sent was done or given back; nothing is in flight */
 	refill_give_back("the refill was not sent");
-	return b.accepted;
+	*accepted += s.accepted;
+	return Max(consumed, 1);
 }
 
 /*
  * Right after the instance started: a slot and a block for each sequence of
- * the prewarm list, most demanded first, in batches like any refill.
+ * the prewarm list, most demanded first, in streams like any refill.
  */
 static void
 refill_prewarm(const SeqdistStore *store, MemoryContext cxt)
@@ -462,6 +494,7 @@ refill_prewarm(const SeqdistStore *store, MemoryContext cxt)
 			if (!instance_cache_adopt(e->dbid, e->relid, &e->def, e->key, e->block_size,
 									  e->fixed_size, &job->demand, &job->ticket))
 				continue;
+			strlcpy(job->key, e->key, INSTANCE_KEY_MAX);
 			if (e->fixed_size && e->block_size > 0)
 				job->size = e->block_size;
 			else

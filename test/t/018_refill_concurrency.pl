@@ -9,6 +9,7 @@
 use strict;
 use warnings;
 
+use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -96,5 +97,45 @@ cmp_ok($stats->{max_in_flight}, '<=', 8 + 2,
 is($node->safe_psql('postgres', 'SELECT sum(errors) FROM seqdist.stats'), '0',
 	'no refill failed');
 cmp_ok($node->safe_psql('postgres', 'SELECT count(*) FROM t'), '>', 0, 'rows were inserted');
+
+# A sliding window: a request that does not answer holds up no other.  The
+# first UpdateItem of the prewarm hangs; the worker's other requests go on
+# in the free places of the window, one after another, so all 40 reach the
+# local DynamoDB while it hangs (in fixed batches, the others of its batch
+# would end and the next batch would wait for it: 4 requests in all until
+# the timeout, a minute away).  Once the rules change, the hanging request
+# fails, is retried, and every sequence has its block.
+$node->safe_psql('postgres',
+	"SELECT seqdist.seqdist_nextval(('s' || i)::regclass) FROM generate_series(1, $nseq) i");
+$node->append_conf('postgresql.conf',
+	"seqdist.refill_concurrency = 4\nseqdist.request_timeout = '60s'\n");
+my $offset = -s $node->logfile;
+$node->stop;
+dynamo_reset($dynamo);
+dynamo_faults(
+	$dynamo,
+	{ target => 'UpdateItem', mode => 'hang', count => 1 },
+	{ target => 'UpdateItem', mode => 'delay', ms => 50 });
+$node->start;
+my $arrived = 0;
+# at most 20 s, well within the request timeout
+for (my $until = time() + 20; time() < $until;)
+{
+	$stats = dynamo_stats($dynamo);
+	$arrived = $stats->{by_operation}{UpdateItem}{total} // 0;
+	last if $arrived >= $nseq && $stats->{in_flight} == 1;
+	usleep(50_000);
+}
+note("measured: one request hanging: $arrived UpdateItems arrived, $stats->{in_flight} in flight");
+is($arrived, $nseq, 'while one request hangs, the requests of every other sequence are sent');
+is($stats->{in_flight}, 1, 'and answered: only the hanging one is left in flight');
+cmp_ok($stats->{max_in_flight}, '<=', 4, 'never more than seqdist.refill_concurrency (4)');
+unlike(slurp_file($node->logfile, $offset), qr/seqdist prewarmed/,
+	'the prewarm waits for the hanging request');
+dynamo_faults($dynamo);
+$node->wait_for_log(qr/seqdist prewarmed \d+ of \d+ sequences/, $offset);
+like(slurp_file($node->logfile, $offset),
+	qr/seqdist prewarmed $nseq of $nseq sequences/,
+	'once it fails and is retried, every sequence has its block');
 
 done_testing();
