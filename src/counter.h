@@ -169,14 +169,15 @@ typedef struct CounterJoin
 /*
  * counter_register for n counters of one store at once, without raising:
  * the creations are sent concurrently, then the reads of the items that
- * existed, then the writes that join them, so that n registrations take
- * three round trips instead of up to 3n.  A registration ends DONE, FAILED
+ * existed, then the writes that join them, each a stream of up to window
+ * requests in flight, so that n registrations take three streams instead
+ * of up to 3n round trips.  A registration ends DONE, FAILED
  * (a DynamoDB error, for dynamo_raise) or AGAIN: anything else (a failed
  * condition, a definition that cannot share the item, an item beyond the
  * limit) is left to counter_register, which decides it again from a fresh
  * read and raises the precise error.  Only an interrupt raises.
  */
-extern void counter_register_batch(CounterJoin *joins, int n);
+extern void counter_register_batch(CounterJoin *joins, int n, int window);
 
 /* Remove the client from the counter's clients (DROP, unregister) */
 extern void counter_leave(const CounterRef *ref);
@@ -190,12 +191,12 @@ typedef struct CounterLeave
 } CounterLeave;
 
 /*
- * counter_leave for n counters of one store, concurrency at a time: the
- * reads at once, then the writes at once.  Never raises but for an
+ * counter_leave for n counters of one store: the reads in one stream of up
+ * to window requests in flight, then the writes.  Never raises but for an
  * interrupt: a DynamoDB error ends a leave FAILED (err), a failed
  * condition or a malformed item AGAIN, for counter_leave alone.
  */
-extern void counter_leave_batch(CounterLeave *leaves, int n, int concurrency);
+extern void counter_leave_batch(CounterLeave *leaves, int n, int window);
 
 /*
  * The item, read consistently, in DynamoDB's attribute-value form, or NULL

@@ -184,18 +184,12 @@ counter_read_items_one_by_one(const SeqdistStore *store, char **keys, int n, int
 	DynamoError *errs = palloc0(sizeof(DynamoError) * Max(n, 1));
 	DynamoStats *stats = palloc0(sizeof(DynamoStats) * Max(n, 1));
 
-	for (int from = 0; from < n; from += concurrency)
-	{
-		int			m = Min(concurrency, n - from);
-
-		for (int i = 0; i < m; i++)
-			requests[from + i] = counter_get_request(store, keys[from + i]);
-		dynamo_call_batch(store, "GetItem", requests + from, m, answers + from, errs + from,
-						  stats + from, NULL, NULL);
-		for (int i = from; i < from + m; i++)
-			if (answers[i] == NULL)
-				dynamo_raise(&errs[i]);
-	}
+	for (int i = 0; i < n; i++)
+		requests[i] = counter_get_request(store, keys[i]);
+	dynamo_call_all(store, "GetItem", requests, n, concurrency, answers, errs, stats);
+	for (int i = 0; i < n; i++)
+		if (answers[i] == NULL)
+			dynamo_raise(&errs[i]);
 	for (int i = 0; i < n; i++)
 	{
 		items[i] = json_object_get(answers[i], "Item");
@@ -314,9 +308,7 @@ counter_read_items(const SeqdistStore *store, char **keys, int n, int concurrenc
 			requests[r] = json_pack("{s:{s:{s:o, s:b}}}", "RequestItems", store->table,
 									"Keys", list, "ConsistentRead", 1);
 		}
-		for (int from = 0; from < nreq; from += concurrency)
-			dynamo_call_batch(store, "BatchGetItem", requests + from, Min(concurrency, nreq - from),
-							  answers + from, errs + from, stats + from, NULL, NULL);
+		dynamo_call_all(store, "BatchGetItem", requests, nreq, concurrency, answers, errs, stats);
 		for (int r = 0; r < nreq; r++)
 		{
 			int			first = r * COUNTER_BATCH_GET_KEYS;

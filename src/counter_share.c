@@ -251,11 +251,11 @@ join_round_add(JoinRound *r, int which, json_t *request)
 }
 
 static void
-join_round_send(JoinRound *r, const SeqdistStore *store, const char *operation)
+join_round_send(JoinRound *r, const SeqdistStore *store, const char *operation, int window)
 {
 	if (r->n > 0)
-		dynamo_call_batch(store, operation, r->requests, r->n, r->answers, r->errs,
-						  r->stats, NULL, NULL);
+		dynamo_call_all(store, operation, r->requests, r->n, window, r->answers, r->errs,
+						r->stats);
 }
 
 /* An answer that is neither success nor a failed condition ends it FAILED */
@@ -270,7 +270,7 @@ join_failed(CounterJoin *j, const DynamoError *err)
 }
 
 void
-counter_register_batch(CounterJoin *joins, int n)
+counter_register_batch(CounterJoin *joins, int n, int window)
 {
 	const SeqdistStore *store;
 	char	  **tokens;
@@ -299,7 +299,7 @@ counter_register_batch(CounterJoin *joins, int n)
 														  joins[i].position, joins[i].origin,
 														  tokens[i]));
 	}
-	join_round_send(&create, store, "PutItem");
+	join_round_send(&create, store, "PutItem", window);
 	for (int k = 0; k < create.n; k++)
 	{
 		CounterJoin *j = &joins[create.which[k]];
@@ -317,7 +317,7 @@ counter_register_batch(CounterJoin *joins, int n)
 	}
 
 	/* 2: read the items that existed */
-	join_round_send(&read, store, "GetItem");
+	join_round_send(&read, store, "GetItem", window);
 	for (int k = 0; k < read.n; k++)
 	{
 		int			i = read.which[k];
@@ -367,7 +367,7 @@ counter_register_batch(CounterJoin *joins, int n)
 	}
 
 	/* 3: join them; a failed condition is decided again, alone */
-	join_round_send(&join, store, "UpdateItem");
+	join_round_send(&join, store, "UpdateItem", window);
 	for (int k = 0; k < join.n; k++)
 	{
 		int			i = join.which[k];
@@ -545,77 +545,73 @@ counter_check_position_in_bounds(const CounterRef *ref, const CounterParams *par
 }
 
 void
-counter_leave_batch(CounterLeave *leaves, int n, int concurrency)
+counter_leave_batch(CounterLeave *leaves, int n, int window)
 {
 	JoinRound	read,
 				drop;
 	CounterState *states;
+	const SeqdistStore *store;
 
 	if (n <= 0)
 		return;
+	store = leaves[0].ref.store;
 	states = palloc0(sizeof(CounterState) * n);
-	for (int from = 0; from < n; from += concurrency)
+	join_round_init(&read, n);
+	join_round_init(&drop, n);
+	for (int i = 0; i < n; i++)
 	{
-		int			to = Min(n, from + concurrency);
-		const SeqdistStore *store = leaves[from].ref.store;
+		if (leaves[i].ref.store->id != store->id)
+			elog(ERROR, "leaves of one batch must share a store");
+		leaves[i].state = COUNTER_JOIN_AGAIN;
+		join_round_add(&read, i, counter_get_request(store, leaves[i].ref.key));
+	}
+	join_round_send(&read, store, "GetItem", window);
+	for (int k = 0; k < read.n; k++)
+	{
+		int			i = read.which[k];
+		CounterLeave *l = &leaves[i];
+		CounterState *st = &states[i];
+		json_t	   *values;
+		bool		ok;
 
-		join_round_init(&read, to - from);
-		join_round_init(&drop, to - from);
-		for (int i = from; i < to; i++)
+		if (read.answers[k] == NULL)
 		{
-			if (leaves[i].ref.store->id != store->id)
-				elog(ERROR, "leaves of one batch must share a store");
-			leaves[i].state = COUNTER_JOIN_AGAIN;
-			join_round_add(&read, i, counter_get_request(store, leaves[i].ref.key));
+			l->state = COUNTER_JOIN_FAILED;
+			l->err = read.errs[k];
+			continue;
 		}
-		join_round_send(&read, store, "GetItem");
-		for (int k = 0; k < read.n; k++)
+		ok = answer_counter_item(read.answers[k], l->ref.client, st);
+		json_decref(read.answers[k]);
+		if (!ok)
+			continue;			/* AGAIN: counter_leave says what is wrong */
+		if (!st->exists || !st->member)
 		{
-			int			i = read.which[k];
-			CounterLeave *l = &leaves[i];
-			CounterState *st = &states[i];
-			json_t	   *values;
-			bool		ok;
+			l->state = COUNTER_JOIN_DONE;
+			continue;
+		}
+		values = json_pack("{s:o, s:o}", ":me", counter_client_set(l->ref.client),
+						   ":wt", json_pack("{s:s}", "S", counter_new_token()));
+		counter_add_version(values, st);
+		join_round_add(&drop, i,
+					   counter_update_request(&l->ref, "DELETE #cl :me SET #dv = :ndv, #wt = :wt",
+											  counter_version_condition(st), values));
+	}
+	join_round_send(&drop, store, "UpdateItem", window);
+	for (int k = 0; k < drop.n; k++)
+	{
+		CounterLeave *l = &leaves[drop.which[k]];
 
-			if (read.answers[k] == NULL)
-			{
-				l->state = COUNTER_JOIN_FAILED;
-				l->err = read.errs[k];
-				continue;
-			}
-			ok = answer_counter_item(read.answers[k], l->ref.client, st);
-			json_decref(read.answers[k]);
-			if (!ok)
-				continue;		/* AGAIN: counter_leave says what is wrong */
-			if (!st->exists || !st->member)
-			{
-				l->state = COUNTER_JOIN_DONE;
-				continue;
-			}
-			values = json_pack("{s:o, s:o}", ":me", counter_client_set(l->ref.client),
-							   ":wt", json_pack("{s:s}", "S", counter_new_token()));
-			counter_add_version(values, st);
-			join_round_add(&drop, i,
-						   counter_update_request(&l->ref, "DELETE #cl :me SET #dv = :ndv, #wt = :wt",
-												  counter_version_condition(st), values));
-		}
-		join_round_send(&drop, store, "UpdateItem");
-		for (int k = 0; k < drop.n; k++)
+		if (drop.answers[k] != NULL)
 		{
-			CounterLeave *l = &leaves[drop.which[k]];
-
-			if (drop.answers[k] != NULL)
-			{
-				json_decref(drop.answers[k]);
-				l->state = COUNTER_JOIN_DONE;
-			}
-			else if (!dynamo_error_is(&drop.errs[k], "ConditionalCheckFailedException"))
-			{
-				l->state = COUNTER_JOIN_FAILED;
-				l->err = drop.errs[k];
-			}
-			/* a failed condition: AGAIN, decided by counter_leave */
+			json_decref(drop.answers[k]);
+			l->state = COUNTER_JOIN_DONE;
 		}
+		else if (!dynamo_error_is(&drop.errs[k], "ConditionalCheckFailedException"))
+		{
+			l->state = COUNTER_JOIN_FAILED;
+			l->err = drop.errs[k];
+		}
+		/* a failed condition: AGAIN, decided by counter_leave */
 	}
 }
 

@@ -449,6 +449,61 @@ dynamo_call_batch(const SeqdistStore *store, const char *operation, json_t **req
 	pfree(s.due);
 }
 
+void
+dynamo_call_all(const SeqdistStore *store, const char *operation, json_t **requests, int n,
+				int window, json_t **results, DynamoError *errs, DynamoStats *stats)
+{
+	int		   *todo = palloc(sizeof(int) * Max(n, 1));
+	json_t	  **reqs = palloc(sizeof(json_t *) * Max(n, 1));
+	json_t	  **res = palloc(sizeof(json_t *) * Max(n, 1));
+	DynamoError *e = palloc(sizeof(DynamoError) * Max(n, 1));
+	DynamoStats *st = palloc(sizeof(DynamoStats) * Max(n, 1));
+	int			ntodo = n;
+
+	for (int i = 0; i < n; i++)
+	{
+		todo[i] = i;
+		results[i] = NULL;
+	}
+	while (ntodo > 0)
+	{
+		int			left = 0;
+
+		for (int k = 0; k < ntodo; k++)
+		{
+			reqs[k] = requests[todo[k]];
+			json_incref(reqs[k]);
+		}
+		memset(st, 0, sizeof(DynamoStats) * ntodo);
+		dynamo_call_batch(store, operation, reqs, ntodo, window, res, e, st, NULL, NULL, NULL);
+		for (int k = 0; k < ntodo; k++)
+		{
+			int			i = todo[k];
+
+			dynamo_stats_add(&stats[i], &st[k]);
+			/* not started before its signature aged: sent again, signed anew */
+			if (res[k] == NULL && e[k].kind == DYNAMO_OK)
+				todo[left++] = i;
+			else
+			{
+				results[i] = res[k];
+				errs[i] = e[k];
+			}
+		}
+		ntodo = left;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		json_decref(requests[i]);
+		requests[i] = NULL;
+	}
+	pfree(todo);
+	pfree(reqs);
+	pfree(res);
+	pfree(e);
+	pfree(st);
+}
+
 bool
 dynamo_call_unless(const SeqdistStore *store, const char *operation, json_t *request,
 				   const char *expected, DynamoStats *stats)

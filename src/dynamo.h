@@ -108,6 +108,16 @@ extern void dynamo_call_batch(const SeqdistStore *store, const char *operation,
 							  DynamoDoneCallback done, void *arg);
 
 /*
+ * dynamo_call_batch without callbacks, for requests that may be sent again
+ * as they are: the ones a stream did not start (their signature aged) are
+ * sent again until every request has its outcome (results[i], or errs[i]).
+ * Every request is consumed; stats[i] is added to.
+ */
+extern void dynamo_call_all(const SeqdistStore *store, const char *operation,
+							struct json_t **requests, int n, int window,
+							struct json_t **results, DynamoError *errs, DynamoStats *stats);
+
+/*
  * Send a request whose answer is not needed.  Returns true on success, false
  * when DynamoDB answered the AWS error named expected (say, a failed
  * condition); raises an ERROR for anything else.  stats as for dynamo_call.

@@ -466,22 +466,17 @@ seqdist_migrate_register(PG_FUNCTION_ARGS)
 		migrate_try(migrate_prepare_one, one);
 	}
 
-	/* the DynamoDB side, dynamo_bulk_width() registrations at a time */
-	for (int from = 0; from < n;)
+	/* the DynamoDB side: streams of dynamo_bulk_width() requests in flight */
 	{
 		int			m = 0;
-		int			width = dynamo_bulk_width();
 
-		while (from < n && m < width)
-		{
-			if (all[from].ok)
+		for (int i = 0; i < n; i++)
+			if (all[i].ok)
 			{
-				joins[m] = all[from].join;
-				which[m++] = from;
+				joins[m] = all[i].join;
+				which[m++] = i;
 			}
-			from++;
-		}
-		counter_register_batch(joins, m);
+		counter_register_batch(joins, m, dynamo_bulk_width());
 		for (int k = 0; k < m; k++)
 			all[which[k]].join = joins[k];
 	}
