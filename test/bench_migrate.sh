@@ -17,7 +17,7 @@
 #     SELECT per transaction, so each call is also planned); runs
 #     alternate, medians and ratios are printed.
 #  3. How long a bulk migration (CALL seqdist.migrate_in_batches), verify
-#     and rollback take for a schema of N tables, each with a bigserial
+#     and rollback (CALL seqdist.rollback_in_batches) take for a schema of N tables, each with a bigserial
 #     column (with --latency-ms added to every DynamoDB request, as the
 #     local DynamoDB's "delay" fault), and how many DynamoDB requests they
 #     send.  --only-scale skips 1 and 2.
@@ -215,11 +215,6 @@ dynamo_seen() {
 
 if [ "$TABLES" -gt 0 ]; then
 	say "migrate, verify and rollback of $TABLES tables (one bigserial each), added DynamoDB latency ${LATENCY_MS} ms, ${BATCH} sequences per transaction"
-	# rollback is one call, one transaction: it locks every table, its
-	# sequence and its index until it commits
-	locks=$(( (TABLES * 4) / 100 + 64 ))
-	echo "max_locks_per_transaction = $locks" >>"$WORK/pgdata/postgresql.conf"
-	"$SEQDIST_PG_BIN/pg_ctl" -D "$WORK/pgdata" -m fast -w restart -l "$WORK/postgresql.log" >/dev/null
 	"${PSQL[@]}" -d postgres -c 'CREATE DATABASE scale'
 	"${PSQL[@]}" -d scale -c 'CREATE EXTENSION seqdist' -c 'CREATE SCHEMA app'
 	for from in $(seq 1 1000 "$TABLES"); do
@@ -241,8 +236,8 @@ if [ "$TABLES" -gt 0 ]; then
 	ok=$("${PSQL[@]}" -d scale -At -c "SELECT count(*) FROM seqdist.verify('app') WHERE ok")
 	t2=$(now)
 	read -r q2 f2 < <(dynamo_seen)
-	r=$("${PSQL[@]}" -d scale -At -c "SET client_min_messages = warning" \
-		-c "SELECT count(*) FROM seqdist.rollback('app') WHERE status = 'rolled back'")
+	"${PSQL[@]}" -d scale -c "SET client_min_messages = warning" -c "CALL seqdist.rollback_in_batches('app', $BATCH)"
+	r=$(( TABLES - $("${PSQL[@]}" -d scale -At -c "SELECT count(*) FROM seqdist.migrated_sequences") ))
 	t3=$(now)
 	read -r q3 f3 < <(dynamo_seen)
 	awk -v n="$n" -v ok="$ok" -v r="$r" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v N="$TABLES" \
