@@ -264,7 +264,10 @@ BEGIN
     JOIN LATERAL (SELECT ad.adrelid, ad.adnum, pg_get_expr(ad.adbin, ad.adrelid) AS expr
                     FROM pg_attrdef ad WHERE ad.oid = dep.objid OFFSET 0) d ON true
     JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-    WHERE dep.classid = 'pg_attrdef'::regclass AND dep.refclassid = 'pg_class'::regclass
+    -- coalesce keeps classid out of the index choice: without statistics on
+    -- pg_depend (a database just created or restored), the planner would
+    -- otherwise scan every default's dependency by pg_depend_depender_index
+    WHERE coalesce(dep.classid, 0) = 'pg_attrdef'::regclass AND dep.refclassid = 'pg_class'::regclass
       AND dep.refobjid = seq
     UNION ALL
     SELECT a.attrelid::regclass, a.attname, 'identity', a.atttypid::regtype, NULL, true, true

@@ -215,6 +215,11 @@ dynamo_seen() {
 
 if [ "$TABLES" -gt 0 ]; then
 	say "migrate, verify and rollback of $TABLES tables (one bigserial each), added DynamoDB latency ${LATENCY_MS} ms, ${BATCH} sequences per transaction"
+	# verify is one call, one transaction: it reads (and so locks) every
+	# table and its index until it ends
+	locks=$(( (TABLES * 2) / 100 + 64 ))
+	echo "max_locks_per_transaction = $locks" >>"$WORK/pgdata/postgresql.conf"
+	"$SEQDIST_PG_BIN/pg_ctl" -D "$WORK/pgdata" -m fast -w restart -l "$WORK/postgresql.log" >/dev/null
 	"${PSQL[@]}" -d postgres -c 'CREATE DATABASE scale'
 	"${PSQL[@]}" -d scale -c 'CREATE EXTENSION seqdist' -c 'CREATE SCHEMA app'
 	for from in $(seq 1 1000 "$TABLES"); do
