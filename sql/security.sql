@@ -316,7 +316,14 @@ RESET ROLE;
 RESET search_path;
 
 -- The migration and rollback in batches (procedures, which cannot pin
--- their search_path) under the same hostile search_path.
+-- their search_path) under the same hostile search_path, where a type
+-- named record would give a variable declared "record" a checked domain.
+SET ROLE regress_seqdist_attacker;
+CREATE DOMAIN regress_hostile.chunkd AS pg_catalog.regclass[]
+    CHECK (regress_hostile.trap_true('record'));
+CREATE TYPE regress_hostile.record AS (chunk regress_hostile.chunkd, total pg_catalog.int4);
+CREATE DOMAIN regress_hostile.int4 AS pg_catalog.int4 CHECK (regress_hostile.trap_true('int4'));
+RESET ROLE;
 GRANT EXECUTE ON PROCEDURE seqdist.migrate_in_batches(text, integer),
     seqdist.rollback_in_batches(text, integer) TO regress_seqdist_owner;
 SET ROLE regress_seqdist_owner;

@@ -1021,15 +1021,18 @@ CREATE PROCEDURE migrate_in_batches(scope text DEFAULT NULL, batch_size integer 
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    c record;
+    -- every type named with its schema, or as an SQL keyword: a procedure
+    -- has no SET search_path, and a type is found on the caller's
+    chunk pg_catalog.regclass[];
+    total pg_catalog.int4;
     done integer := 0;
     migrated integer := 0;
     skipped integer := 0;
 BEGIN
-    FOR c IN SELECT b.* FROM seqdist._resolve_scope(scope) r,
+    FOR chunk, total IN SELECT b.chunk, b.total FROM seqdist._resolve_scope(scope) r,
                              seqdist._scope_chunks(r.kind, r.objid, batch_size) b LOOP
         SELECT * INTO done, migrated, skipped
-          FROM seqdist._migrate_step(c.chunk, false, c.total, done, migrated, skipped);
+          FROM seqdist._migrate_step(chunk, false, total, done, migrated, skipped);
         COMMIT;
     END LOOP;
 END
@@ -1057,15 +1060,18 @@ CREATE PROCEDURE rollback_in_batches(scope text DEFAULT NULL, batch_size integer
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    c record;
+    -- every type named with its schema, or as an SQL keyword: a procedure
+    -- has no SET search_path, and a type is found on the caller's
+    chunk pg_catalog.regclass[];
+    total pg_catalog.int4;
     done integer := 0;
     rolled_back integer := 0;
     skipped integer := 0;
 BEGIN
-    FOR c IN SELECT b.* FROM seqdist._resolve_scope(scope) r,
+    FOR chunk, total IN SELECT b.chunk, b.total FROM seqdist._resolve_scope(scope) r,
                              seqdist._scope_chunks(r.kind, r.objid, batch_size) b LOOP
         SELECT * INTO done, rolled_back, skipped
-          FROM seqdist._rollback_step(c.chunk, c.total, done, rolled_back, skipped);
+          FROM seqdist._rollback_step(chunk, total, done, rolled_back, skipped);
         COMMIT;
     END LOOP;
 END

@@ -175,7 +175,8 @@ typedef struct CounterJoin
  * (a DynamoDB error, for dynamo_raise) or AGAIN: anything else (a failed
  * condition, a definition that cannot share the item, an item beyond the
  * limit) is left to counter_register, which decides it again from a fresh
- * read and raises the precise error.  Only an interrupt raises.
+ * read and raises the precise error.  What cannot even be sent (no
+ * credentials, an interrupt) raises an ERROR.
  */
 extern void counter_register_batch(CounterJoin *joins, int n, int window);
 
@@ -192,9 +193,10 @@ typedef struct CounterLeave
 
 /*
  * counter_leave for n counters of one store: the reads in one stream of up
- * to window requests in flight, then the writes.  Never raises but for an
- * interrupt: a DynamoDB error ends a leave FAILED (err), a failed
- * condition or a malformed item AGAIN, for counter_leave alone.
+ * to window requests in flight, then the writes.  A DynamoDB error ends a
+ * leave FAILED (err), a failed condition or a malformed item AGAIN, for
+ * counter_leave alone.  What cannot even be sent (no credentials, an
+ * interrupt) raises an ERROR.
  */
 extern void counter_leave_batch(CounterLeave *leaves, int n, int window);
 

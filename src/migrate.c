@@ -326,15 +326,15 @@ migrate_try(void (*fn) (MigrateOne *), MigrateOne *one)
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
-		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		if (category == ERRCODE_OPERATOR_INTERVENTION ||
-			category == ERRCODE_INSUFFICIENT_RESOURCES ||
-			category == ERRCODE_PROGRAM_LIMIT_EXCEEDED)
-			PG_RE_THROW();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		if (category == ERRCODE_OPERATOR_INTERVENTION ||
+			category == ERRCODE_INSUFFICIENT_RESOURCES ||
+			category == ERRCODE_PROGRAM_LIMIT_EXCEEDED)
+			ReThrowError(edata);
 		one->ok = false;
 		one->sqlerrcode = edata->sqlerrcode;
 		one->message = pstrdup(edata->message ? edata->message : "");

@@ -216,6 +216,7 @@ pending_leave(PendingChange *change)
 static void
 pending_leave_all(void)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	ListCell   *lc;
 	CounterLeave *leaves = palloc0(sizeof(CounterLeave) * list_length(pending_changes));
 	PendingChange **changes = palloc(sizeof(PendingChange *) * list_length(pending_changes));
@@ -233,7 +234,18 @@ pending_leave_all(void)
 		leaves[n].ref.seqname = change->key;
 		changes[n++] = change;
 	}
-	counter_leave_batch(leaves, n, dynamo_bulk_width());
+	/* as pending_leave: an error here (no credentials, ...) is no reason to fail the commit */
+	PG_TRY();
+	{
+		counter_leave_batch(leaves, n, dynamo_bulk_width());
+	}
+	PG_CATCH();
+	{
+		/* the leaves it did are DONE; pending_leave tries the others */
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+	}
+	PG_END_TRY();
 	for (int i = 0; i < n; i++)
 		if (leaves[i].state != COUNTER_JOIN_DONE)
 			pending_leave(changes[i]);

@@ -12,6 +12,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 use SeqdistTest;
 
 my $tables = 60;
@@ -213,6 +214,61 @@ like($err, qr/ERROR:  2D000: invalid transaction termination/,
 	'inside a transaction block, the first COMMIT is refused');
 $err = error_of($node, q{CALL seqdist.migrate_in_batches('no_such_schema')});
 like($err, qr/ERROR:  42704: no sequence, table or schema named no_such_schema/, 'an unknown scope is refused');
+
+#---- a timeout while a sequence's lock is awaited: the session stays usable --
+
+$node->safe_psql('postgres', q{CREATE SCHEMA held; CREATE TABLE held.h (id bigserial PRIMARY KEY)});
+# another session takes a native value and keeps its transaction open: it
+# holds the sequence's lock, which the registration waits for
+my ($hout, $herr) = ('', '');
+my $holder = IPC::Run::start(
+	[
+		'psql', '-X', '-q', '-A', '-t', '-h', $node->host, '-p', $node->port, '-d', 'postgres',
+		'-c', q{BEGIN; SELECT nextval('held.h_id_seq'); SELECT pg_sleep(8); COMMIT;}
+	],
+	'>', \$hout, '2>', \$herr);
+$node->poll_query_until('postgres', q{
+	SELECT count(*) > 0 FROM pg_locks
+	WHERE relation = 'held.h_id_seq'::regclass AND mode = 'RowExclusiveLock' AND granted})
+  or die 'the other session did not take the lock';
+($ret, $out, $err) = $node->psql('postgres',
+	q{SET statement_timeout = '1s';
+	  SELECT count(*) FROM seqdist.migrate('held');
+	  RESET statement_timeout;
+	  SELECT 'usable';
+	  SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'held.h'::regclass;},
+	on_error_stop => 0);
+like($err, qr/canceling statement due to statement timeout/, 'the migration waiting for the lock times out');
+unlike($err, qr/current transaction is aborted/, 'the session is not left in an aborted transaction');
+is($out, "usable\n0", 'the next statements run, and no lock of the migration is left');
+$holder->finish;
+is($node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.migrate('held') WHERE status = 'migrated'}),
+	'1', 'once the other session is gone, it migrates');
+$node->safe_psql('postgres', q{SELECT count(*) FROM seqdist.rollback('held')});
+
+#---- a dropped sequence's leave that cannot be sent does not fail the DROP --
+
+# a cluster without credentials in its environment: the session brings them
+my $nocreds = new_node('nocreds', $dynamo, env => { no_credentials() });
+my %cred = test_credentials();
+my $session = "SET seqdist.aws_access_key_id = '$cred{AWS_ACCESS_KEY_ID}';\n"
+  . "SET seqdist.aws_secret_access_key = '$cred{AWS_SECRET_ACCESS_KEY}';\n";
+$nocreds->safe_psql('postgres', $session . q{
+	CREATE EXTENSION seqdist;
+	CREATE SEQUENCE dropme;
+	SELECT seqdist.register('dropme');});
+# the credentials are gone by the time the DROP commits
+($ret, $out, $err) = $nocreds->psql('postgres', $session . q{
+	BEGIN;
+	DROP SEQUENCE dropme;
+	RESET seqdist.aws_access_key_id;
+	RESET seqdist.aws_secret_access_key;
+	COMMIT;
+	SELECT to_regclass('dropme') IS NULL;});
+is($out, 't', 'the DROP commits though its leave cannot be signed') or diag $err;
+like($err, qr/WARNING:  could not remove a dropped sequence from the clients of counter "postgres\.public\.dropme"/,
+	'the leave that failed is a WARNING');
+$nocreds->stop;
 
 #---- a backend's file descriptors: sockets count with its open files ------
 
