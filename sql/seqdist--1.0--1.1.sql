@@ -1009,7 +1009,7 @@ CREATE FUNCTION migrate(scope text DEFAULT NULL)
 RETURNS TABLE (sequence regclass, status text, detail text)
 LANGUAGE sql VOLATILE
 AS $$ SELECT m.* FROM seqdist._resolve_scope($1) r, seqdist._migrate(r.kind, r.objid) m $$;
-COMMENT ON FUNCTION migrate(text) IS 'register, seed, switch and fence every sequence of a sequence, table, schema or (NULL) the database; one subtransaction per sequence';
+COMMENT ON FUNCTION migrate(text) IS 'register, seed, switch and fence every sequence of a sequence, table, schema or (NULL) the database; each sequence all or nothing';
 REVOKE ALL ON FUNCTION migrate(text) FROM PUBLIC;
 
 -- A bulk migration in steps of batch_size sequences, each step its own
