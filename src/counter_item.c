@@ -312,9 +312,25 @@ counter_read_items(const SeqdistStore *store, char **keys, int n, int concurrenc
 		for (int r = 0; r < nreq; r++)
 		{
 			int			first = r * COUNTER_BATCH_GET_KEYS;
+			bool		ok = answers[r] != NULL &&
+				counter_batch_get_answer(store, answers[r], unique, todo + first,
+										 Min(COUNTER_BATCH_GET_KEYS, ntodo - first), found,
+										 retry, &nretry);
 
-			if (answers[r] == NULL)
+			if (!ok)
 			{
+				/* jansson's memory is not palloc'd: give it back first */
+				for (int k = r; k < nreq; k++)
+					if (answers[k] != NULL)
+						json_decref(answers[k]);
+				for (int u = 0; u < nunique; u++)
+					if (found[u] != NULL)
+						json_decref(found[u]);
+				if (answers[r] != NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROTOCOL_VIOLATION),
+							 errmsg("malformed response from DynamoDB to BatchGetItem"),
+							 errdetail("Its Responses or UnprocessedKeys do not match the counter keys asked for.")));
 				/* an identity without dynamodb:BatchGetItem: one GetItem each */
 				if (dynamo_error_is(&errs[r], "AccessDeniedException"))
 				{
@@ -323,13 +339,6 @@ counter_read_items(const SeqdistStore *store, char **keys, int n, int concurrenc
 				}
 				dynamo_raise(&errs[r]);
 			}
-			if (!counter_batch_get_answer(store, answers[r], unique, todo + first,
-										  Min(COUNTER_BATCH_GET_KEYS, ntodo - first), found,
-										  retry, &nretry))
-				ereport(ERROR,
-						(errcode(ERRCODE_PROTOCOL_VIOLATION),
-						 errmsg("malformed response from DynamoDB to BatchGetItem"),
-						 errdetail("Its Responses or UnprocessedKeys do not match the counter keys asked for.")));
 			json_decref(answers[r]);
 		}
 		memcpy(todo, retry, sizeof(int) * nretry);

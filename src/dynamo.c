@@ -475,7 +475,25 @@ dynamo_call_all(const SeqdistStore *store, const char *operation, json_t **reque
 			json_incref(reqs[k]);
 		}
 		memset(st, 0, sizeof(DynamoStats) * ntodo);
-		dynamo_call_batch(store, operation, reqs, ntodo, window, res, e, st, NULL, NULL, NULL);
+		PG_TRY();
+		{
+			dynamo_call_batch(store, operation, reqs, ntodo, window, res, e, st, NULL, NULL, NULL);
+		}
+		PG_CATCH();
+		{
+			/* jansson's memory is not palloc'd: give back what is held */
+			for (int i = 0; i < n; i++)
+			{
+				if (requests[i] != NULL)
+					json_decref(requests[i]);
+				requests[i] = NULL;
+				if (results[i] != NULL)
+					json_decref(results[i]);
+				results[i] = NULL;
+			}
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 		for (int k = 0; k < ntodo; k++)
 		{
 			int			i = todo[k];
