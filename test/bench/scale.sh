@@ -366,8 +366,12 @@ if want many; then
 		for i in $(seq 1 "$n"); do echo "CREATE SEQUENCE m${n}_$i; CREATE SEQUENCE n${n}_$i CACHE 1000;"; done | psql_ >/dev/null ||
 			problem "could not create $n sequences"
 		t0=$(date +%s.%N)
-		psql_ -c "SELECT count(seqdist.register(format('m%s_%s', $n, i)::regclass)) FROM generate_series(1, $n) i" >/dev/null ||
-			problem "could not register $n sequences"
+		# 1,000 per transaction: each registration locks its sequence until commit
+		for from in $(seq 1 1000 "$n"); do
+			psql_ -c "SELECT count(seqdist.register(format('m%s_%s', $n, i)::regclass))
+				FROM generate_series($from, least($from + 999, $n)) i" >/dev/null ||
+				problem "could not register sequences $from to $((from + 999)) of $n"
+		done
 		echo "    registered $n sequences in $(fp 'b - a' -v a="$t0" -v b="$(date +%s.%N)") s"
 		fm=$WORK/many$n.sql
 		printf '\\set i random(1, %d)\nSELECT seqdist.seqdist_nextval((\x27m%d_\x27 || :i)::regclass);\n' "$n" "$n" >"$fm"
