@@ -715,68 +715,6 @@ END
 $$;
 REVOKE ALL ON FUNCTION _migrate_chunk(regclass[], boolean) FROM PUBLIC;
 
--- One step of a bulk migration: a chunk, then the progress NOTICE; the
--- counts so far in, the new counts out.
-CREATE FUNCTION _migrate_step(chunk regclass[], single boolean, total integer,
-    INOUT done integer, INOUT migrated integer, INOUT skipped integer)
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r record;
-BEGIN
-    PERFORM seqdist._defer_reload(true);
-    FOR r IN SELECT * FROM seqdist._migrate_chunk(chunk, single) LOOP
-        done := done + 1;
-        migrated := migrated + (r.status = 'migrated')::integer;
-        skipped := skipped + (r.status = 'skipped')::integer;
-    END LOOP;
-    PERFORM seqdist._defer_reload(false);
-    IF total > 1 THEN
-        RAISE NOTICE 'seqdist migrate: % of % sequences done (% migrated, % skipped)',
-            done, total, migrated, skipped;
-    END IF;
-END
-$$;
-REVOKE ALL ON FUNCTION _migrate_step(regclass[], boolean, integer, integer, integer, integer) FROM PUBLIC;
-
-CREATE FUNCTION _migrate(kind "char", objid oid)
-RETURNS TABLE (sequence regclass, status text, detail text)
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    seqs regclass[] := seqdist._scope_sequences(kind, objid);
-    -- a sequence or table named: any failure is the call's error
-    single boolean := kind = 'r';
-    total integer := cardinality(seqs);
-    done integer := 0;
-    migrated integer := 0;
-    skipped integer := 0;
-    chunk regclass[];
-    r record;
-BEGIN
-    PERFORM seqdist._defer_reload(true);
-    FOR chunk IN SELECT c FROM seqdist._chunks(seqs, 500) c LOOP
-        FOR r IN SELECT * FROM seqdist._migrate_chunk(chunk, single) LOOP
-            sequence := r.sequence;
-            status := r.status;
-            detail := r.detail;
-            done := done + 1;
-            migrated := migrated + (r.status = 'migrated')::integer;
-            skipped := skipped + (r.status = 'skipped')::integer;
-            RETURN NEXT;
-        END LOOP;
-        IF total > 1 THEN
-            RAISE NOTICE 'seqdist migrate: % of % sequences done (% migrated, % skipped)',
-                done, total, migrated, skipped;
-        END IF;
-    END LOOP;
-    PERFORM seqdist._defer_reload(false);
-END
-$$;
-REVOKE ALL ON FUNCTION _migrate("char", oid) FROM PUBLIC;
-
 CREATE FUNCTION _verify(kind "char", objid oid)
 RETURNS TABLE (sequence regclass, ok boolean, reason text)
 LANGUAGE plpgsql VOLATILE
@@ -936,31 +874,49 @@ END
 $$;
 REVOKE ALL ON FUNCTION _rollback_chunk(regclass[], boolean) FROM PUBLIC;
 
--- One step of a bulk rollback: a chunk, then the progress NOTICE.
-CREATE FUNCTION _rollback_step(chunk regclass[], total integer,
-    INOUT done integer, INOUT rolled_back integer, INOUT skipped integer)
+-- migrate and rollback alike: a chunk of either (action 'migrate' or
+-- 'rollback'), the status a sequence it changed gets, and the progress
+-- NOTICE after a chunk.
+CREATE FUNCTION _bulk_chunk(action text, chunk regclass[], single boolean)
+RETURNS TABLE (sequence regclass, status text, detail text)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    r record;
 BEGIN
-    PERFORM seqdist._defer_reload(true);
-    FOR r IN SELECT * FROM seqdist._rollback_chunk(chunk, false) LOOP
-        done := done + 1;
-        rolled_back := rolled_back + (r.status = 'rolled back')::integer;
-        skipped := skipped + (r.status = 'skipped')::integer;
-    END LOOP;
-    PERFORM seqdist._defer_reload(false);
-    IF total > 1 THEN
-        RAISE NOTICE 'seqdist rollback: % of % sequences done (% rolled back, % skipped)',
-            done, total, rolled_back, skipped;
+    IF action = 'migrate' THEN
+        RETURN QUERY SELECT * FROM seqdist._migrate_chunk(chunk, single);
+    ELSE
+        RETURN QUERY SELECT * FROM seqdist._rollback_chunk(chunk, single);
     END IF;
 END
 $$;
-REVOKE ALL ON FUNCTION _rollback_step(regclass[], integer, integer, integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _bulk_chunk(text, regclass[], boolean) FROM PUBLIC;
 
-CREATE FUNCTION _rollback(kind "char", objid oid)
+CREATE FUNCTION _bulk_changed(action text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT CASE action WHEN 'migrate' THEN 'migrated' ELSE 'rolled back' END $$;
+REVOKE ALL ON FUNCTION _bulk_changed(text) FROM PUBLIC;
+
+CREATE FUNCTION _bulk_progress(action text, total integer, done integer, changed integer,
+    skipped integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF total > 1 THEN
+        RAISE NOTICE 'seqdist %: % of % sequences done (% %, % skipped)',
+            action, done, total, changed, seqdist._bulk_changed(action), skipped;
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION _bulk_progress(text, integer, integer, integer, integer) FROM PUBLIC;
+
+-- migrate or rollback of a resolved scope in one transaction, in chunks of
+-- 500; one row per sequence.
+CREATE FUNCTION _bulk(action text, kind "char", objid oid)
 RETURNS TABLE (sequence regclass, status text, detail text)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -969,33 +925,49 @@ DECLARE
     seqs regclass[] := seqdist._scope_sequences(kind, objid);
     -- a sequence or table named: any failure is the call's error
     single boolean := kind = 'r';
-    total integer := cardinality(seqs);
+    changed_status text := seqdist._bulk_changed(action);
     done integer := 0;
-    rolled_back integer := 0;
+    changed integer := 0;
     skipped integer := 0;
     chunk regclass[];
-    r record;
 BEGIN
     PERFORM seqdist._defer_reload(true);
     FOR chunk IN SELECT c FROM seqdist._chunks(seqs, 500) c LOOP
-        FOR r IN SELECT * FROM seqdist._rollback_chunk(chunk, single) LOOP
-            sequence := r.sequence;
-            status := r.status;
-            detail := r.detail;
+        FOR sequence, status, detail IN SELECT * FROM seqdist._bulk_chunk(action, chunk, single) LOOP
             done := done + 1;
-            rolled_back := rolled_back + (r.status = 'rolled back')::integer;
-            skipped := skipped + (r.status = 'skipped')::integer;
+            changed := changed + (status = changed_status)::integer;
+            skipped := skipped + (status = 'skipped')::integer;
             RETURN NEXT;
         END LOOP;
-        IF total > 1 THEN
-            RAISE NOTICE 'seqdist rollback: % of % sequences done (% rolled back, % skipped)',
-                done, total, rolled_back, skipped;
-        END IF;
+        PERFORM seqdist._bulk_progress(action, cardinality(seqs), done, changed, skipped);
     END LOOP;
     PERFORM seqdist._defer_reload(false);
 END
 $$;
-REVOKE ALL ON FUNCTION _rollback("char", oid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION _bulk(text, "char", oid) FROM PUBLIC;
+
+-- One step of a bulk call in batches: a chunk in the caller's transaction,
+-- then the progress NOTICE; the counts so far in, the new counts out.
+CREATE FUNCTION _bulk_step(action text, chunk regclass[], total integer,
+    INOUT done integer, INOUT changed integer, INOUT skipped integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    changed_status text := seqdist._bulk_changed(action);
+    r record;
+BEGIN
+    PERFORM seqdist._defer_reload(true);
+    FOR r IN SELECT * FROM seqdist._bulk_chunk(action, chunk, false) LOOP
+        done := done + 1;
+        changed := changed + (r.status = changed_status)::integer;
+        skipped := skipped + (r.status = 'skipped')::integer;
+    END LOOP;
+    PERFORM seqdist._defer_reload(false);
+    PERFORM seqdist._bulk_progress(action, total, done, changed, skipped);
+END
+$$;
+REVOKE ALL ON FUNCTION _bulk_step(text, regclass[], integer, integer, integer, integer) FROM PUBLIC;
 
 -- The public functions: the scope is resolved under the caller's search_path.
 CREATE FUNCTION migration_plan(scope text DEFAULT NULL)
@@ -1008,7 +980,7 @@ REVOKE ALL ON FUNCTION migration_plan(text) FROM PUBLIC;
 CREATE FUNCTION migrate(scope text DEFAULT NULL)
 RETURNS TABLE (sequence regclass, status text, detail text)
 LANGUAGE sql VOLATILE
-AS $$ SELECT m.* FROM seqdist._resolve_scope($1) r, seqdist._migrate(r.kind, r.objid) m $$;
+AS $$ SELECT m.* FROM seqdist._resolve_scope($1) r, seqdist._bulk('migrate', r.kind, r.objid) m $$;
 COMMENT ON FUNCTION migrate(text) IS 'register, seed, switch and fence every sequence of a sequence, table, schema or (NULL) the database; each sequence all or nothing';
 REVOKE ALL ON FUNCTION migrate(text) FROM PUBLIC;
 
@@ -1032,7 +1004,7 @@ BEGIN
     FOR chunk, total IN SELECT b.chunk, b.total FROM seqdist._resolve_scope(scope) r,
                              seqdist._scope_chunks(r.kind, r.objid, batch_size) b LOOP
         SELECT * INTO done, migrated, skipped
-          FROM seqdist._migrate_step(chunk, false, total, done, migrated, skipped);
+          FROM seqdist._bulk_step('migrate', chunk, total, done, migrated, skipped);
         COMMIT;
     END LOOP;
 END
@@ -1050,7 +1022,7 @@ REVOKE ALL ON FUNCTION verify(text) FROM PUBLIC;
 CREATE FUNCTION rollback(scope text DEFAULT NULL)
 RETURNS TABLE (sequence regclass, status text, detail text)
 LANGUAGE sql VOLATILE
-AS $$ SELECT b.* FROM seqdist._resolve_scope($1) r, seqdist._rollback(r.kind, r.objid) b $$;
+AS $$ SELECT b.* FROM seqdist._resolve_scope($1) r, seqdist._bulk('rollback', r.kind, r.objid) b $$;
 COMMENT ON FUNCTION rollback(text) IS 'undo migrate: original defaults, native sequence beyond the counter, unregistered';
 REVOKE ALL ON FUNCTION rollback(text) FROM PUBLIC;
 
@@ -1071,7 +1043,7 @@ BEGIN
     FOR chunk, total IN SELECT b.chunk, b.total FROM seqdist._resolve_scope(scope) r,
                              seqdist._scope_chunks(r.kind, r.objid, batch_size) b LOOP
         SELECT * INTO done, rolled_back, skipped
-          FROM seqdist._rollback_step(chunk, total, done, rolled_back, skipped);
+          FROM seqdist._bulk_step('rollback', chunk, total, done, rolled_back, skipped);
         COMMIT;
     END LOOP;
 END
