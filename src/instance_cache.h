@@ -167,9 +167,16 @@ extern void instance_cache_set_demand(const InstanceTicket *ticket,
  * refill_failed, which wake them.
  */
 extern bool instance_cache_refill_start(const InstanceTicket *ticket, char *key);
-/* false when the block lies behind the slot's last one and was dropped */
+/*
+ * Hand a refill's block to the slot: as its current block if it has none,
+ * else as its spare.  split > 0 (a prewarm's block, reserved twice as large):
+ * to a slot with no current block, the first split values are its current
+ * block and the rest its spare, so that one request serves both and the
+ * worker has nothing to send for the slot until the first half is used up.
+ * False when the block lies behind the slot's last one and was dropped.
+ */
 extern bool instance_cache_refill_done(const InstanceTicket *ticket,
-									   const CounterBlock *block,
+									   const CounterBlock *block, int64 split,
 									   const DynamoStats *calls);
 extern void instance_cache_refill_failed(const InstanceTicket *ticket,
 										 const char *message,

@@ -130,7 +130,7 @@ instance_cache_refill_start(const InstanceTicket *ticket, char *key)
 
 bool
 instance_cache_refill_done(const InstanceTicket *ticket, const CounterBlock *block,
-						   const DynamoStats *calls)
+						   int64 split, const DynamoStats *calls)
 {
 	InstanceSlot *slot = ticket->slot;
 	bool		accepted = true;
@@ -150,7 +150,16 @@ instance_cache_refill_done(const InstanceTicket *ticket, const CounterBlock *blo
 		}
 		else if (instance_ticket_current(ticket))
 		{
-			if (slot->remaining == 0)
+			if (slot->remaining == 0 && split > 0 && block->count > split &&
+				slot->spare_count == 0)
+			{
+				/* split lies inside the block: the spare's first value exists */
+				slot->next = block->first;
+				slot->remaining = split;
+				slot->spare_first = block->first + split * slot->def.params.increment;
+				slot->spare_count = block->count - split;
+			}
+			else if (slot->remaining == 0)
 			{
 				slot->next = block->first;
 				slot->remaining = block->count;

@@ -97,6 +97,8 @@ typedef struct RefillJob
 	RefillDemand demand;
 	char		key[INSTANCE_KEY_MAX];
 	int64		size;
+	int64		split;			/* > 0: a current block of split values and a
+								 * spare of the rest (prewarm) */
 	double		urgency;		/* seconds before the slot runs dry */
 } RefillJob;
 
@@ -104,7 +106,7 @@ PGDLLEXPORT void seqdist_refill_main(Datum arg);
 
 /*---- settings ----*/
 static bool refill_enabled = true;
-static int	refill_concurrency = 64;
+static int	refill_concurrency = 256;
 
 static RefillJob refill_jobs[REFILL_MAX_JOBS];
 /*
@@ -138,7 +140,7 @@ refill_worker_init(bool preloading)
 	DefineCustomIntVariable("seqdist.refill_concurrency",
 							"DynamoDB requests the refill worker keeps in flight at once.",
 							"Refill capacity is about this many blocks per DynamoDB round trip.",
-							&refill_concurrency, 64, 1, REFILL_MAX_CONCURRENCY,
+							&refill_concurrency, 256, 1, REFILL_MAX_CONCURRENCY,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 	prewarm_init();
@@ -307,6 +309,7 @@ refill_plan(const SeqdistStore *store)
 			job->size = view.block_size;
 		else
 			job->size = refill_policy_job_size(&view.demand);
+		job->split = 0;
 		job->urgency = (double) view.remaining / Max(view.demand.rate, REFILL_IDLE_RATE);
 	}
 	instance_cache_scan_end(&scan);
@@ -392,7 +395,7 @@ refill_job_done(int i, void *arg)
 		refill_policy_failed(&job->demand, now);
 		refill_log_failure(job, r->error);
 	}
-	else if (instance_cache_refill_done(&job->ticket, &r->block, &r->stats))
+	else if (instance_cache_refill_done(&job->ticket, &r->block, job->split, &r->stats))
 	{
 		refill_policy_succeeded(&job->demand);
 		s->accepted++;
@@ -462,7 +465,12 @@ refill_stream(const SeqdistStore *store, RefillJob *jobs, int n, int *accepted)
 
 /*
  * Right after the instance started: a slot and a block for each sequence of
- * the prewarm list, most demanded first, in streams like any refill.
+ * the prewarm list, most demanded first, in streams like any refill.  Each
+ * request reserves twice the block size, split into the slot's current block
+ * and its spare (instance_cache_refill_done): a slot holds the same two
+ * blocks as in steady state, and the first values taken from each sequence
+ * do not set off a second round of requests, one per sequence, right when
+ * the instance gets busy again.
  */
 static void
 refill_prewarm(const SeqdistStore *store, MemoryContext cxt)
@@ -485,6 +493,7 @@ refill_prewarm(const SeqdistStore *store, MemoryContext cxt)
 		{
 			PrewarmEntry *e = &entries[i];
 			RefillJob  *job = &refill_jobs[n];
+			int64		size;
 
 			/* the worker refills only the slots of its own store */
 			if (e->def.store_id != store->id)
@@ -496,9 +505,12 @@ refill_prewarm(const SeqdistStore *store, MemoryContext cxt)
 				continue;
 			strlcpy(job->key, e->key, INSTANCE_KEY_MAX);
 			if (e->fixed_size && e->block_size > 0)
-				job->size = e->block_size;
+				size = e->block_size;
 			else
-				job->size = refill_policy_job_size(&job->demand);
+				size = refill_policy_job_size(&job->demand);
+			/* the block and its spare in one request: see refill_prewarm */
+			job->split = size <= PG_INT64_MAX / 2 ? size : 0;
+			job->size = job->split > 0 ? 2 * size : size;
 			job->urgency = 0;
 			n++;
 		}

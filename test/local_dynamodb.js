@@ -5,7 +5,7 @@
  * One Node process that runs:
  *
  *   1. dynalite (a real DynamoDB implementation, in memory, or on disk with
- *      --path) on an ephemeral port of 127.0.0.1, and
+ *      --path), called in process, and
  *   2. in front of it, an HTTP/1.1 proxy on 127.0.0.1 that the extension talks
  *      to.  The proxy
  *        - verifies the AWS Signature Version 4 of every request with AWS's
@@ -73,10 +73,10 @@ const http = require('http');
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
+const { EventEmitter } = require('events');
 const dynalite = require('dynalite');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const { HttpRequest } = require('@smithy/protocol-http');
-const { Sha256 } = require('@aws-crypto/sha256-js');
 
 const LISTEN_HOST = '127.0.0.1';
 const API_PREFIX = 'DynamoDB_20120810.';
@@ -280,7 +280,7 @@ function sendControlJson(res, status, obj) {
  * faulted             requests to which a fault rule applied (any mode,
  *                     including delay)
  * signature_failures  requests rejected by authentication (any reason)
- * upstream_errors     requests dynalite could not be reached for (answered 500)
+ * upstream_errors     requests dynalite failed to take (answered 500)
  * by_operation        the same four counters per operation
  * by_fault            faulted requests per mode
  * by_auth_error       authentication rejections per error type
@@ -445,6 +445,52 @@ function parseAmzDate(s) {
  *   - it skips "unsignable" headers (user-agent, ...) unless told they are
  *     signable: we pass SignedHeaders as signableHeaders.
  */
+/*
+ * SHA-256 and HMAC-SHA256 for smithy's signer, from Node's crypto (OpenSSL):
+ * the interface smithy asks for (a constructor taking an optional HMAC key,
+ * update, digest resolving to the bytes), at a fraction of the CPU of a
+ * hash written in JavaScript.
+ */
+class NodeSha256 {
+  constructor(secret) {
+    this.secret = secret;
+    this.reset();
+  }
+
+  update(data) {
+    this.hash.update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+  }
+
+  digest() {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+
+  reset() {
+    this.hash = this.secret === undefined || this.secret === null
+      ? crypto.createHash('sha256')
+      : crypto.createHmac('sha256', typeof this.secret === 'string' ? Buffer.from(this.secret, 'utf8') : this.secret);
+  }
+}
+
+/* One signer per key, region and service: smithy keeps the day's signing key. */
+const signers = new Map();
+function signerFor(akid, secret, region, service) {
+  const id = `${akid}\n${secret}\n${region}\n${service}`;
+  let signer = signers.get(id);
+  if (!signer) {
+    signer = new SignatureV4({
+      credentials: { accessKeyId: akid, secretAccessKey: secret },
+      region,
+      service,
+      sha256: NodeSha256,
+      applyChecksum: false,
+      uriEscapePath: true,        // DynamoDB (like every service but S3) uses the escaped path
+    });
+    signers.set(id, signer);
+  }
+  return signer;
+}
+
 async function verifySignature(req, body) {
   const authHeader = req.headers.authorization;
   if (!authHeader || !authHeader.trim().startsWith('AWS4-')) {
@@ -558,14 +604,7 @@ async function verifySignature(req, body) {
     body,
   });
 
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: akid, secretAccessKey: key.secret },
-    region: scopeRegion,
-    service: scopeService,
-    sha256: Sha256,
-    applyChecksum: false,
-    uriEscapePath: true,          // DynamoDB (like every service but S3) uses the escaped path
-  });
+  const signer = signerFor(akid, key.secret, scopeRegion, scopeService);
   const signed = await signer.sign(request, {
     signingDate,
     signingRegion: scopeRegion,
@@ -589,40 +628,62 @@ async function verifySignature(req, body) {
 /* Forwarding to dynalite                                                    */
 /* ------------------------------------------------------------------------ */
 
-let dynalitePort = 0;
-const upstreamAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+/*
+ * dynalite runs in this process: a request goes to its request handler
+ * directly, as the objects it reads and writes (the part of Node's request
+ * and response it uses: headers, method, url, the body as 'data' and 'end'
+ * events; setHeader, statusCode, end), not through a socket of its own.
+ * Its semantics are the same; a second HTTP hop per request would only
+ * spend the CPU that bounds how many requests a second the tests can send.
+ */
+let dynaliteHandler = null;
 
-/* Send the request to dynalite; resolves {status, headers, body}. */
+class DynaliteRequest extends EventEmitter {
+  constructor(req, body) {
+    super();
+    this.method = req.method;
+    this.url = req.url;
+    this.headers = {};
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = req.rawHeaders[i].toLowerCase();
+      if (HOP_BY_HOP.has(name)) continue;
+      const v = req.rawHeaders[i + 1];
+      this.headers[name] = this.headers[name] === undefined ? v : `${this.headers[name]}, ${v}`;
+    }
+    this.headers['content-length'] = String(body.length);
+  }
+}
+
+class DynaliteResponse {
+  constructor(done) {
+    this.statusCode = 200;
+    this.headers = new Map();   // lower-case name -> [name, value]
+    this.done = done;
+  }
+  setHeader(name, value) { this.headers.set(name.toLowerCase(), [name, String(value)]); }
+  getHeader(name) { const h = this.headers.get(name.toLowerCase()); return h ? h[1] : undefined; }
+  removeHeader(name) { this.headers.delete(name.toLowerCase()); }
+  end(data) {
+    const body = data === undefined ? Buffer.alloc(0) : Buffer.from(data);
+    const out = [];
+    for (const [lname, pair] of this.headers) if (!HOP_BY_HOP.has(lname)) out.push(pair);
+    this.done({ status: this.statusCode, headers: out, body });
+  }
+}
+
+/* Hand the request to dynalite; resolves {status, headers, body}. */
 function forwardToDynalite(req, body) {
   return new Promise((resolve, reject) => {
-    const headers = {};
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      const name = req.rawHeaders[i];
-      if (HOP_BY_HOP.has(name.toLowerCase())) continue;
-      headers[name] = headers[name] === undefined ? req.rawHeaders[i + 1] : `${headers[name]}, ${req.rawHeaders[i + 1]}`;
+    const dreq = new DynaliteRequest(req, body);
+    const dres = new DynaliteResponse(resolve);
+    try {
+      dynaliteHandler(dreq, dres);
+      if (body.length > 0) dreq.emit('data', body);
+      dreq.emit('end');
     }
-    headers['Content-Length'] = String(body.length);
-    const up = http.request({
-      host: LISTEN_HOST,
-      port: dynalitePort,
-      method: req.method,
-      path: req.url,
-      headers,
-      agent: upstreamAgent,
-    }, (upRes) => {
-      const chunks = [];
-      upRes.on('data', (c) => chunks.push(c));
-      upRes.on('end', () => {
-        const out = [];
-        for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
-          if (!HOP_BY_HOP.has(upRes.rawHeaders[i].toLowerCase())) out.push([upRes.rawHeaders[i], upRes.rawHeaders[i + 1]]);
-        }
-        resolve({ status: upRes.statusCode, headers: out, body: Buffer.concat(chunks) });
-      });
-      upRes.on('error', reject);
-    });
-    up.on('error', reject);
-    up.end(body);
+    catch (err) {
+      reject(err);
+    }
   });
 }
 
@@ -636,7 +697,7 @@ function relay(res, answer) {
   res.end(answer.body);
 }
 
-/* Forward and count; on a transport error answer 500 (dynalite is in-process, so this is a bug). */
+/* Forward and count; if dynalite throws, answer 500 (a bug here or in dynalite). */
 async function forward(req, res, body, op) {
   stats.forwarded++;
   opStats(op).forwarded++;
@@ -763,7 +824,6 @@ async function handleControl(req, res) {
       connections: openSockets.size,
       rules: describeRules(),
       port: proxyServer.address().port,
-      dynalite_port: dynalitePort,
     }));
   }
   if (url === '/__control/put_item' && req.method === 'POST') {
@@ -894,9 +954,6 @@ const dynaliteServer = dynalite({
   deleteTableMs: opts.createTableMs,
   updateTableMs: opts.createTableMs,
 });
-// The proxy keeps idle connections to dynalite; never let dynalite time them out
-// under us (that would race with reuse and lose a request).
-dynaliteServer.keepAliveTimeout = 0;
 
 let shuttingDown = false;
 function removeOwnFiles() {
@@ -919,8 +976,6 @@ function shutdown(signal) {
   proxyServer.close();
   for (const s of openSockets) s.destroy();
   releaseHungSockets();
-  upstreamAgent.destroy();
-  dynaliteServer.closeAllConnections();
   dynaliteServer.close(() => finish());
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -931,22 +986,19 @@ function fatal(what, err) {
   process.exit(1);
 }
 
-dynaliteServer.once('error', (err) => fatal('dynalite cannot listen', err));
-dynaliteServer.listen(0, LISTEN_HOST, () => {
-  dynalitePort = dynaliteServer.address().port;
-  proxyServer.once('error', (err) => fatal(`cannot listen on ${LISTEN_HOST}:${opts.port}`, err));
-  proxyServer.listen(opts.port, LISTEN_HOST, () => {
-    const port = proxyServer.address().port;
-    try {
-      if (opts.pidFile) writeFileAtomic(opts.pidFile, `${process.pid}\n`);
-      if (opts.portFile) writeFileAtomic(opts.portFile, `${port}\n`);
-    }
-    catch (err) {
-      fatal('cannot write port/pid file', err);
-    }
-    if (opts.credentials.size === 0) log('warning: no --credentials given, every request will be refused');
-    log(`listening on ${LISTEN_HOST}:${port} (dynalite on ${LISTEN_HOST}:${dynalitePort}, region ${opts.region}` +
-      `${opts.path ? `, data in ${opts.path}` : ', data in memory'})`);
-    if (opts.announce) fs.writeSync(1, `${port} ${process.pid}\n`);
-  });
+dynaliteHandler = dynaliteServer.listeners('request')[0];
+proxyServer.once('error', (err) => fatal(`cannot listen on ${LISTEN_HOST}:${opts.port}`, err));
+proxyServer.listen(opts.port, LISTEN_HOST, () => {
+  const port = proxyServer.address().port;
+  try {
+    if (opts.pidFile) writeFileAtomic(opts.pidFile, `${process.pid}\n`);
+    if (opts.portFile) writeFileAtomic(opts.portFile, `${port}\n`);
+  }
+  catch (err) {
+    fatal('cannot write port/pid file', err);
+  }
+  if (opts.credentials.size === 0) log('warning: no --credentials given, every request will be refused');
+  log(`listening on ${LISTEN_HOST}:${port} (dynalite in this process, region ${opts.region}` +
+    `${opts.path ? `, data in ${opts.path}` : ', data in memory'})`);
+  if (opts.announce) fs.writeSync(1, `${port} ${process.pid}\n`);
 });
