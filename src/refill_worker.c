@@ -441,7 +441,9 @@ refill_stream(const SeqdistStore *store, RefillJob *jobs, int n, int *accepted)
 	PG_TRY();
 	{
 		/* never joins: the sequence may have been dropped since */
-		consumed = counter_reserve_batch(s.res, n, refill_concurrency, refill_job_start,
+		/* one descriptor per request in flight: never more than fd.c allows */
+		consumed = counter_reserve_batch(s.res, n, Min(refill_concurrency, http_max_parallel()),
+										 refill_job_start,
 										 refill_job_done, &s);
 	}
 	PG_CATCH();

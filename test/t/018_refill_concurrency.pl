@@ -72,6 +72,16 @@ note("measured: refill_concurrency 1, $delay_ms ms: $done blocks in $ms ms, at m
 is($peak, 1, 'with a bound of 1 the worker sends one request at a time');
 is($done, $nseq, 'and still reserves every block');
 
+# One descriptor per request in flight: with few descriptors the window
+# stays within the third of them that PostgreSQL leaves to libraries
+# (max_safe_fds / 3, below max_files_per_process / 3), whatever the setting.
+$node->append_conf('postgresql.conf', "seqdist.refill_concurrency = 256\nmax_files_per_process = 75\n");
+($done, $ms, $peak, $updates) = restart_prewarmed();
+note("measured: refill_concurrency 256, max_files_per_process 75, $delay_ms ms: $done blocks in $ms ms, at most $peak requests in flight");
+cmp_ok($peak, '<=', int(75 / 3), 'the window stays within the descriptors the worker may use');
+is($done, $nseq, 'and every block is still reserved');
+$node->append_conf('postgresql.conf', "max_files_per_process = 1000\n");
+
 # Under load, with latency, values stay unique and nobody waits long: two
 # clients insert into tables of all the sequences, through their primary keys.
 $node->append_conf('postgresql.conf', "seqdist.refill_concurrency = 8\nseqdist.runway = '2s'\n");

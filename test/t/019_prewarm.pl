@@ -74,7 +74,12 @@ my ($by_worker, $by_backend, $waits) = first_touch();
 note("measured: prewarm on: blocks by worker $by_worker, by backends $by_backend, backend waits $waits");
 is($by_backend, 0, 'no backend reserved a block for its first call');
 is($waits, 0, 'no backend waited for DynamoDB on its first call');
-cmp_ok($by_worker, '>=', $nseq, 'the worker had reserved them');
+is($by_worker, $nseq, 'the worker had reserved them, one request each');
+# each request reserved the block and its spare: the first values taken
+# set off no second round of requests, one per sequence, a few ticks later
+sleep(1);
+is($node->safe_psql('postgres', 'SELECT sum(blocks_by_worker) FROM seqdist.stats'), $nseq,
+	'a second later the worker had sent nothing more: every sequence still had its spare');
 
 # 2. prewarm off: the old behaviour, each first call reserves its own block
 $node->append_conf('postgresql.conf', "seqdist.prewarm = off\n");
@@ -138,5 +143,23 @@ my ($a, $b) = split /\|/, $node->safe_psql('postgres',
 is($b - $a, 7, 'the altered sequence hands out values of its new increment');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = 's3'"), '0',
 	'the dropped sequence stays dropped');
+
+# 5. The block and its spare of one prewarm request follow each other, for
+# any increment: a descending sequence by 7, taken across the split.
+$node->safe_psql('postgres', "CREATE SEQUENCE d7 INCREMENT BY -7; SELECT seqdist.register('d7')");
+my $last = $node->safe_psql('postgres',
+	"SELECT min(seqdist.seqdist_nextval('d7')) FROM generate_series(1, 5)");
+$offset = -s $node->logfile;
+$node->restart;
+prewarm_line($offset);
+my ($requests, $cached) = split /\|/, $node->safe_psql('postgres',
+	"SELECT blocks_by_worker, cached_values FROM seqdist.stats WHERE sequence = 'd7'::regclass");
+is($requests, 1, 'the descending sequence was prewarmed by one request');
+cmp_ok($cached, '>=', 2, 'which reserved its block and its spare');
+my @v = split /\n/, $node->safe_psql('postgres',
+	"SELECT seqdist.seqdist_nextval('d7') FROM generate_series(1, $cached)");
+my $steps = grep { $v[$_] == $v[$_ - 1] - 7 } 1 .. $#v;
+is($steps, $#v, "the $cached values of block and spare follow each other by -7, across the split");
+cmp_ok($v[0], '<', $last, 'after the values handed out before the restart');
 
 done_testing();
