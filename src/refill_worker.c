@@ -28,9 +28,11 @@
  *
  * After the instance starts, before anything else, the worker reads the
  * prewarm list (prewarm.c), gives each sequence of it a slot and reserves a
- * block for each, most demanded first, in the same streams; so after a
- * restart under load backends find their blocks there, or wait for one
- * round trip at most.  It writes the list every PREWARM_DUMP_INTERVAL_MS and
+ * block and its spare for each (one request of twice the block size),
+ * most demanded first, in the same streams, up to PREWARM_MAX_STREAM jobs
+ * each; so after a restart under load backends find their blocks there, or
+ * wait for one round trip at most, and the first values taken set off no
+ * second round of requests.  It writes the list every PREWARM_DUMP_INTERVAL_MS and
  * when it stops.
  *
  * The worker talks to the store its own settings name, and refills only
@@ -87,6 +89,8 @@
 #define REFILL_TICK_MS 100
 #define REFILL_MAX_JOBS 1024
 #define REFILL_MAX_CONCURRENCY 256
+/* prewarm jobs per stream: few drains of the window, and bounded memory */
+#define PREWARM_MAX_STREAM 4096
 #define REFILL_LOG_INTERVAL_MS 10000
 #define PREWARM_DUMP_INTERVAL_MS 60000
 
@@ -113,7 +117,8 @@ static RefillJob refill_jobs[REFILL_MAX_JOBS];
  * The jobs of the stream in flight whose tokens the worker holds, by their
  * place in it; valid after a longjmp or exit: tokens to give back
  */
-static RefillJob *refill_inflight[REFILL_MAX_JOBS];
+static RefillJob **refill_inflight = NULL;
+static int	refill_inflight_size = 0;
 static int	refill_ninflight = 0;
 static TimestampTz refill_last_log = 0;
 static int	refill_suppressed = 0;
@@ -422,6 +427,14 @@ refill_stream(const SeqdistStore *store, RefillJob *jobs, int n, int *accepted)
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile int consumed = n;
 
+	if (n > refill_inflight_size)
+	{
+		/* grown before any token is taken; never shrinks */
+		refill_inflight = refill_inflight == NULL
+			? MemoryContextAllocZero(TopMemoryContext, sizeof(RefillJob *) * n)
+			: repalloc(refill_inflight, sizeof(RefillJob *) * n);
+		refill_inflight_size = n;
+	}
 	s.jobs = jobs;
 	s.res = palloc0(sizeof(CounterReservation) * n);
 	s.accepted = 0;
@@ -478,6 +491,7 @@ static void
 refill_prewarm(const SeqdistStore *store, MemoryContext cxt)
 {
 	PrewarmEntry *entries;
+	RefillJob  *jobs;
 	int			count;
 	int			adopted = 0;
 	int			reserved = 0;
@@ -487,14 +501,15 @@ refill_prewarm(const SeqdistStore *store, MemoryContext cxt)
 
 	MemoryContextSwitchTo(cxt);
 	entries = prewarm_load(&count);
-	for (int first = 0; first < count && !ShutdownRequestPending; first += REFILL_MAX_JOBS)
+	jobs = palloc(sizeof(RefillJob) * Max(Min(count, PREWARM_MAX_STREAM), 1));
+	for (int first = 0; first < count && !ShutdownRequestPending; first += PREWARM_MAX_STREAM)
 	{
 		int			n = 0;
 
-		for (int i = first; i < count && i < first + REFILL_MAX_JOBS; i++)
+		for (int i = first; i < count && i < first + PREWARM_MAX_STREAM; i++)
 		{
 			PrewarmEntry *e = &entries[i];
-			RefillJob  *job = &refill_jobs[n];
+			RefillJob  *job = &jobs[n];
 			int64		size;
 
 			/* the worker refills only the slots of its own store */
@@ -517,7 +532,7 @@ refill_prewarm(const SeqdistStore *store, MemoryContext cxt)
 			n++;
 		}
 		adopted += n;
-		reserved += refill_run(store, refill_jobs, n, cxt);
+		reserved += refill_run(store, jobs, n, cxt);
 	}
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 	if (count > 0 || entries != NULL)
