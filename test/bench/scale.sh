@@ -207,6 +207,8 @@ CREATE TABLE t_sd_strict (id bigint DEFAULT seqdist.seqdist_nextval('sd_strict')
 CREATE TABLE t_uuid (id uuid DEFAULT gen_random_uuid());
 CREATE TABLE t_select1 (id int DEFAULT 1);
 SQL
+# latency and requests run this one without the pgbench scenario too
+echo "SELECT seqdist.seqdist_nextval('sd_cached');" >"$WORK/seqdist_cached.select.sql"
 
 # pgbench LABEL CLIENTS SECONDS SCRIPT [extra pgbench options]: prints "tps p50_ms p99_ms failed"
 # Throughput and latencies come from the times the transactions ended
