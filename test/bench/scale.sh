@@ -16,7 +16,8 @@
 #                8 clients; bare SELECT and INSERT ... DEFAULT VALUES;
 #                throughput, p50 and p99 latency
 #   inprocess    ns per value over the count(x) baseline
-#   latency      0, 5, 20 and 100 ms added to every DynamoDB request
+#   latency      0, 5, 20 and 100 ms added to every DynamoDB request, taking
+#                turns over 3 rounds (1 in --smoke): medians of the rounds
 #   many         1,000 and 10,000 registered sequences picked at random, 50 ms
 #                (100 ms in --full) of added latency: steady state, then a
 #                restart under load (prewarm on, then off), throughput and
@@ -116,9 +117,9 @@ ORIG_ARGS+=(--out "$OUT")
 seqdist_bootstrap test/bench/scale.sh "${ORIG_ARGS[@]}"
 
 case $MODE in
-	smoke) SECS=1; CLIENTS="2"; LATENCIES="0 20"; MANY="100"; AFTER=4; OUTAGE=3; RUNWAY=3; INPROC=100000 ;;
-	quick) SECS=3; CLIENTS="1 2 8"; LATENCIES="0 5 20 100"; MANY="1000 2000"; AFTER=15; OUTAGE=15; RUNWAY=15; INPROC=2000000 ;;
-	full) SECS=10; CLIENTS="1 2 8"; LATENCIES="0 5 20 100"; MANY="1000 10000"; AFTER=30; OUTAGE=60; RUNWAY=60; INPROC=5000000 ;;
+	smoke) SECS=1; CLIENTS="2"; LATENCIES="0 20"; ROUNDS=1; MANY="100"; AFTER=4; OUTAGE=3; RUNWAY=3; INPROC=100000 ;;
+	quick) SECS=3; CLIENTS="1 2 8"; LATENCIES="0 5 20 100"; ROUNDS=3; MANY="1000 2000"; AFTER=15; OUTAGE=15; RUNWAY=15; INPROC=2000000 ;;
+	full) SECS=10; CLIENTS="1 2 8"; LATENCIES="0 5 20 100"; ROUNDS=3; MANY="1000 10000"; AFTER=30; OUTAGE=60; RUNWAY=60; INPROC=5000000 ;;
 esac
 [ -z "$SEQUENCES" ] || MANY=$SEQUENCES
 # 10,000 hot sequences at 100 ms is --full's; the restart of 2,000 at 50 ms --quick's
@@ -330,21 +331,37 @@ fi
 
 # ---------------------------------------------------------------------------
 if want latency; then
-	say "added DynamoDB latency: $LATENCIES ms, seqdist cached, 2 clients, $SECS s"
-	echo "latency_ms,tps,p99_ms,backend_waits,ratio_to_0ms" >"$OUT/latency.csv"
+	# The machine's other work drifts over a run: the latencies take turns,
+	# $ROUNDS rounds of all of them, and each figure is the median of its rounds.
+	say "added DynamoDB latency: $LATENCIES ms, seqdist cached, 2 clients, $SECS s$( [ "$ROUNDS" -eq 1 ] || echo ", $ROUNDS rounds taking turns")"
+	echo "latency_ms,tps,p99_ms,backend_waits,ratio_to_0ms,rounds" >"$OUT/latency.csv"
 	f=$WORK/seqdist_cached.select.sql
-	tps0=
-	for l in $LATENCIES; do
-		latency "$l"
-		pgbench_run warm 2 2 "$f" >/dev/null
-		psql_ -c "SELECT seqdist.stats_reset()" >/dev/null
-		read -r tps p50 p99 failed < <(pgbench_run "lat$l" 2 "$SECS" "$f")
-		waits=$(psql_ -c "SELECT coalesce(sum(backend_waits), 0) FROM seqdist.stats")
-		[ -n "$tps0" ] || tps0=$tps
-		echo "$l,$tps,$p99,$waits,$(fp 'a / b' -v a="$tps" -v b="$tps0")" >>"$OUT/latency.csv"
-		printf '    %4d ms: %10s tps  p99 %7s ms  backend waits %s  (%s x 0 ms)\n' "$l" "$tps" "$p99" "$waits" "$(fp 'a / b' -v a="$tps" -v b="$tps0")"
+	declare -A LAT_TPS LAT_P99 LAT_WAITS
+	for r in $(seq 1 "$ROUNDS"); do
+		for l in $LATENCIES; do
+			latency "$l"
+			pgbench_run warm 2 2 "$f" >/dev/null
+			psql_ -c "SELECT seqdist.stats_reset()" >/dev/null
+			read -r tps p50 p99 failed < <(pgbench_run "lat$l" 2 "$SECS" "$f")
+			waits=$(psql_ -c "SELECT coalesce(sum(backend_waits), 0) FROM seqdist.stats")
+			LAT_TPS[$l]="${LAT_TPS[$l]:-} $tps"
+			LAT_P99[$l]="${LAT_P99[$l]:-} $p99"
+			LAT_WAITS[$l]=$((${LAT_WAITS[$l]:-0} + waits))
+		done
 	done
 	latency 0
+	# median NUMBERS...: the middle one, or the mean of the middle two
+	median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+	tps0=
+	for l in $LATENCIES; do
+		# shellcheck disable=SC2086 # the rounds' figures, one word each
+		tps=$(median ${LAT_TPS[$l]}) p99=$(median ${LAT_P99[$l]})
+		[ -n "$tps0" ] || tps0=$tps
+		echo "$l,$tps,$p99,${LAT_WAITS[$l]},$(fp 'a / b' -v a="$tps" -v b="$tps0"),$ROUNDS" >>"$OUT/latency.csv"
+		printf '    %4d ms: %10s tps  p99 %7s ms  backend waits %s  (%s x 0 ms)\n' "$l" "$tps" "$p99" "${LAT_WAITS[$l]}" \
+			"$(fp 'a / b' -v a="$tps" -v b="$tps0")"
+		[ "$ROUNDS" -eq 1 ] || echo "             (rounds:$(echo "${LAT_TPS[$l]}" | sed 's/ /, /g; s/^,//') tps; tps and p99 their medians, the waits of all)"
+	done
 fi
 
 # ---------------------------------------------------------------------------
@@ -649,7 +666,7 @@ GP
 	! want latency || gnuplot <<GP || problem "gnuplot failed for latency.png"
 set terminal pngcairo size 700,400 font "sans,10" noenhanced
 set output "$OUT/latency.png"
-set title "seqdist cached, 2 clients, by added DynamoDB latency ($(date -u +%Y-%m-%d), $(nproc) cores)"
+set title "seqdist cached, 2 clients, by added DynamoDB latency$( [ "$ROUNDS" -eq 1 ] || echo ", medians of $ROUNDS rounds") ($(date -u +%Y-%m-%d), $(nproc) cores)"
 set datafile separator ","
 set style data histograms
 set style fill solid 0.8 border -1
