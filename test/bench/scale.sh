@@ -43,10 +43,12 @@ SEQDIST_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 usage() {
 	cat <<'USAGE'
 usage: bash test/bench/scale.sh [options]
-  --quick       about 8 minutes in all (default): 3 s per pgbench run, 1,000 and 2,000
-                sequences, 15 s after each restart, a 15 s outage with a 15 s runway
-  --full        the full runs: 10 s per pgbench run, 1,000 and 10,000 sequences,
-                30 s after each restart, a 60 s outage with a 60 s runway
+  --quick       about 13 minutes in all (default): 3 s per pgbench run, 3 rounds of
+                the latencies, 1,000 and 2,000 sequences at 50 ms, 15 s after each
+                restart, a 15 s outage with a 15 s runway
+  --full        the full runs: 10 s per pgbench run, 3 rounds of the latencies,
+                1,000 and 10,000 sequences at 100 ms, 30 s after each restart, a
+                60 s outage with a 60 s runway
   --smoke       about a minute: one of each kind, to see that the script works
   --only LIST   run only these scenarios (comma-separated): pgbench, inprocess,
                 latency, many, capacity, outage, requests, memory; capacity and
