@@ -281,11 +281,18 @@ function sendControlJson(res, status, obj) {
  *                     including delay)
  * signature_failures  requests rejected by authentication (any reason)
  * upstream_errors     requests dynalite failed to take (answered 500)
- * by_operation        the same four counters per operation
+ * by_operation        the same four counters per operation, and
+ *                     first_date / last_date: the earliest and the latest
+ *                     X-Amz-Date of its requests that passed authentication
+ *                     (null until one did)
  * by_fault            faulted requests per mode
  * by_auth_error       authentication rejections per error type
  * in_flight           requests arrived and not yet answered (or dropped)
  * max_in_flight       the most requests in flight at once
+ * max_signature_age_ms  the age, on arrival, of the oldest X-Amz-Date seen
+ *                     (now - X-Amz-Date, so up to a second more than the
+ *                     time since signing, the date having whole seconds),
+ *                     over every request whose date was read, refused or not
  */
 function newStats() {
   return {
@@ -299,13 +306,16 @@ function newStats() {
     by_auth_error: {},
     in_flight: 0,
     max_in_flight: 0,
+    max_signature_age_ms: 0,
   };
 }
 let stats = newStats();
 
 function opStats(op) {
   if (!stats.by_operation[op]) {
-    stats.by_operation[op] = { total: 0, forwarded: 0, faulted: 0, signature_failures: 0 };
+    stats.by_operation[op] = {
+      total: 0, forwarded: 0, faulted: 0, signature_failures: 0, first_date: null, last_date: null,
+    };
   }
   return stats.by_operation[op];
 }
@@ -428,7 +438,8 @@ function parseAmzDate(s) {
 }
 
 /*
- * Verify the request's signature; resolves on success, throws AuthError.
+ * Verify the request's signature; resolves to its X-Amz-Date on success,
+ * throws AuthError.
  *
  * The signature is recomputed by @smithy/signature-v4 over exactly the
  * headers the client listed in SignedHeaders.  Points where smithy's signer
@@ -558,8 +569,9 @@ async function verifySignature(req, body) {
   }
 
   // Clock skew, as AWS checks it (15 minutes by default).
+  const now = Date.now();
+  stats.max_signature_age_ms = Math.max(stats.max_signature_age_ms, now - signingDate.getTime());
   if (opts.maxSkewS > 0) {
-    const now = Date.now();
     const skewMs = opts.maxSkewS * 1000;
     const fmt = (t) => new Date(t).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
     if (signingDate.getTime() < now - skewMs) {
@@ -622,6 +634,7 @@ async function verifySignature(req, body) {
   if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) {
     throw new AuthError(CORAL + 'InvalidSignatureException', MSG_BAD_SIGNATURE, 'signature mismatch');
   }
+  return amzDateStr;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -885,8 +898,9 @@ async function handleRequest(req, res) {
     return;                      // client went away
   }
 
+  let date;
   try {
-    await verifySignature(req, body);
+    date = await verifySignature(req, body);
   }
   catch (err) {
     if (!(err instanceof AuthError)) throw err;
@@ -897,6 +911,10 @@ async function handleRequest(req, res) {
     vlog(`${op}: rejected ${shortName}${err.detail ? ` (${err.detail})` : ''}`);
     return sendAwsError(res, 400, err.type, err.message);
   }
+  // the basic format of X-Amz-Date sorts as the time it names
+  const signedOp = opStats(op);
+  if (signedOp.first_date === null || date < signedOp.first_date) signedOp.first_date = date;
+  if (signedOp.last_date === null || date > signedOp.last_date) signedOp.last_date = date;
 
   rule = matchRule(op);
   if (rule) {

@@ -390,6 +390,45 @@ async function main() {
      s.by_operation.PutItem.signature_failures === 1 && s.by_auth_error.InvalidSignatureException === 7 &&
      s.by_auth_error.UnrecognizedClientException === 5 && s.by_auth_error.MissingAuthenticationTokenException === 1,
   'stats count 13 signature failures by operation and type, nothing forwarded', s);
+  ok(s.max_signature_age_ms >= 3600 * 1000 && s.max_signature_age_ms < 3602 * 1000 &&
+     s.by_operation.GetItem.first_date === null && s.by_operation.GetItem.last_date === null,
+  `stats: the oldest signature seen counts refused requests (${s.max_signature_age_ms} ms), ` +
+    'the dates of signed requests only those that passed', s);
+
+  // The age of the oldest signature, and the earliest and latest dates of an operation's.
+  await resetControl();
+  const amzDate = (t) => new Date(t).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const oldSigning = new Date(Date.now() - 30 * 1000);
+  const r4 = await ddb('GetItem', JSON.parse(goodBody), { signingDate: oldSigning });
+  const newSigning = new Date();
+  const r5 = await ddb('GetItem', JSON.parse(goodBody), { signingDate: newSigning });
+  s = await getStats();
+  ok(r4.status === 200 && r5.status === 200 && s.max_signature_age_ms >= 30 * 1000 && s.max_signature_age_ms < 32 * 1000 &&
+     s.by_operation.GetItem.first_date === amzDate(oldSigning) && s.by_operation.GetItem.last_date === amzDate(newSigning),
+  `stats: a signature 30 s old is accepted and is the oldest seen (${s.max_signature_age_ms} ms); ` +
+    'the earliest and latest X-Amz-Date of the operation', [r4.text, r5.text, s]);
+
+  // --max-skew-s narrows the accepted clock skew
+  {
+    const skewLog = path.join(tmpDir, 'skew.log');
+    const k = await startAnnounced(['--port', '0', '--max-skew-s', '3', '--log-file', skewLog,
+      '--credentials', `${KEY.akid}:${KEY.secret}`]);
+    const savedPort = port;
+    const agent = new http.Agent({ keepAlive: false });
+    port = Number(k.stdout.trim().split(' ')[0]);
+    try {
+      const tooOld = await ddb('ListTables', {}, { signingDate: new Date(Date.now() - 6 * 1000), agent });
+      const fresh = await ddb('ListTables', {}, { agent });
+      ok(isAwsError(tooOld, 400, 'InvalidSignatureException') && /^Signature expired: .* - 0\.05 min\.\)$/.test(tooOld.json.message) &&
+         fresh.status === 200,
+      '--max-skew-s 3: a signature 6 s old is expired, a fresh one accepted', [tooOld.text, fresh.text]);
+    }
+    finally {
+      port = savedPort;
+      process.kill(k.proc.pid, 'SIGTERM');
+      await k.exit;
+    }
+  }
 
   /* --- Faults ------------------------------------------------------------ */
 

@@ -8,7 +8,7 @@
 # exit status is non-zero only if something broke.
 #
 #   bash test/bench/scale.sh [--quick | --full | --smoke] [--only LIST] [--sequences LIST]
-#                            [--out DIR] [--no-build]
+#                            [--many-latency MS] [--out DIR] [--no-build]
 #
 # Scenarios:
 #   pgbench      SELECT 1 (the ceiling), native nextval CACHE 1 and CACHE 1000,
@@ -16,10 +16,14 @@
 #                8 clients; bare SELECT and INSERT ... DEFAULT VALUES;
 #                throughput, p50 and p99 latency
 #   inprocess    ns per value over the count(x) baseline
-#   latency      0, 5, 20 and 100 ms added to every DynamoDB request
-#   many         1,000 and 10,000 registered sequences picked at random: steady
-#                state, then a restart under load (prewarm on, then off),
-#                throughput and backend waits second by second
+#   latency      0, 5, 20 and 100 ms added to every DynamoDB request, taking
+#                turns over 3 rounds (1 in --smoke): medians of the rounds
+#   many         1,000 and 10,000 registered sequences picked at random, 50 ms
+#                (100 ms in --full) of added latency: steady state, then a
+#                restart under load (prewarm on, then off), throughput and
+#                backend waits second by second, and the time until the
+#                throughput is back to 0.9x of the steady state, to a tenth
+#                of a second (test/bench/recovery_time.sh)
 #   capacity     blocks per second the refill worker reserves at 100 ms, timed
 #                by the prewarm of the last count of sequences of `many`
 #   outage       DynamoDB unreachable under steady load with seqdist.runway
@@ -39,10 +43,12 @@ SEQDIST_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 usage() {
 	cat <<'USAGE'
 usage: bash test/bench/scale.sh [options]
-  --quick       about 8 minutes in all (default): 3 s per pgbench run, 1,000 and 2,000
-                sequences, 15 s after each restart, a 15 s outage with a 15 s runway
-  --full        the full runs: 10 s per pgbench run, 1,000 and 10,000 sequences,
-                30 s after each restart, a 60 s outage with a 60 s runway
+  --quick       about 13 minutes in all (default): 3 s per pgbench run, 3 rounds of
+                the latencies, 1,000 and 2,000 sequences at 50 ms, 15 s after each
+                restart, a 15 s outage with a 15 s runway
+  --full        the full runs: 10 s per pgbench run, 3 rounds of the latencies,
+                1,000 and 10,000 sequences at 100 ms, 30 s after each restart, a
+                60 s outage with a 60 s runway
   --smoke       about a minute: one of each kind, to see that the script works
   --only LIST   run only these scenarios (comma-separated): pgbench, inprocess,
                 latency, many, capacity, outage, requests, memory; capacity and
@@ -51,6 +57,7 @@ usage: bash test/bench/scale.sh [options]
                 sequences and the refill capacity, about 2 minutes
   --sequences LIST  the counts of sequences of many (space- or comma-separated),
                 instead of the mode's
+  --many-latency MS  the DynamoDB latency added in many (default 50, 100 in --full)
   --out DIR     where the CSV files and charts go (default: bench-results/ in the tree)
   --no-build    use the installed seqdist
 USAGE
@@ -61,6 +68,7 @@ MODE=quick
 OUT=
 ONLY=
 SEQUENCES=
+MANY_LATENCY=
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--quick) MODE=quick; shift ;;
@@ -72,6 +80,8 @@ while [ $# -gt 0 ]; do
 		--only=*) ONLY=${1#*=}; shift ;;
 		--sequences) SEQUENCES=${2:-}; [ -n "$SEQUENCES" ] || die "--sequences needs a list of counts"; shift 2 ;;
 		--sequences=*) SEQUENCES=${1#*=}; shift ;;
+		--many-latency) MANY_LATENCY=${2:-}; [ -n "$MANY_LATENCY" ] || die "--many-latency needs milliseconds"; shift 2 ;;
+		--many-latency=*) MANY_LATENCY=${1#*=}; shift ;;
 		--no-build) SEQDIST_NO_BUILD=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		*) usage >&2; die "unknown option '$1'" ;;
@@ -99,6 +109,7 @@ SEQUENCES=$(echo "$SEQUENCES" | tr ',' ' ')
 for c in $SEQUENCES; do
 	case $c in '' | *[!0-9]*) die "--sequences takes counts, not '$c'" ;; esac
 done
+case $MANY_LATENCY in *[!0-9]*) die "--many-latency takes whole milliseconds, not '$MANY_LATENCY'" ;; esac
 [ -n "$OUT" ] || OUT=$SEQDIST_ROOT/bench-results
 case "$OUT" in /*) ;; *) OUT=$PWD/$OUT ;; esac
 mkdir -p "$OUT"
@@ -108,12 +119,13 @@ ORIG_ARGS+=(--out "$OUT")
 seqdist_bootstrap test/bench/scale.sh "${ORIG_ARGS[@]}"
 
 case $MODE in
-	smoke) SECS=1; CLIENTS="2"; LATENCIES="0 20"; MANY="100"; AFTER=4; OUTAGE=3; RUNWAY=3; INPROC=100000 ;;
-	quick) SECS=3; CLIENTS="1 2 8"; LATENCIES="0 5 20 100"; MANY="1000 2000"; AFTER=15; OUTAGE=15; RUNWAY=15; INPROC=2000000 ;;
-	full) SECS=10; CLIENTS="1 2 8"; LATENCIES="0 5 20 100"; MANY="1000 10000"; AFTER=30; OUTAGE=60; RUNWAY=60; INPROC=5000000 ;;
+	smoke) SECS=1; CLIENTS="2"; LATENCIES="0 20"; ROUNDS=1; MANY="100"; AFTER=4; OUTAGE=3; RUNWAY=3; INPROC=100000 ;;
+	quick) SECS=3; CLIENTS="1 2 8"; LATENCIES="0 5 20 100"; ROUNDS=3; MANY="1000 2000"; AFTER=15; OUTAGE=15; RUNWAY=15; INPROC=2000000 ;;
+	full) SECS=10; CLIENTS="1 2 8"; LATENCIES="0 5 20 100"; ROUNDS=3; MANY="1000 10000"; AFTER=30; OUTAGE=60; RUNWAY=60; INPROC=5000000 ;;
 esac
 [ -z "$SEQUENCES" ] || MANY=$SEQUENCES
-MANY_LATENCY=50
+# 10,000 hot sequences at 100 ms is --full's; the restart of 2,000 at 50 ms --quick's
+[ -n "$MANY_LATENCY" ] || { [ $MODE = full ] && MANY_LATENCY=100 || MANY_LATENCY=50; }
 
 seqdist_test_credentials
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seqdist-scale.XXXXXX")
@@ -207,6 +219,8 @@ CREATE TABLE t_sd_strict (id bigint DEFAULT seqdist.seqdist_nextval('sd_strict')
 CREATE TABLE t_uuid (id uuid DEFAULT gen_random_uuid());
 CREATE TABLE t_select1 (id int DEFAULT 1);
 SQL
+# latency and requests run this one without the pgbench scenario too
+echo "SELECT seqdist.seqdist_nextval('sd_cached');" >"$WORK/seqdist_cached.select.sql"
 
 # pgbench LABEL CLIENTS SECONDS SCRIPT [extra pgbench options]: prints "tps p50_ms p99_ms failed"
 # Throughput and latencies come from the times the transactions ended
@@ -319,21 +333,37 @@ fi
 
 # ---------------------------------------------------------------------------
 if want latency; then
-	say "added DynamoDB latency: $LATENCIES ms, seqdist cached, 2 clients, $SECS s"
-	echo "latency_ms,tps,p99_ms,backend_waits,ratio_to_0ms" >"$OUT/latency.csv"
+	# The machine's other work drifts over a run: the latencies take turns,
+	# $ROUNDS rounds of all of them, and each figure is the median of its rounds.
+	say "added DynamoDB latency: $LATENCIES ms, seqdist cached, 2 clients, $SECS s$( [ "$ROUNDS" -eq 1 ] || echo ", $ROUNDS rounds taking turns")"
+	echo "latency_ms,tps,p99_ms,backend_waits,ratio_to_0ms,rounds" >"$OUT/latency.csv"
 	f=$WORK/seqdist_cached.select.sql
-	tps0=
-	for l in $LATENCIES; do
-		latency "$l"
-		pgbench_run warm 2 2 "$f" >/dev/null
-		psql_ -c "SELECT seqdist.stats_reset()" >/dev/null
-		read -r tps p50 p99 failed < <(pgbench_run "lat$l" 2 "$SECS" "$f")
-		waits=$(psql_ -c "SELECT coalesce(sum(backend_waits), 0) FROM seqdist.stats")
-		[ -n "$tps0" ] || tps0=$tps
-		echo "$l,$tps,$p99,$waits,$(fp 'a / b' -v a="$tps" -v b="$tps0")" >>"$OUT/latency.csv"
-		printf '    %4d ms: %10s tps  p99 %7s ms  backend waits %s  (%s x 0 ms)\n' "$l" "$tps" "$p99" "$waits" "$(fp 'a / b' -v a="$tps" -v b="$tps0")"
+	declare -A LAT_TPS LAT_P99 LAT_WAITS
+	for r in $(seq 1 "$ROUNDS"); do
+		for l in $LATENCIES; do
+			latency "$l"
+			pgbench_run warm 2 2 "$f" >/dev/null
+			psql_ -c "SELECT seqdist.stats_reset()" >/dev/null
+			read -r tps p50 p99 failed < <(pgbench_run "lat$l" 2 "$SECS" "$f")
+			waits=$(psql_ -c "SELECT coalesce(sum(backend_waits), 0) FROM seqdist.stats")
+			LAT_TPS[$l]="${LAT_TPS[$l]:-} $tps"
+			LAT_P99[$l]="${LAT_P99[$l]:-} $p99"
+			LAT_WAITS[$l]=$((${LAT_WAITS[$l]:-0} + waits))
+		done
 	done
 	latency 0
+	# median NUMBERS...: the middle one, or the mean of the middle two
+	median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+	tps0=
+	for l in $LATENCIES; do
+		# shellcheck disable=SC2086 # the rounds' figures, one word each
+		tps=$(median ${LAT_TPS[$l]}) p99=$(median ${LAT_P99[$l]})
+		[ -n "$tps0" ] || tps0=$tps
+		echo "$l,$tps,$p99,${LAT_WAITS[$l]},$(fp 'a / b' -v a="$tps" -v b="$tps0"),$ROUNDS" >>"$OUT/latency.csv"
+		printf '    %4d ms: %10s tps  p99 %7s ms  backend waits %s  (%s x 0 ms)\n' "$l" "$tps" "$p99" "${LAT_WAITS[$l]}" \
+			"$(fp 'a / b' -v a="$tps" -v b="$tps0")"
+		[ "$ROUNDS" -eq 1 ] || echo "             (rounds:$(echo "${LAT_TPS[$l]}" | sed 's/ /, /g; s/^,//') tps; tps and p99 their medians, the waits of all)"
+	done
 fi
 
 # ---------------------------------------------------------------------------
@@ -360,7 +390,36 @@ progress_csv() {
 
 if want many; then
 	say "many sequences: $MANY, picked at random, $MANY_LATENCY ms of latency, 2 clients"
-	echo "sequences,phase,tps,backend_waits,dynamo_requests_per_s,native_tps,ratio_to_native" >"$OUT/many.csv"
+	echo "sequences,phase,tps,backend_waits,dynamo_requests_per_s,native_tps,ratio_to_native,latency_ms,recovery_s" >"$OUT/many.csv"
+	# the target for the steady state is 0 backend waits with 10,000 sequences at 100 ms
+	steady_waits() {
+		if [ "$MANY_LATENCY" -ge 100 ] && [ "$1" -ge 10000 ]; then
+			echo "$2 (target 0 at 100 ms: $( [ "$2" -eq 0 ] && echo MET || echo NOT MET))"
+		else
+			echo "$2"
+		fi
+	}
+	# restart_load LABEL SCRIPT: pgbench for $AFTER s right after a restart,
+	# with its per-second progress (LABEL.log) and every transaction
+	# (LABEL/pgbench_log.*) in the scratch directory
+	restart_load() {
+		rm -rf "${WORK:?}/$1"; mkdir -p "$WORK/$1"
+		(cd "$WORK" && "$PGBENCH_BIN" -n -M prepared -c 2 -j 2 -T "$AFTER" -P 1 -l --log-prefix="$WORK/$1/pgbench_log" \
+			-f "$2" -h "$WORK" -p "$PGPORT" -U postgres postgres >"$WORK/$1.log" 2>&1)
+	}
+	# recovery LABEL STEADY_TPS: sets RECOVERY to the seconds until the
+	# throughput of restart_load LABEL was back to 0.9x of STEADY_TPS (empty
+	# if it never was) and BACK to a sentence that says it
+	recovery() {
+		RECOVERY=$(bash "$SEQDIST_ROOT/test/bench/recovery_time.sh" "$WORK/$1" "$2") ||
+			{ problem "recovery_time.sh failed on $1"; RECOVERY=never; }
+		rm -rf "${WORK:?}/$1"
+		if [ "$RECOVERY" = never ]; then
+			RECOVERY='' BACK="never back to 0.9x of steady state in $AFTER s"
+		else
+			BACK="back to 0.9x of steady state $RECOVERY s after the first connection"
+		fi
+	}
 	for n in $MANY; do
 		latency 0
 		for i in $(seq 1 "$n"); do echo "CREATE SEQUENCE m${n}_$i; CREATE SEQUENCE n${n}_$i CACHE 1000;"; done | psql_ >/dev/null ||
@@ -392,9 +451,9 @@ if want many; then
 		r1=$(dyn_stat 'j.total')
 		waits=$(psql_ -c "SELECT coalesce(sum(backend_waits), 0) FROM seqdist.stats")
 		rps=$(fp '(b - a) / s' -v a="$r0" -v b="$r1" -v s="$SECS")
-		echo "$n,steady,$tps,$waits,$rps,$ntps,$(fp 'a / b' -v a="$tps" -v b="$ntps")" >>"$OUT/many.csv"
+		echo "$n,steady,$tps,$waits,$rps,$ntps,$(fp 'a / b' -v a="$tps" -v b="$ntps"),$MANY_LATENCY," >>"$OUT/many.csv"
 		printf '    %5d sequences, steady: %10s tps (native CACHE 1000: %s, %s x), backend waits %s, %s DynamoDB requests/s\n' \
-			"$n" "$tps" "$ntps" "$(fp 'a / b' -v a="$tps" -v b="$ntps")" "$waits" "$rps"
+			"$n" "$tps" "$ntps" "$(fp 'a / b' -v a="$tps" -v b="$ntps")" "$(steady_waits "$n" "$waits")" "$rps"
 		for pw in on off; do
 			psql_ -c "ALTER SYSTEM SET seqdist.prewarm = $pw" >/dev/null
 			psql_ -c "SELECT pg_reload_conf()" >/dev/null
@@ -403,8 +462,7 @@ if want many; then
 			pg_restart || problem "restart failed"
 			latency "$MANY_LATENCY"
 			sampler "$WORK/waits_${n}_$pw.csv" & SAMPLER_PID=$!
-			(cd "$WORK" && "$PGBENCH_BIN" -n -M prepared -c 2 -j 2 -T "$AFTER" -P 1 -f "$fm" \
-				-h "$WORK" -p "$PGPORT" -U postgres postgres >"$WORK/restart_${n}_$pw.log" 2>&1) ||
+			restart_load "restart_${n}_$pw" "$fm" ||
 				problem "pgbench after the restart ($n sequences, prewarm $pw) failed"
 			seqdist_stop_pid "$SAMPLER_PID"; SAMPLER_PID=
 			progress_csv "$WORK/restart_${n}_$pw.log" "$WORK/tps.csv"
@@ -414,23 +472,23 @@ if want many; then
 				BEGIN { print "second,tps,backend_waits,dynamo_requests" }' \
 				"$WORK/waits_${n}_$pw.csv" "$WORK/tps.csv" >"$OUT/restart_${n}_prewarm_$pw.csv"
 			w5=$(awk -F, 'NR > 1 && $1 <= 5 { s += $3 } END { print s + 0 }' "$OUT/restart_${n}_prewarm_$pw.csv")
-			back=$(awk -F, -v s="$tps" 'NR > 1 && $2 >= 0.9 * s { print $1; exit }' "$OUT/restart_${n}_prewarm_$pw.csv")
 			first30=$(awk -F, 'NR > 1 { t += $2; n++ } END { if (n) printf "%.1f", t / n; else print 0 }' "$OUT/restart_${n}_prewarm_$pw.csv")
-			echo "$n,restart_prewarm_$pw,$first30,$w5,,," >>"$OUT/many.csv"
-			printf '    %5d sequences, restart, prewarm %-3s: %s tps on average over %d s, back to 0.9x steady after %s s, backend waits in the first 5 s: %s (target < %d: %s)\n' \
-				"$n" "$pw" "$first30" "$AFTER" "${back:-never}" "$w5" $((n / 10)) "$( [ "$w5" -lt $((n / 10)) ] && echo MET || echo NOT MET)"
+			recovery "restart_${n}_$pw" "$tps"
+			echo "$n,restart_prewarm_$pw,$first30,$w5,,,,$MANY_LATENCY,$RECOVERY" >>"$OUT/many.csv"
+			printf '    %5d sequences, restart, prewarm %-3s: %s tps on average over %d s, %s (target <= 2.0 s: %s), backend waits in the first 5 s: %s (target < %d: %s)\n' \
+				"$n" "$pw" "$first30" "$AFTER" "$BACK" "$( [ -n "$RECOVERY" ] && [ "$(fp 'a <= 2.0' -v a="$RECOVERY")" = 1 ] && echo MET || echo NOT MET)" \
+				"$w5" $((n / 10)) "$( [ "$w5" -lt $((n / 10)) ] && echo MET || echo NOT MET)"
 		done
 		# native sequences across the same restart, for comparison
 		pg_restart || problem "restart failed"
-		(cd "$WORK" && "$PGBENCH_BIN" -n -M prepared -c 2 -j 2 -T "$AFTER" -P 1 -f "$fn" \
-			-h "$WORK" -p "$PGPORT" -U postgres postgres >"$WORK/restart_${n}_native.log" 2>&1) ||
+		restart_load "restart_${n}_native" "$fn" ||
 			problem "pgbench after the restart ($n native sequences) failed"
 		progress_csv "$WORK/restart_${n}_native.log" "$OUT/restart_${n}_native.csv"
 		first30=$(awk -F, 'NR > 1 { t += $2; n++ } END { if (n) printf "%.1f", t / n; else print 0 }' "$OUT/restart_${n}_native.csv")
-		back=$(awk -F, -v s="$ntps" 'NR > 1 && $2 >= 0.9 * s { print $1; exit }' "$OUT/restart_${n}_native.csv")
-		echo "$n,restart_native,$first30,,,," >>"$OUT/many.csv"
-		printf '    %5d native sequences, restart: %s tps on average over %d s, back to 0.9x their steady state after %s s\n' \
-			"$n" "$first30" "$AFTER" "${back:-never}"
+		recovery "restart_${n}_native" "$ntps"
+		echo "$n,restart_native,$first30,,,,,$MANY_LATENCY,$RECOVERY" >>"$OUT/many.csv"
+		printf '    %5d native sequences, restart: %s tps on average over %d s, %s (their own)\n' \
+			"$n" "$first30" "$AFTER" "$BACK"
 		psql_ -c "ALTER SYSTEM RESET seqdist.prewarm" >/dev/null
 		psql_ -c "SELECT pg_reload_conf()" >/dev/null
 	done
@@ -610,7 +668,7 @@ GP
 	! want latency || gnuplot <<GP || problem "gnuplot failed for latency.png"
 set terminal pngcairo size 700,400 font "sans,10" noenhanced
 set output "$OUT/latency.png"
-set title "seqdist cached, 2 clients, by added DynamoDB latency ($(date -u +%Y-%m-%d), $(nproc) cores)"
+set title "seqdist cached, 2 clients, by added DynamoDB latency$( [ "$ROUNDS" -eq 1 ] || echo ", medians of $ROUNDS rounds") ($(date -u +%Y-%m-%d), $(nproc) cores)"
 set datafile separator ","
 set style data histograms
 set style fill solid 0.8 border -1

@@ -71,9 +71,10 @@ sub no_credentials
 }
 
 # start_dynamo(credentials => ['AKID:SECRET[:TOKEN]', ...], temporary => 1,
-#   path => DIR, port => N) -> { port, pid, ... }
-# (default: the test key pair, data in memory, a free port; temporary: the
-# temporary key pair with its session token too).  The server is
+#   path => DIR, port => N, max_skew_s => N) -> { port, pid, ... }
+# (default: the test key pair, data in memory, a free port, 15 minutes of
+# accepted clock skew as AWS; temporary: the temporary key pair with its
+# session token too; max_skew_s: how old an X-Amz-Date may be).  The server is
 # this process's child, which announces its port and pid once it listens; its
 # log is dynamo.log in the test's log directory.  With path, dynalite keeps
 # its tables in DIR, so that restart_dynamo finds them again.
@@ -88,6 +89,7 @@ sub start_dynamo
 		credentials => $opts{credentials} // \@keys,
 		path => $opts{path},
 		port => $opts{port} // 0,
+		max_skew_s => $opts{max_skew_s},
 	};
 	return _spawn_dynamo($dynamo);
 }
@@ -102,6 +104,7 @@ sub _spawn_dynamo
 		'--region', $credentials{AWS_REGION},
 		map { ('--credentials', $_) } @{ $dynamo->{credentials} });
 	push @args, '--path', $dynamo->{path} if defined $dynamo->{path};
+	push @args, '--max-skew-s', $dynamo->{max_skew_s} if defined $dynamo->{max_skew_s};
 	return _start_announced($dynamo, $log, 'local DynamoDB', 'node',
 		"$ENV{SEQDIST_ROOT}/test/local_dynamodb.js", @args);
 }
