@@ -35,7 +35,7 @@ SUITE=trixie
 # The TAP files the default run leaves out: the long ones, which 15 runs
 # anyway (3.7 of the 6.3 minutes that every TAP file takes on 17); "all"
 # runs them too.
-PG17_LONG_TAP="006 007 010 013"
+PG17_LONG_TAP="006 007 010 013 045"
 PG17_PACKAGES="build-essential perl curl ca-certificates
  postgresql-$PG17_MAJOR postgresql-server-dev-$PG17_MAJOR
  libcurl4-openssl-dev libjansson-dev libssl-dev libipc-run-perl nodejs npm"
