@@ -369,16 +369,28 @@ fi
 # ---------------------------------------------------------------------------
 # Sample, every second, the instance's backend waits and the DynamoDB
 # requests into $1 while a load runs: "second,waits,requests"
+# The local DynamoDB's request count (the first "total" of its stats)
+dyn_total() {
+	dyn stats 2>/dev/null | sed -n 's/^  "total": \([0-9]*\),$/\1/p'
+}
+# Backend waits and DynamoDB requests about once a second, each line with
+# the seconds since the sampler started.  It takes as little as it can from
+# the load it measures: one connection for the whole run (not one each
+# second: a new backend after a restart is costly), no Node.js process per
+# sample, and it runs niced (see its caller).
 sampler() {
-	local out=$1 t=0 prev_w=0 prev_r w r
-	prev_r=$(dyn_stat 'j.total' 2>/dev/null || echo 0)
-	echo "second,backend_waits,dynamo_requests" >"$out"
+	local out=$1 t0 now w r prev_w=0 prev_r
+	t0=$(date +%s.%N)
+	prev_r=$(dyn_total); prev_r=${prev_r:-0}
+	echo "elapsed,backend_waits,dynamo_requests" >"$out"
+	coproc SAMPLE_PSQL { exec "$PSQL_BIN" -X -q -At -h "$WORK" -p "$PGPORT" -U postgres -d postgres 2>/dev/null; }
 	while :; do
 		sleep 1
-		t=$((t + 1))
-		w=$(psql_ -c "SELECT coalesce(sum(backend_waits), 0) FROM seqdist.stats" 2>/dev/null || echo "$prev_w")
-		r=$(dyn_stat 'j.total' 2>/dev/null || echo "$prev_r")
-		echo "$t,$((w - prev_w)),$((r - prev_r))" >>"$out"
+		echo "SELECT coalesce(sum(backend_waits), 0) FROM seqdist.stats_1_0();" >&"${SAMPLE_PSQL[1]}"
+		read -r -t 10 w <&"${SAMPLE_PSQL[0]}" || w=$prev_w
+		r=$(dyn_total); r=${r:-$prev_r}
+		now=$(date +%s.%N)
+		echo "$(fp 'b - a' -v a="$t0" -v b="$now"),$((w - prev_w)),$((r - prev_r))" >>"$out"
 		prev_w=$w; prev_r=$r
 	done
 }
@@ -462,13 +474,18 @@ if want many; then
 			pg_restart || problem "restart failed"
 			latency "$MANY_LATENCY"
 			sampler "$WORK/waits_${n}_$pw.csv" & SAMPLER_PID=$!
+			renice -n 19 -p "$SAMPLER_PID" >/dev/null 2>&1 || true
 			restart_load "restart_${n}_$pw" "$fm" ||
 				problem "pgbench after the restart ($n sequences, prewarm $pw) failed"
 			seqdist_stop_pid "$SAMPLER_PID"; SAMPLER_PID=
 			progress_csv "$WORK/restart_${n}_$pw.log" "$WORK/tps.csv"
-			# each second of pgbench's progress, with the sampler's figures when it has that second
-			awk -F, 'FNR == 1 { next } NR == FNR { w[$1] = $2; r[$1] = $3; next }
-				{ print $1 "," $2 "," w[$1] "," r[$1] }
+			# each second of pgbench's progress, with what the sampler saw in
+			# that second: a sample counts in the second nearest to it (one
+			# taken late counts what it saw since the one before; a second
+			# without a sample of its own, inside the sampled time, reads 0)
+			awk -F, 'FNR == 1 { next }
+				NR == FNR { s = int($1 + 0.5); w[s] += $2; r[s] += $3; if (s > last) last = s; next }
+				{ if ($1 <= last) print $1 "," $2 "," w[$1] + 0 "," r[$1] + 0; else print $1 "," $2 ",," }
 				BEGIN { print "second,tps,backend_waits,dynamo_requests" }' \
 				"$WORK/waits_${n}_$pw.csv" "$WORK/tps.csv" >"$OUT/restart_${n}_prewarm_$pw.csv"
 			w5=$(awk -F, 'NR > 1 && $1 <= 5 { s += $3 } END { print s + 0 }' "$OUT/restart_${n}_prewarm_$pw.csv")
@@ -500,7 +517,7 @@ if want capacity; then
 	n=$(echo $MANY | awk '{ print $NF }')
 	say "refill capacity: blocks per second the worker reserves at 100 ms ($n sequences prewarmed after a restart)"
 	echo "latency_ms,refill_concurrency,sequences,blocks,ms,blocks_per_s" >"$OUT/capacity.csv"
-	for conc in 16 64; do
+	for conc in 16 64 256; do
 		latency 0
 		psql_ -c "ALTER SYSTEM SET seqdist.refill_concurrency = $conc" -c "SELECT pg_reload_conf()" >/dev/null
 		# every sequence served, so that all are on the prewarm list
