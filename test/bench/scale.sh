@@ -131,7 +131,6 @@ seqdist_test_credentials
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seqdist-scale.XXXXXX")
 PGDATA_DIR=$WORK/pgdata
 PG_STARTED=
-PROBLEMS=()
 PSQL_BIN=$SEQDIST_PG_BIN/psql
 PGBENCH_BIN=$SEQDIST_PG_BIN/pgbench
 [ -x "$PGBENCH_BIN" ] || PGBENCH_BIN=$(command -v pgbench || true)
@@ -145,14 +144,20 @@ stop_all() {
 		"$SEQDIST_PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1
 	fi
 	seqdist_stop_pid "${DYNAMO_PID:-}"
-	if [ ${#PROBLEMS[@]} -eq 0 ]; then
+	if [ ! -s "$WORK/problems" ]; then
 		rm -rf "$WORK"
 	else
 		echo "logs kept in $WORK"
 	fi
 }
 trap stop_all EXIT
-problem() { PROBLEMS+=("$*"); printf '    PROBLEM: %s\n' "$*"; }
+# A problem is printed on stderr and kept in a file too: one found in a
+# subshell (pgbench_run runs in one, its stdout read as figures) still
+# counts at the end.
+problem() {
+	printf '    PROBLEM: %s\n' "$*" >&2
+	printf '%s\n' "$*" >>"$WORK/problems"
+}
 fp() { local e=$1; shift; awk -v OFMT='%.4g' "$@" "BEGIN { print ($e) }"; }
 psql_() { "$PSQL_BIN" -X -q -At -v ON_ERROR_STOP=1 -h "$WORK" -p "$PGPORT" -U postgres -d postgres "$@"; }
 dyn() { seqdist_dynamo_control "$@"; }
@@ -699,7 +704,7 @@ else
 fi
 
 say "done: CSV and charts in $OUT"
-if [ ${#PROBLEMS[@]} -gt 0 ]; then
-	printf '    PROBLEM: %s\n' "${PROBLEMS[@]}"
+if [ -s "$WORK/problems" ]; then
+	sed 's/^/    PROBLEM: /' "$WORK/problems"
 	exit 1
 fi
