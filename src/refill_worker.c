@@ -15,14 +15,16 @@
  *
  * Refills run as a stream of up to seqdist.refill_concurrency requests in
  * flight at once (counter_reserve_batch over http_post_stream: one
- * connection each), most urgent first (the least time left before the slot
+ * connection each, so never more than a third of the descriptors fd.c
+ * leaves the worker), most urgent first (the least time left before the slot
  * runs dry): as soon as one answer arrives the next request goes out, so
  * refill capacity grows with DynamoDB's latency instead of collapsing, and
  * a slow request holds up no other.  Each request is the very conditional
  * UpdateItem a backend sends; only the sending is concurrent.  A job takes
  * its slot's token just before its request goes out, not before: a backend
  * that runs dry on a slot whose job is still queued reserves its block
- * itself (and the job is then skipped), and one that runs dry on a slot
+ * itself (a job that comes up while it does is skipped; one that comes up
+ * after reserves the slot's spare), and one that runs dry on a slot
  * whose request is in flight waits for that request only, which hands the
  * block over as soon as its answer arrives, whatever the others do.
  *
@@ -32,8 +34,8 @@
  * most demanded first, in the same streams, up to PREWARM_MAX_STREAM jobs
  * each; so after a restart under load backends find their blocks there, or
  * wait for one round trip at most, and the first values taken set off no
- * second round of requests.  It writes the list every PREWARM_DUMP_INTERVAL_MS and
- * when it stops.
+ * second round of requests.  It writes the list every
+ * PREWARM_DUMP_INTERVAL_MS and when it stops.
  *
  * The worker talks to the store its own settings name, and refills only
  * slots whose blocks came from that store: a session that points
@@ -525,7 +527,7 @@ refill_prewarm(const SeqdistStore *store, MemoryContext cxt)
 				size = e->block_size;
 			else
 				size = refill_policy_job_size(&job->demand);
-			/* the block and its spare in one request: see refill_prewarm */
+			/* the block and its spare in one request (see above) */
 			job->split = size <= PG_INT64_MAX / 2 ? size : 0;
 			job->size = job->split > 0 ? 2 * size : size;
 			job->urgency = 0;

@@ -14,8 +14,8 @@
  *        - injects faults (latency, 5xx, throttling, hangs, resets, garbage
  *          answers, outages, lost responses) configured at run time through a
  *          small control API under /__control/ (no signature needed);
- *        - otherwise relays the request to dynalite unchanged and the answer
- *          back unchanged, with keep-alive on both sides.
+ *        - otherwise hands the request to dynalite unchanged and its answer
+ *          back unchanged, with keep-alive to the clients.
  *
  * Usage:
  *   node local_dynamodb.js [--port N] [--port-file PATH] [--pid-file PATH]
@@ -710,7 +710,7 @@ function relay(res, answer) {
   res.end(answer.body);
 }
 
-/* Forward and count; if dynalite throws, answer 500 (a bug here or in dynalite). */
+/* Forward and count; if dynalite throws at once, answer 500 (a bug here or in dynalite). */
 async function forward(req, res, body, op) {
   stats.forwarded++;
   opStats(op).forwarded++;

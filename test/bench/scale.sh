@@ -372,30 +372,48 @@ if want latency; then
 fi
 
 # ---------------------------------------------------------------------------
-# Sample, every second, the instance's backend waits and the DynamoDB
-# requests into $1 while a load runs: "second,waits,requests"
 # The local DynamoDB's request count (the first "total" of its stats)
 dyn_total() {
 	dyn stats 2>/dev/null | sed -n 's/^  "total": \([0-9]*\),$/\1/p'
 }
-# Backend waits and DynamoDB requests about once a second, each line with
-# the seconds since the sampler started.  It takes as little as it can from
-# the load it measures: one connection for the whole run (not one each
-# second: a new backend after a restart is costly), no Node.js process per
-# sample, and it runs niced (see its caller).
+# Backend waits and DynamoDB requests in each second after the sampler
+# starts, into $1 ("second,backend_waits,dynamo_requests"), while a load
+# runs.  Each sample is taken at the end of its whole second (a second
+# whose sample came too late is left out, and the next one counts both; one
+# that could not be read says NA).  It takes as little as it can from the
+# load it measures: one connection for the whole run (a new backend each
+# second is costly after a restart), no Node.js process per sample, and it
+# runs niced (see its caller).
 sampler() {
-	local out=$1 t0 now w r prev_w=0 prev_r
-	t0=$(date +%s.%N)
+	local out=$1 t0 now k w r prev_w=0 prev_r
+	# a psql that went away fails the write instead of killing the sampler
+	trap '' PIPE
+	t0=$(date +%s%N)
 	prev_r=$(dyn_total); prev_r=${prev_r:-0}
-	echo "elapsed,backend_waits,dynamo_requests" >"$out"
+	echo "second,backend_waits,dynamo_requests" >"$out"
 	coproc SAMPLE_PSQL { exec "$PSQL_BIN" -X -q -At -h "$WORK" -p "$PGPORT" -U postgres -d postgres 2>/dev/null; }
+	k=0
 	while :; do
-		sleep 1
-		echo "SELECT coalesce(sum(backend_waits), 0) FROM seqdist.stats_1_0();" >&"${SAMPLE_PSQL[1]}"
-		read -r -t 10 w <&"${SAMPLE_PSQL[0]}" || w=$prev_w
-		r=$(dyn_total); r=${r:-$prev_r}
-		now=$(date +%s.%N)
-		echo "$(fp 'b - a' -v a="$t0" -v b="$now"),$((w - prev_w)),$((r - prev_r))" >>"$out"
+		k=$((k + 1))
+		now=$(date +%s%N)
+		if [ $((t0 + k * 1000000000)) -gt "$now" ]; then
+			sleep "$(fp 'd / 1e9' -v d=$((t0 + k * 1000000000 - now)))"
+		else
+			k=$(((now - t0) / 1000000000 + 1))
+			sleep "$(fp 'd / 1e9' -v d=$((t0 + k * 1000000000 - now)))"
+		fi
+		w=NA
+		if [ -n "${SAMPLE_PSQL[1]:-}" ] &&
+			echo "SELECT coalesce(sum(backend_waits), 0) FROM seqdist.stats_1_0();" >&"${SAMPLE_PSQL[1]}" 2>/dev/null; then
+			# no answer: stop it, so that no later sample reads a late answer
+			read -r -t 10 w <&"${SAMPLE_PSQL[0]}" || { w=NA; kill "${SAMPLE_PSQL_PID:-}" 2>/dev/null; }
+		fi
+		r=$(dyn_total)
+		if [ "$w" = NA ] || [ -z "$r" ]; then
+			echo "$k,NA,NA" >>"$out"
+			continue
+		fi
+		echo "$k,$((w - prev_w)),$((r - prev_r))" >>"$out"
 		prev_w=$w; prev_r=$r
 	done
 }
@@ -485,21 +503,20 @@ if want many; then
 			seqdist_stop_pid "$SAMPLER_PID"; SAMPLER_PID=
 			progress_csv "$WORK/restart_${n}_$pw.log" "$WORK/tps.csv"
 			# each second of pgbench's progress, with what the sampler saw in
-			# that second: a sample counts in the second nearest to it (one
-			# taken late counts what it saw since the one before; a second
-			# without a sample of its own, inside the sampled time, reads 0)
+			# that second (empty for a second whose sample came late)
 			awk -F, 'FNR == 1 { next }
-				NR == FNR { s = int($1 + 0.5); w[s] += $2; r[s] += $3; if (s > last) last = s; next }
-				{ if ($1 <= last) print $1 "," $2 "," w[$1] + 0 "," r[$1] + 0; else print $1 "," $2 ",," }
+				NR == FNR { w[$1] = $2; r[$1] = $3; next }
+				{ print $1 "," $2 "," w[$1] "," r[$1] }
 				BEGIN { print "second,tps,backend_waits,dynamo_requests" }' \
 				"$WORK/waits_${n}_$pw.csv" "$WORK/tps.csv" >"$OUT/restart_${n}_prewarm_$pw.csv"
-			w5=$(awk -F, 'NR > 1 && $1 <= 5 { s += $3 } END { print s + 0 }' "$OUT/restart_${n}_prewarm_$pw.csv")
+			# NA when the sampler could not read one of the first 5 s
+			w5=$(awk -F, 'NR > 1 && $1 <= 5 { if ($3 == "NA") na = 1; s += $3 } END { print na ? "NA" : s + 0 }' "$OUT/restart_${n}_prewarm_$pw.csv")
 			first30=$(awk -F, 'NR > 1 { t += $2; n++ } END { if (n) printf "%.1f", t / n; else print 0 }' "$OUT/restart_${n}_prewarm_$pw.csv")
 			recovery "restart_${n}_$pw" "$tps"
 			echo "$n,restart_prewarm_$pw,$first30,$w5,,,,$MANY_LATENCY,$RECOVERY" >>"$OUT/many.csv"
 			printf '    %5d sequences, restart, prewarm %-3s: %s tps on average over %d s, %s (target <= 2.0 s: %s), backend waits in the first 5 s: %s (target < %d: %s)\n' \
 				"$n" "$pw" "$first30" "$AFTER" "$BACK" "$( [ -n "$RECOVERY" ] && [ "$(fp 'a <= 2.0' -v a="$RECOVERY")" = 1 ] && echo MET || echo NOT MET)" \
-				"$w5" $((n / 10)) "$( [ "$w5" -lt $((n / 10)) ] && echo MET || echo NOT MET)"
+				"$w5" $((n / 10)) "$( [ "$w5" = NA ] && echo 'NOT MEASURED' || { [ "$w5" -lt $((n / 10)) ] && echo MET || echo NOT MET; })"
 		done
 		# native sequences across the same restart, for comparison
 		pg_restart || problem "restart failed"
